@@ -1,0 +1,227 @@
+"""The ``formaflow`` command: French help and messages, since EAFC staff read them.
+
+Every engine error is printed as its French message and turns into a non-zero exit code
+(1 for a refused action, 2 for bad usage), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+
+from api.walkthrough import run_walkthrough
+from api.wiring import Container, build
+from states import LATEST
+from states.roles import role_label
+from workflow import demo, migrate
+from workflow.diagram import dot, mermaid
+from workflow.dossiers import find_id
+from workflow.errors import WorkflowError
+from workflow.frenchtext import format_datetime
+from workflow.queries import counts_by_state, history, person_id_by_email, reading
+from workflow.service import FireCommand
+
+app = typer.Typer(
+    help="formaflow — dossiers de formation hybride : contrats, scénarios, bilans, paiements.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _container() -> Container:
+    return build()
+
+
+def _fail(error: WorkflowError) -> typer.Exit:
+    typer.secho(error.message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@db_app.command("upgrade", help="Applique les migrations du schéma (Alembic).")
+def db_upgrade() -> None:
+    container = _container()
+    migrate.upgrade(container.engine)
+    typer.echo("Schéma à jour.")
+
+
+@app.command("demo", help="Charge les données de démonstration si elles sont absentes.")
+def load_demo() -> None:
+    container = _container()
+    migrate.upgrade(container.engine)
+    if demo.is_loaded(container.engine):
+        typer.echo("Données de démonstration déjà présentes : rien à faire.")
+        return
+    summary = demo.load_demo(container.engine, container.settings.data_dir, container.service)
+    typer.echo(
+        f"Académie de démonstration créée : {len(summary.people)} personnes, "
+        f"{len(summary.dossiers)} dossiers."
+    )
+
+
+@app.command("fire", help="Déclenche une action sur un dossier, au nom d'une personne.")
+def fire(
+    reference: Annotated[str, typer.Argument(help="Référence du dossier, ex. 26-DEM-0001.")],
+    trigger: Annotated[str, typer.Argument(help="Action, ex. valider_scenario.")],
+    as_email: Annotated[str, typer.Option("--as", help="Courriel de la personne qui agit.")],
+    comment: Annotated[
+        str | None, typer.Option(help="Commentaire (obligatoire pour certaines actions).")
+    ] = None,
+    payload: Annotated[str | None, typer.Option(help="Données complémentaires, en JSON.")] = None,
+    version: Annotated[int | None, typer.Option(help="Version attendue du dossier.")] = None,
+) -> None:
+    container = _container()
+    try:
+        data: Any = json.loads(payload) if payload else {}
+    except json.JSONDecodeError as exc:
+        typer.secho(f"Données JSON invalides : {exc.msg} (position {exc.pos}).", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
+    if not isinstance(data, dict):
+        typer.secho("Les données complémentaires doivent être un objet JSON.", fg="red", err=True)
+        raise typer.Exit(code=2)
+    try:
+        with reading(container.engine) as conn:
+            dossier_id = find_id(conn, reference)
+            actor = person_id_by_email(conn, as_email)
+        result = container.service.fire(
+            FireCommand(
+                dossier_id, trigger, actor, expected_version=version, comment=comment, payload=data
+            )
+        )
+    except WorkflowError as error:
+        raise _fail(error) from error
+    before = _state_label(result.workflow_name, result.from_state)
+    after = _state_label(result.workflow_name, result.to_state)
+    typer.echo(f"{result.reference} : {before} → {after} (version {result.version}).")
+
+
+@app.command(
+    "actions", help="Liste les actions qu'une personne peut faire maintenant sur un dossier."
+)
+def actions(
+    reference: Annotated[str, typer.Argument(help="Référence du dossier.")],
+    as_email: Annotated[str, typer.Option("--as", help="Courriel de la personne.")],
+) -> None:
+    container = _container()
+    try:
+        with reading(container.engine) as conn:
+            dossier_id = find_id(conn, reference)
+            person = person_id_by_email(conn, as_email)
+        available = container.service.available(dossier_id, person)
+    except WorkflowError as error:
+        raise _fail(error) from error
+    if not available:
+        typer.echo("Aucune action possible pour vous sur ce dossier en ce moment.")
+    for item in available:
+        mark = "prête" if item.ready else "bloquée"
+        note = " (commentaire obligatoire)" if item.comment_required else ""
+        typer.echo(f"- {item.trigger} — {item.label} : {mark}{note}")
+        for missing in item.missing:
+            typer.echo(f"    il manque : {missing}")
+
+
+@app.command("history", help="Affiche l'historique d'un dossier.")
+def show_history(reference: Annotated[str, typer.Argument(help="Référence du dossier.")]) -> None:
+    container = _container()
+    try:
+        with reading(container.engine) as conn:
+            lines = history(conn, find_id(conn, reference))
+    except WorkflowError as error:
+        raise _fail(error) from error
+    for line in lines:
+        comment = f" — « {line.comment} »" if line.comment else ""
+        typer.echo(
+            f"v{line.version} {format_datetime(line.at)} : {line.trigger} par {line.who} "
+            f"({role_label(line.role)}), {line.from_state} → {line.to_state}{comment}"
+        )
+
+
+@app.command("status", help="Nombre de dossiers par état et par phase.")
+def status() -> None:
+    container = _container()
+    with reading(container.engine) as conn:
+        counts = counts_by_state(conn)
+    current = None
+    for row in counts:
+        if row.workflow != current:
+            current = row.workflow
+            typer.echo(f"\n{LATEST[row.workflow].label} ({row.workflow} v{row.version})")
+            typer.echo(f"  {'Phase':<14}{'État':<30}{'Dossiers':>9}")
+        typer.echo(f"  {row.phase_label:<14}{row.label:<30}{row.count:>9}")
+    phases: dict[tuple[str, str], int] = {}
+    for row in counts:
+        phases[(row.workflow, row.phase_label)] = (
+            phases.get((row.workflow, row.phase_label), 0) + row.count
+        )
+    typer.echo("\nPar phase :")
+    for (workflow, phase), count in phases.items():
+        typer.echo(f"  {workflow:<20}{phase:<14}{count:>5}")
+
+
+@app.command("diagram", help="Exporte le diagramme d'un workflow (Mermaid ou Graphviz DOT).")
+def diagram(
+    workflow: Annotated[str, typer.Argument(help="dossier_formation ou ouverture_parcours.")],
+    fmt: Annotated[str, typer.Option("--format", help="mermaid ou dot.")] = "mermaid",
+) -> None:
+    if workflow not in LATEST:
+        typer.secho(
+            f"Workflow inconnu : {workflow} (connus : {', '.join(LATEST)}).", fg="red", err=True
+        )
+        raise typer.Exit(code=2)
+    if fmt not in ("mermaid", "dot"):
+        typer.secho("Format inconnu : choisissez mermaid ou dot.", fg="red", err=True)
+        raise typer.Exit(code=2)
+    spec = LATEST[workflow]
+    typer.echo(mermaid(spec) if fmt == "mermaid" else dot(spec), nl=False)
+
+
+@app.command("delegate", help="Désigne un suppléant du pilote pour une période.")
+def delegate(
+    pilote: Annotated[str, typer.Argument(help="Courriel du pilote.")],
+    suppleant: Annotated[str, typer.Argument(help="Courriel du suppléant.")],
+    jours: Annotated[int, typer.Option(help="Durée de la suppléance, en jours.")] = 14,
+    reference: Annotated[
+        str | None, typer.Option("--dossier", help="Limiter à un dossier.")
+    ] = None,
+) -> None:
+    container = _container()
+    try:
+        with reading(container.engine) as conn:
+            delegator = person_id_by_email(conn, pilote)
+            substitute = person_id_by_email(conn, suppleant)
+            dossier_id = find_id(conn, reference) if reference else None
+        start = datetime.now(UTC)
+        container.editor.delegate(
+            delegator, substitute, start, start + timedelta(days=jours), dossier_id=dossier_id
+        )
+    except WorkflowError as error:
+        raise _fail(error) from error
+    typer.echo(
+        f"{suppleant} supplée {pilote} jusqu'au {format_datetime(start + timedelta(days=jours))}."
+    )
+
+
+@app.command(
+    "walkthrough", help="Déroule un dossier de démonstration de bout en bout, en l'expliquant."
+)
+def walkthrough() -> None:
+    container = _container()
+    migrate.upgrade(container.engine)
+    if not demo.is_loaded(container.engine):
+        demo.load_demo(container.engine, container.settings.data_dir, container.service)
+    run_walkthrough(container, typer.echo)
+
+
+def _state_label(workflow: str, state: str) -> str:
+    try:
+        return LATEST[workflow].state(state).label
+    except KeyError:
+        return state
+
+
+def main() -> None:
+    app()

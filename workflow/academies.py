@@ -1,0 +1,69 @@
+"""Per-académie configuration files: rates, virtual-class table, contacts.
+
+Rates are data an académie decides, not code: one TOML file per académie slug in the
+configured directory. With no file, only the figure the seeds give (taux A, 45 €) is known.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from workflow.baremes import BaremeError, Rates, VirtualClassRate
+from workflow.settings import get_settings
+
+PACKAGED = Path(__file__).resolve().parent.parent / "states" / "academies"
+
+
+class ConfigurationError(ValueError):
+    """A configuration file that cannot be used, with a French explanation."""
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ConfigurationError(f"{where} : « {value} » n'est pas un nombre décimal.") from exc
+
+
+def _optional(table: dict[str, Any], key: str, where: str) -> Decimal | None:
+    return _decimal(table[key], f"{where} {key}") if key in table else None
+
+
+def parse_rates(data: dict[str, Any], where: str) -> Rates:
+    tarifs = data.get("tarifs", {})
+    table = tuple(
+        VirtualClassRate(
+            trainers=int(row["formateurs"]),
+            min_trainees=int(row["stagiaires_min"]),
+            max_trainees=int(row["stagiaires_max"]) if "stagiaires_max" in row else None,
+            vacations_per_hour=_decimal(row["vacations_par_heure"], f"{where} classes"),
+        )
+        for row in tarifs.get("classes_virtuelles", [])
+    )
+    try:
+        return Rates(
+            vacation_taux_a=_optional(tarifs, "vacation_taux_a", where),
+            vacation_accompagnement=_optional(tarifs, "vacation_accompagnement", where),
+            hse=_optional(tarifs, "hse", where),
+            virtual_class_table=table,
+        )
+    except (BaremeError, KeyError) as exc:
+        raise ConfigurationError(f"{where} : {exc}") from exc
+
+
+@cache
+def _load(directory: Path, slug: str) -> Rates:
+    path = directory / f"{slug}.toml"
+    if not path.exists():
+        return Rates.default_eafc()
+    with path.open("rb") as handle:
+        return parse_rates(tomllib.load(handle), str(path))
+
+
+def rates_for(slug: str) -> Rates:
+    directory = get_settings().academies_dir or PACKAGED
+    return _load(directory, slug)

@@ -1,0 +1,554 @@
+"""Demo data: a fictitious académie whose dossiers stand in every state of both workflows.
+
+Every demo dossier reaches its state through the real service, by the people whose role
+allows each step, so its history, signatures, tasks and decisions are what real use would
+leave. The same recipes drive the printed walk-through and many tests. All people are
+fictitious and use ``example.org`` addresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from workflow.dossiers import load
+from workflow.editing import DossierEditor
+from workflow.inputs import (
+    BilanInput,
+    DocumentInput,
+    DossierInput,
+    HoursInput,
+    OuvertureInput,
+    ScenarioInput,
+    SequenceInput,
+    SessionInput,
+    StepInput,
+)
+from workflow.service import FireCommand, FireResult, WorkflowService
+from workflow.tables import academie_table, dossier_table
+
+DEMO_SLUG = "demo"
+
+PEOPLE: list[tuple[str, str]] = [
+    ("camille.morel", "Camille Morel"),
+    ("helene.garnier", "Hélène Garnier"),
+    ("paul.lefevre", "Paul Lefèvre"),
+    ("nadia.rousseau", "Nadia Rousseau"),
+    ("olivier.mercier", "Olivier Mercier"),
+    ("lucie.fontaine", "Lucie Fontaine"),
+    ("marc.girard", "Marc Girard"),
+    ("sophie.bernard", "Sophie Bernard"),
+    ("julien.petit", "Julien Petit"),
+    ("claire.dubois", "Claire Dubois"),
+    ("thomas.roux", "Thomas Roux"),
+    ("emilie.laurent", "Émilie Laurent"),
+    ("anne.lambert", "Anne Lambert"),
+    ("bernard.faure", "Bernard Faure"),
+    ("isabelle.chevalier", "Isabelle Chevalier"),
+    ("lea.martin", "Léa Martin"),
+    ("hugo.simon", "Hugo Simon"),
+    ("chloe.michel", "Chloé Michel"),
+    ("nathan.leroy", "Nathan Leroy"),
+    ("manon.garcia", "Manon Garcia"),
+]
+
+# The canonical path of a formation dossier: each step's trigger and the team member who
+# fires it. ``annule`` and ``paiement_refuse`` branch off it.
+FORMATION_PATH: list[tuple[str, str]] = [
+    ("emettre_contrat", "pilote"),
+    ("signer", "*signataires"),
+    ("soumettre_scenario", "concepteur_ou_formateur"),
+    ("valider_scenario", "pilote"),
+    ("demarrer", "formateur"),
+    ("terminer", "formateur"),
+    ("soumettre_bilan", "auteur_bilan"),
+    ("valider_bilan", "gestionnaire"),
+    ("accorder_paiement", "responsable"),
+    ("mettre_en_paiement", "gestionnaire"),
+]
+STATE_AFTER: dict[str, str] = {
+    "emettre_contrat": "contrat_a_signer",
+    "signer": "contrat_signe",
+    "soumettre_scenario": "scenario_soumis",
+    "valider_scenario": "scenario_valide",
+    "demarrer": "en_cours",
+    "terminer": "realisee",
+    "soumettre_bilan": "bilan_soumis",
+    "valider_bilan": "bilan_valide",
+    "accorder_paiement": "paiement_accorde",
+    "mettre_en_paiement": "mis_en_paiement",
+}
+
+
+@dataclass
+class Team:
+    """Who holds which role on one dossier (académie roles included for convenience)."""
+
+    pilote: int
+    formateurs: list[int]
+    gestionnaire: int
+    responsable: int
+    concepteur: int | None = None
+    tuteur: int | None = None
+    chef_etablissement: int | None = None
+    ien: int | None = None
+    coordonnateur_reseau: int | None = None
+    stagiaires: list[int] = field(default_factory=list)
+
+    def dossier_roles(self) -> list[tuple[int, str]]:
+        pairs = [(self.pilote, "pilote")] + [(f, "formateur") for f in self.formateurs]
+        for role in ("concepteur", "tuteur", "chef_etablissement", "ien", "coordonnateur_reseau"):
+            person = getattr(self, role)
+            if person is not None:
+                pairs.append((person, role))
+        return pairs + [(s, "stagiaire") for s in self.stagiaires]
+
+
+Narrator = Callable[[str, str, FireResult], None]
+
+
+class DemoBuilder:
+    """Recipes for complete dossiers, shared by the demo loader, the walk-through and tests."""
+
+    def __init__(self, engine: Engine, data_dir: Path, service: WorkflowService) -> None:
+        self.engine = engine
+        self.editor = DossierEditor(engine, data_dir, clock=service.clock)
+        self.service = service
+
+    def formation(
+        self,
+        academie_id: int,
+        team: Team,
+        *,
+        title: str,
+        dispositif: str = "vacation_accompagnement",
+        hours_distance: Decimal = Decimal("13"),
+        participants: int = 20,
+        start: date | None = None,
+    ) -> int:
+        start = start or date.today() + timedelta(days=30)
+        dossier_id = self.editor.create_dossier(
+            DossierInput(
+                title=title,
+                academie_id=academie_id,
+                dispositif=dispositif,
+                planned_hours_presentiel=Decimal("6"),
+                planned_hours_distance=hours_distance,
+                planned_participants=participants,
+                planned_start=start,
+                planned_end=start + timedelta(days=42),
+            )
+        )
+        for person_id, role in team.dossier_roles():
+            self.editor.assign(person_id, role, dossier_id=dossier_id)
+        return dossier_id
+
+    def complete_scenario(self, dossier_id: int, team: Team) -> None:
+        tutor = team.tuteur or team.formateurs[0]
+        self.editor.save_scenario(
+            dossier_id,
+            ScenarioInput(
+                objectives="Concevoir et animer une séance hybride avec ses élèves.",
+                competences="Scénariser une activité à distance ; accompagner des pairs.",
+                prerequisites="Avoir un compte M@gistère.",
+                public="Enseignants de collège",
+                hours_presentiel=Decimal("6"),
+                hours_distance=Decimal("13"),
+                accompaniment_plan="Retour individualisé sous 72 h sur chaque production.",
+                validation_criteria="Dépôt d'une séance scénarisée et d'un retour réflexif.",
+                penser_a="Réserver la salle informatique.",
+                sequences=[
+                    SequenceInput(
+                        title="Lancement",
+                        a_faire_en_amont="Envoyer les liens de connexion.",
+                        steps=[
+                            StepInput(
+                                period="Semaine 1",
+                                duration_minutes=180,
+                                content="Présentation du dispositif et des attendus",
+                                modality="presentiel",
+                            ),
+                            StepInput(
+                                period="Semaine 2",
+                                duration_minutes=90,
+                                content="Classe virtuelle : prise en main du parcours",
+                                modality="classe_virtuelle",
+                                connection_link="https://visio.example.org/lancement",
+                            ),
+                        ],
+                    ),
+                    SequenceInput(
+                        title="Mise en œuvre accompagnée",
+                        steps=[
+                            StepInput(
+                                period="Semaines 3 à 5",
+                                duration_minutes=600,
+                                content="Conception d'une séance, échanges sur le forum",
+                                modality="asynchrone",
+                                led_by="tuteur",
+                                tutor_id=tutor,
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        )
+
+    def complete_bilan(self, dossier_id: int, team: Team, effective: int = 5) -> None:
+        self.editor.save_bilan(
+            dossier_id,
+            BilanInput(
+                participants_enrolled=max(effective, 6),
+                participants_effective=effective,
+                view_chef_etablissement="Les équipes se sont approprié l'outil.",
+                view_formateurs="Bonne dynamique, un rythme d'accompagnement à alléger.",
+                eval_fiabilite="Aucun incident technique ; engagements tenus.",
+                eval_faisabilite="Séquençage adapté, rythme soutenu en semaine 3.",
+                eval_accompagnement="Échanges réguliers et de qualité sur le forum.",
+                eval_effets="Séances hybrides menées en classe par 4 stagiaires sur 5.",
+                hours=[
+                    HoursInput(person_id=f, hours=Decimal("13"), trainees_followed=effective)
+                    for f in team.formateurs
+                ]
+                + (
+                    [
+                        HoursInput(
+                            person_id=team.tuteur, hours=Decimal("10"), trainees_followed=effective
+                        )
+                    ]
+                    if team.tuteur and team.tuteur not in team.formateurs
+                    else []
+                ),
+            ),
+        )
+        self.editor.add_document(
+            dossier_id,
+            DocumentInput(
+                kind="emargement", filename="emargement.pdf", content_type="application/pdf"
+            ),
+            _tiny_pdf(f"Liste d'émargement — dossier {dossier_id}"),
+            uploaded_by=team.formateurs[0],
+        )
+
+    def add_sessions(self, dossier_id: int, team: Team, start: datetime) -> None:
+        for n, modality in enumerate(("presentiel", "classe_virtuelle")):
+            self.editor.add_session(
+                dossier_id,
+                SessionInput(
+                    starts_at=start + timedelta(days=7 * n),
+                    duration_minutes=180,
+                    modality=modality,
+                    connection_link="https://visio.example.org/session" if n else None,
+                    planned_headcount=len(team.stagiaires) or 6,
+                    formateur_id=team.formateurs[0],
+                ),
+            )
+
+    def actor_for(self, step_actor: str, team: Team, dispositif: str) -> int:
+        if step_actor == "concepteur_ou_formateur":
+            return team.concepteur or team.formateurs[0]
+        if step_actor == "auteur_bilan":
+            if dispositif == "hse_convention_ent" and team.chef_etablissement:
+                return team.chef_etablissement
+            return team.formateurs[0]
+        if step_actor == "formateur":
+            return team.formateurs[0]
+        value = getattr(team, step_actor)
+        assert isinstance(value, int)
+        return value
+
+    def signatories(self, team: Team, dispositif: str) -> list[int]:
+        if dispositif == "hse_convention_ent":
+            assert team.chef_etablissement is not None
+            return [team.chef_etablissement, team.responsable]
+        people = list(team.formateurs)
+        if dispositif == "eafc_taux_a" and team.concepteur:
+            people.append(team.concepteur)
+        return [*people, team.responsable]
+
+    def drive(
+        self,
+        dossier_id: int,
+        team: Team,
+        target: str,
+        narrate: Narrator | None = None,
+        payloads: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Take a formation dossier along the canonical path until it stands in ``target``."""
+        payloads = payloads or {}
+        with self.engine.connect() as conn:
+            dossier = load(conn, dossier_id)
+        dispositif = dossier.dispositif or ""
+        if target == "annule":
+            self._fire(
+                dossier_id,
+                "annuler",
+                team.pilote,
+                narrate,
+                comment="Formation déprogrammée faute d'inscrits.",
+            )
+            return
+        detour = {
+            "scenario_a_reviser": "scenario_soumis",
+            "bilan_a_completer": "bilan_soumis",
+            "paiement_refuse": "bilan_valide",
+        }
+        goal = detour.get(target, target)
+        state = dossier.state
+        for trigger, who in FORMATION_PATH:
+            if state == goal:
+                break
+            if trigger == "soumettre_scenario":
+                self.complete_scenario(dossier_id, team)
+            if trigger == "soumettre_bilan":
+                self.complete_bilan(dossier_id, team)
+            if who == "*signataires":
+                for person in self.signatories(team, dispositif):
+                    self._fire(dossier_id, "signer", person, narrate)
+            else:
+                self._fire(
+                    dossier_id,
+                    trigger,
+                    self.actor_for(who, team, dispositif),
+                    narrate,
+                    payload=payloads.get(trigger),
+                )
+            state = STATE_AFTER[trigger]
+        if target == "scenario_a_reviser":
+            self._fire(
+                dossier_id,
+                "demander_revision",
+                team.pilote,
+                narrate,
+                comment="Préciser l'accompagnement de la séquence 2.",
+            )
+        elif target == "bilan_a_completer":
+            self._fire(
+                dossier_id,
+                "demander_complement",
+                team.gestionnaire,
+                narrate,
+                comment="Il manque la liste d'émargement de la classe virtuelle.",
+            )
+        elif target == "paiement_refuse":
+            self._fire(
+                dossier_id,
+                "refuser_paiement",
+                team.responsable,
+                narrate,
+                comment="Service fait non attesté par le chef d'établissement.",
+            )
+
+    def _fire(
+        self,
+        dossier_id: int,
+        trigger: str,
+        actor: int,
+        narrate: Narrator | None,
+        comment: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> FireResult:
+        result = self.service.fire(
+            FireCommand(dossier_id, trigger, actor, comment=comment, payload=payload or {})
+        )
+        if narrate is not None:
+            narrate(trigger, str(actor), result)
+        return result
+
+
+def _tiny_pdf(title: str) -> bytes:
+    """A valid one-page PDF, so demo documents open in any viewer."""
+    text = title.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 14 Tf 72 770 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
+    return out
+
+
+@dataclass
+class DemoSummary:
+    academie_id: int
+    people: dict[str, int]
+    dossiers: dict[str, int]
+
+
+FORMATION_TARGETS: list[tuple[str, str, str]] = [
+    ("brouillon", "vacation_accompagnement", "Accompagner l'usage de l'ENT au collège"),
+    ("contrat_a_signer", "vacation_accompagnement", "Enseigner avec le numérique en cycle 3"),
+    ("contrat_signe", "eafc_taux_a", "Évaluer par compétences en lycée professionnel"),
+    ("scenario_soumis", "eafc_taux_a", "Différencier en mathématiques au cycle 4"),
+    ("scenario_a_reviser", "vacation_accompagnement", "Oral et grand oral : accompagner"),
+    ("scenario_valide", "hse_convention_ent", "Prendre en main l'ENT de l'établissement"),
+    ("en_cours", "vacation_accompagnement", "Classe inversée en sciences"),
+    ("realisee", "hse_convention_ent", "Utiliser l'ENT avec ses élèves"),
+    ("bilan_soumis", "vacation_accompagnement", "Écrire pour apprendre en histoire"),
+    ("bilan_a_completer", "hse_convention_ent", "Le cahier de textes numérique"),
+    ("bilan_valide", "vacation_accompagnement", "Coopérer en EPS avec des outils numériques"),
+    ("paiement_accorde", "vacation_accompagnement", "Accompagner les néo-titulaires"),
+    ("paiement_refuse", "vacation_accompagnement", "Évaluer l'oral en langues vivantes"),
+    ("mis_en_paiement", "vacation_accompagnement", "Hybrider une formation disciplinaire"),
+    ("annule", "eafc_taux_a", "Parcours M@gistère : éducation aux médias"),
+]
+
+OUVERTURE_TARGETS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
+    ("brouillon", []),
+    ("soumise", [("soumettre", "concepteur", None)]),
+    (
+        "a_completer",
+        [
+            ("soumettre", "concepteur", None),
+            ("demander_complement", "gestionnaire", "Préciser la durée à distance."),
+        ],
+    ),
+    ("acceptee", [("soumettre", "pilote", None), ("accepter", "gestionnaire", None)]),
+    (
+        "ouverte",
+        [
+            ("soumettre", "pilote", None),
+            ("accepter", "gestionnaire", None),
+            ("ouvrir", "gestionnaire", None),
+        ],
+    ),
+    (
+        "refusee",
+        [
+            ("soumettre", "concepteur", None),
+            ("refuser", "gestionnaire", "Un parcours national couvre déjà ce besoin."),
+        ],
+    ),
+]
+
+
+def is_loaded(engine: Engine) -> bool:
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        count = conn.execute(
+            select(func.count())
+            .select_from(academie_table)
+            .where(academie_table.c.slug == DEMO_SLUG)
+        ).scalar_one()
+        return bool(count)
+
+
+def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoSummary:
+    """Create the demo académie, its people and its dossiers (call on an empty database)."""
+    builder = DemoBuilder(engine, data_dir, service)
+    editor = builder.editor
+    academie_id = editor.create_academie(
+        DEMO_SLUG, "Académie de démonstration", "DEM", reply_to="eafc@example.org"
+    )
+    people = {login: editor.create_person(f"{login}@example.org", name) for login, name in PEOPLE}
+    editor.assign(people["camille.morel"], "gestionnaire", academie_id=academie_id)
+    editor.assign(people["helene.garnier"], "responsable", academie_id=academie_id)
+    stagiaires = [
+        people[k]
+        for k in ("lea.martin", "hugo.simon", "chloe.michel", "nathan.leroy", "manon.garcia")
+    ]
+    formateurs = [
+        people[k] for k in ("sophie.bernard", "julien.petit", "claire.dubois", "thomas.roux")
+    ]
+    dossiers: dict[str, int] = {}
+    for n, (target, dispositif, title) in enumerate(FORMATION_TARGETS):
+        team = Team(
+            pilote=people["paul.lefevre"] if n % 2 == 0 else people["nadia.rousseau"],
+            formateurs=[formateurs[n % len(formateurs)]],
+            gestionnaire=people["camille.morel"],
+            responsable=people["helene.garnier"],
+            concepteur=people["lucie.fontaine"] if n % 2 == 0 else people["marc.girard"],
+            tuteur=people["emilie.laurent"],
+            chef_etablissement=people["anne.lambert"],
+            ien=people["bernard.faure"] if dispositif != "hse_convention_ent" else None,
+            coordonnateur_reseau=people["isabelle.chevalier"],
+            stagiaires=stagiaires,
+        )
+        dossier_id = builder.formation(academie_id, team, title=title, dispositif=dispositif)
+        builder.add_sessions(
+            dossier_id,
+            team,
+            datetime.combine(date.today(), datetime.min.time()).astimezone() + timedelta(days=30),
+        )
+        builder.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
+        dossiers[f"dossier_formation:{target}"] = dossier_id
+    editor.delegate(
+        people["paul.lefevre"],
+        people["olivier.mercier"],
+        service.clock(),
+        service.clock() + timedelta(days=60),
+    )
+    for target, steps in OUVERTURE_TARGETS:
+        dossier_id = editor.create_dossier(
+            DossierInput(
+                title=f"Parcours M@gistère — {_OUVERTURE_TITLES[target]}",
+                academie_id=academie_id,
+                workflow="ouverture_parcours",
+            )
+        )
+        editor.assign(people["nadia.rousseau"], "pilote", dossier_id=dossier_id)
+        editor.assign(people["marc.girard"], "concepteur", dossier_id=dossier_id)
+        editor.save_ouverture(dossier_id, demo_ouverture(_OUVERTURE_TITLES[target]))
+        actors = {
+            "pilote": people["nadia.rousseau"],
+            "concepteur": people["marc.girard"],
+            "gestionnaire": people["camille.morel"],
+        }
+        for trigger, who, comment in steps:
+            service.fire(FireCommand(dossier_id, trigger, actors[who], comment=comment))
+        dossiers[f"ouverture_parcours:{target}"] = dossier_id
+    return DemoSummary(academie_id, people, dossiers)
+
+
+DEMO_PAYLOADS: dict[str, dict[str, Any]] = {}
+"""Inputs a demo decision needs beyond the bilan (none for the demo's dispositifs)."""
+
+_OUVERTURE_TITLES = {
+    "brouillon": "Enseigner l'IA au lycée",
+    "soumise": "Premiers pas avec l'ENT",
+    "a_completer": "Évaluer sans noter",
+    "acceptee": "Le numérique en maternelle",
+    "ouverte": "Accueillir un élève allophone",
+    "refusee": "Sensibilisation au RGPD",
+}
+
+
+def demo_ouverture(name: str) -> OuvertureInput:
+    return OuvertureInput(
+        nom_parcours=name,
+        objectifs="Permettre aux enseignants de concevoir des activités en autonomie.",
+        description="Trois modules de deux semaines, un forum animé par le tuteur.",
+        pilote_nom="Nadia Rousseau",
+        pilote_courriel="nadia.rousseau@example.org",
+        concepteurs="Marc Girard",
+        associe_presentiel=True,
+        duree_presentiel_h=Decimal("3"),
+        duree_distance_h=Decimal("6"),
+        accompagnement_distance="Tutorat asynchrone sur le forum, réponse sous 48 h.",
+        publics=["college", "lycee"],
+        format_parcours="Parcours accompagné",
+    )
+
+
+def count_dossiers(engine: Engine) -> int:
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        return int(conn.execute(select(func.count()).select_from(dossier_table)).scalar_one())

@@ -1,0 +1,60 @@
+"""Diagrams of a workflow spec as text: Mermaid (for Markdown and the web) and Graphviz DOT.
+
+Generated from the spec itself, so a diagram can never disagree with what the engine does.
+"""
+
+from __future__ import annotations
+
+from states.spec import WorkflowSpec
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def mermaid(spec: WorkflowSpec, current: str | None = None) -> str:
+    lines = ["stateDiagram-v2", f"    %% {spec.label} — {spec.name} v{spec.version}"]
+    for state in spec.states:
+        lines.append(f'    state "{_quote(state.label)}" as {state.id}')
+    lines.append(f"    [*] --> {spec.initial}")
+    seen: set[tuple[str, str, str]] = set()
+    for source, dest, transition in spec.edges():
+        key = (source, dest, transition.trigger)
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f"    {source} --> {dest}: {transition.trigger}")
+    for state in spec.states:
+        if state.terminal:
+            lines.append(f"    {state.id} --> [*]")
+    if current is not None:
+        lines.append("    classDef current fill:#000091,color:#fff")
+        lines.append(f"    class {current} current")
+    return "\n".join(lines) + "\n"
+
+
+def dot(spec: WorkflowSpec, current: str | None = None) -> str:
+    lines = [
+        f'digraph "{_quote(spec.name)}" {{',
+        f'    label="{_quote(spec.label)} (v{spec.version})";',
+        "    rankdir=LR;",
+        '    node [shape=box, style=rounded, fontname="Marianne,Arial"];',
+        "    __start [shape=point];",
+        f"    __start -> {spec.initial};",
+    ]
+    for state in spec.states:
+        attrs = [f'label="{_quote(state.label)}"']
+        if state.terminal:
+            attrs.append("peripheries=2")
+        if state.id == current:
+            attrs += ['style="rounded,filled"', 'fillcolor="#000091"', 'fontcolor="white"']
+        lines.append(f"    {state.id} [{', '.join(attrs)}];")
+    seen: set[tuple[str, str, str]] = set()
+    for source, dest, transition in spec.edges():
+        key = (source, dest, transition.trigger)
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f'    {source} -> {dest} [label="{_quote(transition.trigger)}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

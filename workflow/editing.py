@@ -1,0 +1,359 @@
+"""Use cases that edit a dossier without changing its state: team, scenario, bilan, files.
+
+Like ``WorkflowService.fire``, each public method is one transaction and owns its commit.
+Referential problems (an unknown person, a role that does not exist) come back as
+``InvalidInput`` with a French message, never as a database error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from states import get_spec
+from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
+from workflow.dossiers import load, next_reference
+from workflow.errors import InvalidInput, PersonNotFound
+from workflow.inputs import (
+    BilanInput,
+    DocumentInput,
+    DossierInput,
+    OuvertureInput,
+    ScenarioInput,
+    SessionInput,
+)
+from workflow.tables import (
+    academie_table,
+    assignment_table,
+    bilan_hours_table,
+    bilan_table,
+    delegation_table,
+    document_table,
+    dossier_table,
+    ouverture_table,
+    person_table,
+    scenario_table,
+    sequence_table,
+    session_table,
+    step_table,
+)
+from workflow.types import utcnow
+
+
+class DossierEditor:
+    def __init__(
+        self, engine: Engine, data_dir: Path, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.data_dir = data_dir
+        self.clock = clock
+
+    # People and académies -------------------------------------------------------------
+
+    def create_academie(self, slug: str, name: str, code: str, reply_to: str | None = None) -> int:
+        with self.engine.begin() as conn:
+            if conn.execute(
+                select(academie_table.c.id).where(
+                    (academie_table.c.slug == slug) | (academie_table.c.code == code)
+                )
+            ).first():
+                raise InvalidInput(f"Une académie utilise déjà l'identifiant {slug} ou {code}.")
+            result = conn.execute(
+                insert(academie_table).values(
+                    slug=slug, name=name, code=code, reply_to=reply_to, created_at=self.clock()
+                )
+            )
+            return _pk(result.inserted_primary_key)
+
+    def create_person(self, email: str, full_name: str) -> int:
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 320:
+            raise InvalidInput(f"Adresse électronique invalide : {email}", field="email")
+        with self.engine.begin() as conn:
+            if conn.execute(select(person_table.c.id).where(person_table.c.email == email)).first():
+                raise InvalidInput(f"Une personne existe déjà avec l'adresse {email}.", "email")
+            result = conn.execute(
+                insert(person_table).values(
+                    email=email, full_name=full_name.strip(), created_at=self.clock()
+                )
+            )
+            return _pk(result.inserted_primary_key)
+
+    # Dossiers ------------------------------------------------------------------------
+
+    def create_dossier(self, data: DossierInput) -> int:
+        spec = get_spec(data.workflow)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            if (
+                conn.execute(
+                    select(academie_table.c.id).where(academie_table.c.id == data.academie_id)
+                ).first()
+                is None
+            ):
+                raise InvalidInput("Académie inconnue.", field="academie_id")
+            reference = next_reference(conn, data.academie_id, now.year)
+            result = conn.execute(
+                insert(dossier_table).values(
+                    reference=reference,
+                    title=data.title,
+                    academie_id=data.academie_id,
+                    workflow_name=spec.name,
+                    workflow_version=spec.version,
+                    dispositif=data.dispositif,
+                    state=spec.initial,
+                    version=1,
+                    planned_hours_presentiel=data.planned_hours_presentiel,
+                    planned_hours_distance=data.planned_hours_distance,
+                    planned_participants=data.planned_participants,
+                    planned_start=data.planned_start,
+                    planned_end=data.planned_end,
+                    state_entered_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return _pk(result.inserted_primary_key)
+
+    def assign(
+        self,
+        person_id: int,
+        role: str,
+        *,
+        dossier_id: int | None = None,
+        academie_id: int | None = None,
+    ) -> None:
+        if role not in ROLES:
+            raise InvalidInput(f"Rôle inconnu : {role}", field="role")
+        if role in ACADEMIE_ROLES and academie_id is None:
+            raise InvalidInput(f"Le rôle {ROLES[role]} se tient sur une académie.", "role")
+        if role in DOSSIER_ROLES and dossier_id is None:
+            raise InvalidInput(f"Le rôle {ROLES[role]} se tient sur un dossier.", "role")
+        with self.engine.begin() as conn:
+            _require_person(conn, person_id)
+            if dossier_id is not None:
+                load(conn, dossier_id)
+            existing = conn.execute(
+                select(assignment_table.c.id).where(
+                    assignment_table.c.person_id == person_id,
+                    assignment_table.c.role == role,
+                    assignment_table.c.dossier_id.is_(None)
+                    if dossier_id is None
+                    else assignment_table.c.dossier_id == dossier_id,
+                    assignment_table.c.academie_id.is_(None)
+                    if academie_id is None
+                    else assignment_table.c.academie_id == academie_id,
+                )
+            ).first()
+            if existing is None:
+                conn.execute(
+                    insert(assignment_table).values(
+                        person_id=person_id,
+                        role=role,
+                        dossier_id=dossier_id,
+                        academie_id=None if dossier_id is not None else academie_id,
+                        created_at=self.clock(),
+                    )
+                )
+
+    def delegate(
+        self,
+        delegator_id: int,
+        substitute_id: int,
+        starts_at: datetime,
+        ends_at: datetime,
+        *,
+        role: str = "pilote",
+        dossier_id: int | None = None,
+    ) -> int:
+        """A pilote names a substitute for a period (on one dossier, or on all of theirs)."""
+        if delegator_id == substitute_id:
+            raise InvalidInput("On ne peut pas se désigner soi-même comme suppléant.")
+        if ends_at <= starts_at:
+            raise InvalidInput("La fin de la suppléance doit suivre son début.", "ends_at")
+        if role != "pilote":
+            raise InvalidInput("Seul le rôle de pilote peut être délégué.", "role")
+        with self.engine.begin() as conn:
+            _require_person(conn, delegator_id)
+            _require_person(conn, substitute_id)
+            held = select(assignment_table.c.id).where(
+                assignment_table.c.person_id == delegator_id, assignment_table.c.role == role
+            )
+            if dossier_id is not None:
+                held = held.where(assignment_table.c.dossier_id == dossier_id)
+            if conn.execute(held).first() is None:
+                raise InvalidInput("La personne qui délègue n'est pas pilote de ce dossier.")
+            result = conn.execute(
+                insert(delegation_table).values(
+                    delegator_id=delegator_id,
+                    substitute_id=substitute_id,
+                    role=role,
+                    dossier_id=dossier_id,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    created_at=self.clock(),
+                )
+            )
+            return _pk(result.inserted_primary_key)
+
+    def save_scenario(self, dossier_id: int, data: ScenarioInput) -> None:
+        """Replace the scenario as a whole: the grid is edited and saved as one document."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            load(conn, dossier_id)
+            for sequence in data.sequences:
+                for step in sequence.steps:
+                    if step.tutor_id is not None:
+                        _require_person(conn, step.tutor_id)
+            fields = data.model_dump(exclude={"sequences"})
+            scenario_id = conn.execute(
+                select(scenario_table.c.id).where(scenario_table.c.dossier_id == dossier_id)
+            ).scalar()
+            if scenario_id is None:
+                scenario_id = _pk(
+                    conn.execute(
+                        insert(scenario_table).values(
+                            dossier_id=dossier_id, updated_at=now, **fields
+                        )
+                    ).inserted_primary_key
+                )
+            else:
+                conn.execute(
+                    update(scenario_table)
+                    .where(scenario_table.c.id == scenario_id)
+                    .values(updated_at=now, **fields)
+                )
+                old = select(sequence_table.c.id).where(sequence_table.c.scenario_id == scenario_id)
+                conn.execute(delete(step_table).where(step_table.c.sequence_id.in_(old)))
+                conn.execute(
+                    delete(sequence_table).where(sequence_table.c.scenario_id == scenario_id)
+                )
+            for position, sequence in enumerate(data.sequences, start=1):
+                sequence_id = _pk(
+                    conn.execute(
+                        insert(sequence_table).values(
+                            scenario_id=scenario_id,
+                            position=position,
+                            title=sequence.title,
+                            a_faire_en_amont=sequence.a_faire_en_amont,
+                        )
+                    ).inserted_primary_key
+                )
+                if sequence.steps:
+                    conn.execute(
+                        insert(step_table),
+                        [
+                            {"sequence_id": sequence_id, "position": n, **step.model_dump()}
+                            for n, step in enumerate(sequence.steps, start=1)
+                        ],
+                    )
+
+    def save_bilan(self, dossier_id: int, data: BilanInput) -> None:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            load(conn, dossier_id)
+            for line in data.hours:
+                _require_person(conn, line.person_id)
+            fields = data.model_dump(exclude={"hours"})
+            exists = conn.execute(
+                select(bilan_table.c.id).where(bilan_table.c.dossier_id == dossier_id)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    insert(bilan_table).values(dossier_id=dossier_id, updated_at=now, **fields)
+                )
+            else:
+                conn.execute(
+                    update(bilan_table)
+                    .where(bilan_table.c.dossier_id == dossier_id)
+                    .values(updated_at=now, **fields)
+                )
+            conn.execute(
+                delete(bilan_hours_table).where(bilan_hours_table.c.dossier_id == dossier_id)
+            )
+            if data.hours:
+                conn.execute(
+                    insert(bilan_hours_table),
+                    [{"dossier_id": dossier_id, **line.model_dump()} for line in data.hours],
+                )
+
+    def add_session(self, dossier_id: int, data: SessionInput) -> int:
+        with self.engine.begin() as conn:
+            load(conn, dossier_id)
+            if data.formateur_id is not None:
+                _require_person(conn, data.formateur_id)
+            result = conn.execute(
+                insert(session_table).values(
+                    dossier_id=dossier_id, created_at=self.clock(), **data.model_dump()
+                )
+            )
+            return _pk(result.inserted_primary_key)
+
+    def add_document(
+        self, dossier_id: int, data: DocumentInput, content: bytes, uploaded_by: int | None
+    ) -> int:
+        """Store the bytes on disk (content-addressed), then the metadata row.
+
+        The file is written first: if the transaction then fails, an orphan file is left,
+        never a row pointing at nothing.
+        """
+        digest = hashlib.sha256(content).hexdigest()
+        key = f"{digest[:2]}/{digest}"
+        path = self.data_dir / "documents" / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(content)
+            tmp.replace(path)
+        with self.engine.begin() as conn:
+            load(conn, dossier_id)
+            result = conn.execute(
+                insert(document_table).values(
+                    dossier_id=dossier_id,
+                    kind=data.kind,
+                    filename=data.filename,
+                    content_type=data.content_type,
+                    size_bytes=len(content),
+                    sha256=digest,
+                    storage_key=key,
+                    uploaded_by_id=uploaded_by,
+                    uploaded_at=self.clock(),
+                )
+            )
+            return _pk(result.inserted_primary_key)
+
+    def save_ouverture(self, dossier_id: int, data: OuvertureInput) -> None:
+        with self.engine.begin() as conn:
+            dossier = load(conn, dossier_id)
+            if dossier.workflow_name != "ouverture_parcours":
+                raise InvalidInput("Ce dossier n'est pas une demande d'ouverture de parcours.")
+            exists = conn.execute(
+                select(ouverture_table.c.id).where(ouverture_table.c.dossier_id == dossier_id)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    insert(ouverture_table).values(dossier_id=dossier_id, **data.model_dump())
+                )
+            else:
+                conn.execute(
+                    update(ouverture_table)
+                    .where(ouverture_table.c.dossier_id == dossier_id)
+                    .values(**data.model_dump())
+                )
+
+
+def _require_person(conn: Connection, person_id: int) -> None:
+    if (
+        conn.execute(select(person_table.c.id).where(person_table.c.id == person_id)).first()
+        is None
+    ):
+        raise PersonNotFound(person_id)
+
+
+def _pk(key: object) -> int:
+    assert key is not None
+    return int(key[0])  # type: ignore[index]

@@ -1,0 +1,94 @@
+"""Typed errors of the engine, each carrying a French message for the person who acted.
+
+The edges map them to their own language (HTTP problem types, CLI exit codes); the
+``code`` is stable so that a client can branch on it without parsing French.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class WorkflowError(Exception):
+    code = "erreur"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DossierNotFound(WorkflowError):
+    code = "dossier-introuvable"
+
+    def __init__(self, dossier: int | str) -> None:
+        super().__init__(f"Le dossier {dossier} est introuvable.")
+        self.dossier = dossier
+
+
+class PersonNotFound(WorkflowError):
+    code = "personne-introuvable"
+
+    def __init__(self, who: int | str) -> None:
+        super().__init__(f"Aucune personne ne correspond à « {who} ».")
+        self.who = who
+
+
+class TriggerNotAvailable(WorkflowError):
+    code = "action-indisponible"
+
+    def __init__(self, trigger: str, state_label: str, valid: Sequence[tuple[str, str]]) -> None:
+        if valid:
+            listed = " ; ".join(f"{label} ({trigger_id})" for trigger_id, label in valid)
+            hint = f" Actions possibles dans cet état : {listed}."
+        else:
+            hint = " Aucune action n'est possible dans cet état."
+        super().__init__(
+            f"L'action « {trigger} » n'est pas possible quand le dossier est "
+            f"« {state_label} ».{hint}"
+        )
+        self.trigger = trigger
+        self.valid = [trigger_id for trigger_id, _ in valid]
+
+
+class NotPermitted(WorkflowError):
+    code = "action-non-autorisee"
+
+    def __init__(self, trigger_label: str, allowed_labels: Sequence[str]) -> None:
+        roles = ", ".join(allowed_labels)
+        super().__init__(
+            f"Vous n'avez pas le rôle requis sur ce dossier pour « {trigger_label} » "
+            f"(rôles autorisés : {roles})."
+        )
+
+
+class GuardFailed(WorkflowError):
+    """Everything that is missing, named at once so the person can fix it in one go."""
+
+    code = "conditions-non-remplies"
+
+    def __init__(self, trigger_label: str, reasons: Sequence[str]) -> None:
+        listed = "\n".join(f"- {reason}" for reason in reasons)
+        super().__init__(
+            f"« {trigger_label} » est impossible pour l'instant. Il manque :\n{listed}"
+        )
+        self.reasons = list(reasons)
+
+
+class StaleVersion(WorkflowError):
+    code = "version-perimee"
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(
+            f"Le dossier a été modifié entre-temps (version {current}, vous aviez la version "
+            f"{expected}). Rechargez-le avant de recommencer."
+        )
+        self.expected = expected
+        self.current = current
+
+
+class InvalidInput(WorkflowError):
+    code = "saisie-invalide"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,129 @@
+"""Read-side queries for the edges (CLI, API, pages): plain Core, no transaction of note."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from states import SPECS
+from workflow.errors import PersonNotFound
+from workflow.tables import dossier_table, history_table, person_table
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads: on SQLite it does not take the write lock."""
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        yield conn
+        conn.rollback()
+
+
+def person_id_by_email(conn: Connection, email: str) -> int:
+    found = conn.execute(
+        select(person_table.c.id).where(person_table.c.email == email.strip().lower())
+    ).scalar()
+    if found is None:
+        raise PersonNotFound(email)
+    return int(found)
+
+
+@dataclass(frozen=True, slots=True)
+class StateCount:
+    workflow: str
+    version: int
+    phase: str
+    phase_label: str
+    state: str
+    label: str
+    count: int
+
+
+def counts_by_state(conn: Connection) -> list[StateCount]:
+    """Every state of every spec, in spec order, with how many dossiers stand in it."""
+    found = {
+        (row.workflow_name, row.workflow_version, row.state): int(row.n)
+        for row in conn.execute(
+            select(
+                dossier_table.c.workflow_name,
+                dossier_table.c.workflow_version,
+                dossier_table.c.state,
+                func.count().label("n"),
+            ).group_by(
+                dossier_table.c.workflow_name,
+                dossier_table.c.workflow_version,
+                dossier_table.c.state,
+            )
+        )
+    }
+    result = []
+    for spec in SPECS.values():
+        for state in spec.states:
+            result.append(
+                StateCount(
+                    workflow=spec.name,
+                    version=spec.version,
+                    phase=state.phase,
+                    phase_label=spec.phase(state.phase).label,
+                    state=state.id,
+                    label=state.label,
+                    count=found.get((spec.name, spec.version, state.id), 0),
+                )
+            )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    version: int
+    at: datetime
+    trigger: str
+    from_state: str
+    to_state: str
+    actor: str
+    on_behalf_of: str | None
+    role: str
+    comment: str | None
+    payload: dict[str, Any]
+
+    @property
+    def who(self) -> str:
+        """« X pour Y » when a substitute acted for the pilote."""
+        if self.on_behalf_of:
+            return f"{self.actor} pour {self.on_behalf_of}"
+        return self.actor
+
+
+def history(conn: Connection, dossier_id: int) -> list[HistoryLine]:
+    actor = person_table.alias("actor")
+    principal = person_table.alias("principal")
+    rows = conn.execute(
+        select(
+            history_table,
+            actor.c.full_name.label("actor_name"),
+            principal.c.full_name.label("principal_name"),
+        )
+        .outerjoin(actor, actor.c.id == history_table.c.actor_id)
+        .outerjoin(principal, principal.c.id == history_table.c.on_behalf_of_id)
+        .where(history_table.c.dossier_id == dossier_id)
+        .order_by(history_table.c.version)
+    ).all()
+    return [
+        HistoryLine(
+            version=r.version,
+            at=r.at,
+            trigger=r.trigger,
+            from_state=r.from_state,
+            to_state=r.to_state,
+            actor=r.actor_name or "Système",
+            on_behalf_of=r.principal_name,
+            role=r.role,
+            comment=r.comment,
+            payload=r.payload or {},
+        )
+        for r in rows
+    ]

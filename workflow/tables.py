@@ -1,0 +1,352 @@
+"""The persistent model of dossiers, their people and their paperwork.
+
+SQLModel classes serve the pages and forms; the hot paths (firing a transition, lists)
+use the same tables through SQLAlchemy Core, via the ``*_table`` aliases at the bottom.
+Every schema change goes through an Alembic migration in ``workflow/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Index,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from workflow.types import Hundredths, UTCDateTime, utcnow
+
+HOURS = Hundredths()
+MONEY = Hundredths()
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Academie(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    code: str = Field(unique=True, max_length=8)
+    """Short code used in dossier references, e.g. ``AMX`` in ``26-AMX-0001``."""
+    reply_to: str | None = Field(default=None, max_length=320)
+    created_at: datetime = _created()
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=320)
+    full_name: str = Field(max_length=200)
+    created_at: datetime = _created()
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """Per académie and year, the last number handed out for a dossier reference."""
+
+    __tablename__ = "reference_counter"
+    academie_id: int = Field(foreign_key="academie.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last_value: int = 0
+
+
+class Dossier(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_dossier_academie_state_updated", "academie_id", "state", "updated_at"),
+        Index("ix_dossier_workflow_state", "workflow_name", "state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=32)
+    title: str = Field(max_length=300)
+    academie_id: int = Field(foreign_key="academie.id")
+    workflow_name: str = Field(max_length=64)
+    workflow_version: int
+    dispositif: str | None = Field(default=None, max_length=64)
+    state: str = Field(max_length=64)
+    version: int = 1
+    planned_hours_presentiel: Decimal | None = Field(default=None, sa_type=HOURS)
+    planned_hours_distance: Decimal | None = Field(default=None, sa_type=HOURS)
+    planned_participants: int | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+    state_entered_at: datetime = _created()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Assignment(SQLModel, table=True):
+    """A person holding a role, on one dossier or on a whole académie."""
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "role", "dossier_id", name="uq_assignment_dossier"),
+        UniqueConstraint("person_id", "role", "academie_id", name="uq_assignment_academie"),
+        CheckConstraint(
+            "(dossier_id IS NULL) <> (academie_id IS NULL)", name="ck_assignment_scope"
+        ),
+        Index("ix_assignment_dossier", "dossier_id", "role"),
+        Index("ix_assignment_person", "person_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    academie_id: int | None = Field(default=None, foreign_key="academie.id")
+    created_at: datetime = _created()
+
+
+class Delegation(SQLModel, table=True):
+    """A substitute acting for a delegator in one role for a period.
+
+    With no dossier the delegation covers every dossier where the delegator holds the role.
+    """
+
+    __table_args__ = (Index("ix_delegation_substitute", "substitute_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    delegator_id: int = Field(foreign_key="person.id")
+    substitute_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created()
+
+
+class Signature(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dossier_id", "person_id", name="uq_signature_person"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    signed_at: datetime = _created()
+    contract_sha256: str = Field(max_length=64)
+
+
+class History(SQLModel, table=True):
+    """Append-only: the migration installs triggers refusing UPDATE and DELETE."""
+
+    __table_args__ = (UniqueConstraint("dossier_id", "version", name="uq_history_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    version: int
+    """The dossier version this transition produced."""
+    trigger: str = Field(max_length=64)
+    from_state: str = Field(max_length=64)
+    to_state: str = Field(max_length=64)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    on_behalf_of_id: int | None = Field(default=None, foreign_key="person.id")
+    role: str = Field(max_length=64)
+    comment: str | None = Field(default=None, sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    at: datetime = _created()
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "person_id", "role", "code", name="uq_task"),
+        Index("ix_task_person_open", "person_id", "done_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    phase: str = Field(max_length=64)
+    code: str = Field(max_length=64)
+    label: str = Field(sa_type=Text)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _created()
+
+
+class TrainingSession(SQLModel, table=True):
+    """A session planned in the scenario and, once held, what actually happened."""
+
+    __tablename__ = "training_session"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int
+    modality: str = Field(max_length=32)
+    connection_link: str | None = Field(default=None, max_length=2000)
+    planned_headcount: int | None = None
+    held: bool = False
+    actual_headcount: int | None = None
+    formateur_id: int | None = Field(default=None, foreign_key="person.id")
+    trainer_count: int = 1
+    """Trainers animating together (co-animation from 15 trainees, seed 004)."""
+    created_at: datetime = _created()
+
+
+class Scenario(SQLModel, table=True):
+    """The grille de scénarisation (seed 004, annexes 1–2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    objectives: str = Field(default="", sa_type=Text)
+    competences: str = Field(default="", sa_type=Text)
+    prerequisites: str = Field(default="", sa_type=Text)
+    public: str = Field(default="", sa_type=Text)
+    hours_presentiel: Decimal | None = Field(default=None, sa_type=HOURS)
+    hours_distance: Decimal | None = Field(default=None, sa_type=HOURS)
+    accompaniment_plan: str = Field(default="", sa_type=Text)
+    validation_criteria: str = Field(default="", sa_type=Text)
+    penser_a: str = Field(default="", sa_type=Text)
+    updated_at: datetime = _created()
+
+
+class ScenarioSequence(SQLModel, table=True):
+    __tablename__ = "scenario_sequence"
+    id: int | None = Field(default=None, primary_key=True)
+    scenario_id: int = Field(foreign_key="scenario.id", index=True)
+    position: int
+    title: str = Field(max_length=300)
+    a_faire_en_amont: str = Field(default="", sa_type=Text)
+
+
+class ScenarioStep(SQLModel, table=True):
+    __tablename__ = "scenario_step"
+    id: int | None = Field(default=None, primary_key=True)
+    sequence_id: int = Field(foreign_key="scenario_sequence.id", index=True)
+    position: int
+    period: str = Field(default="", max_length=200)
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration_minutes: int | None = None
+    content: str = Field(default="", sa_type=Text)
+    modality: str | None = Field(default=None, max_length=32)
+    led_by: str = Field(default="formateur", max_length=32)
+    tutor_id: int | None = Field(default=None, foreign_key="person.id")
+    material: str = Field(default="", sa_type=Text)
+    connection_link: str | None = Field(default=None, max_length=2000)
+    co_animation: bool = False
+
+
+class Bilan(SQLModel, table=True):
+    """The bilan d'activités (seeds 000, 001, 004); held sessions live in training_session."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    participants_enrolled: int | None = None
+    participants_effective: int | None = None
+    view_chef_etablissement: str = Field(default="", sa_type=Text)
+    view_formateurs: str = Field(default="", sa_type=Text)
+    eval_fiabilite: str = Field(default="", sa_type=Text)
+    eval_faisabilite: str = Field(default="", sa_type=Text)
+    eval_accompagnement: str = Field(default="", sa_type=Text)
+    eval_effets: str = Field(default="", sa_type=Text)
+    updated_at: datetime = _created()
+
+
+class BilanHours(SQLModel, table=True):
+    """Hours declared per formateur (and trainees followed, for tutorat)."""
+
+    __tablename__ = "bilan_hours"
+    __table_args__ = (UniqueConstraint("dossier_id", "person_id", name="uq_bilan_hours"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    hours: Decimal = Field(sa_type=HOURS)
+    trainees_followed: int | None = None
+
+
+class Document(SQLModel, table=True):
+    """Metadata of an uploaded file; the bytes live on disk under the data directory."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    kind: str = Field(max_length=32)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=128)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=255)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    uploaded_at: datetime = _created()
+
+
+class OuvertureParcours(SQLModel, table=True):
+    """Fields of a request to open a parcours M@gistère (seed 004, annex 3)."""
+
+    __tablename__ = "ouverture_parcours"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    nom_parcours: str = Field(default="", max_length=300)
+    objectifs: str = Field(default="", sa_type=Text)
+    description: str = Field(default="", sa_type=Text)
+    pilote_nom: str = Field(default="", max_length=200)
+    pilote_courriel: str = Field(default="", max_length=320)
+    concepteurs: str = Field(default="", sa_type=Text)
+    associe_presentiel: bool | None = None
+    duree_presentiel_h: Decimal | None = Field(default=None, sa_type=HOURS)
+    duree_distance_h: Decimal | None = Field(default=None, sa_type=HOURS)
+    accompagnement_distance: str = Field(default="", sa_type=Text)
+    publics: list[str] = Field(default_factory=list, sa_type=JSON)
+    public_autre: str = Field(default="", max_length=300)
+    format_parcours: str = Field(default="", max_length=300)
+
+
+class PaymentDecision(SQLModel, table=True):
+    """The responsable's decision on a dossier; written once, never edited."""
+
+    __tablename__ = "payment_decision"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    history_version: int
+    """The dossier version of the ``accorder_paiement`` transition that took it."""
+    dispositif: str = Field(max_length=64)
+    total: Decimal = Field(sa_type=MONEY)
+    justification: str | None = Field(default=None, sa_type=Text)
+    decided_by_id: int = Field(foreign_key="person.id")
+    decided_at: datetime = _created()
+
+
+class PaymentLineRow(SQLModel, table=True):
+    """One person paid for one component, with the calculation shown to them."""
+
+    __tablename__ = "payment_line"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="payment_decision.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    component: str = Field(max_length=32)
+    unit: str = Field(max_length=16)
+    units: Decimal = Field(sa_type=HOURS)
+    rate: Decimal = Field(sa_type=MONEY)
+    amount: Decimal = Field(sa_type=MONEY)
+    steps: list[str] = Field(default_factory=list, sa_type=JSON)
+    adjusted: bool = False
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+academie_table = _table(Academie)
+person_table = _table(Person)
+reference_counter_table = _table(ReferenceCounter)
+dossier_table = _table(Dossier)
+assignment_table = _table(Assignment)
+delegation_table = _table(Delegation)
+signature_table = _table(Signature)
+history_table = _table(History)
+task_table = _table(Task)
+session_table = _table(TrainingSession)
+scenario_table = _table(Scenario)
+sequence_table = _table(ScenarioSequence)
+step_table = _table(ScenarioStep)
+bilan_table = _table(Bilan)
+bilan_hours_table = _table(BilanHours)
+document_table = _table(Document)
+ouverture_table = _table(OuvertureParcours)
+decision_table = _table(PaymentDecision)
+payment_line_table = _table(PaymentLineRow)
+
+metadata = SQLModel.metadata

@@ -1,0 +1,189 @@
+"""Who holds which role on a dossier: assignments, académie roles, delegations, signatories.
+
+Everything here is a query on the caller's connection; nothing commits. The capacity
+query is on the hot path of every transition, so it is one Core statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Integer, and_, cast, null, or_, select, union_all
+
+from states.dispositifs import DISPOSITIFS, SignatoryMode
+from states.roles import ACADEMIE_ROLES, BILAN_AUTHOR, SIGNATORY
+from workflow.tables import assignment_table as A
+from workflow.tables import delegation_table as D
+from workflow.tables import person_table as P
+from workflow.tables import signature_table as S
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """A role the actor may act in on a dossier, and for whom when it is delegated."""
+
+    role: str
+    on_behalf_of: int | None = None
+    acting_as: str | None = None
+    """For a derived role (``signataire``), the concrete role it comes from."""
+
+    @property
+    def recorded_role(self) -> str:
+        return self.acting_as or self.role
+
+
+@dataclass(frozen=True, slots=True)
+class DossierRef:
+    id: int
+    academie_id: int
+    dispositif: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    person_id: int
+    role: str
+    full_name: str
+    email: str
+
+
+def capacities(
+    conn: Connection, dossier: DossierRef, person_id: int, now: datetime
+) -> list[Capacity]:
+    """Direct roles first, then roles held for someone else through a live delegation."""
+    direct = select(A.c.role, cast(null(), Integer).label("principal")).where(
+        A.c.person_id == person_id,
+        or_(A.c.dossier_id == dossier.id, A.c.academie_id == dossier.academie_id),
+    )
+    delegated = (
+        select(D.c.role, D.c.delegator_id.label("principal"))
+        .join(
+            A,
+            and_(
+                A.c.person_id == D.c.delegator_id,
+                A.c.role == D.c.role,
+                or_(A.c.dossier_id == dossier.id, A.c.academie_id == dossier.academie_id),
+            ),
+        )
+        .where(
+            D.c.substitute_id == person_id,
+            D.c.starts_at <= now,
+            D.c.ends_at > now,
+            D.c.revoked_at.is_(None),
+            or_(D.c.dossier_id.is_(None), D.c.dossier_id == dossier.id),
+        )
+    )
+    rows = conn.execute(union_all(direct, delegated)).all()
+    found = [Capacity(row.role, row.principal) for row in rows]
+    found.sort(key=lambda c: c.on_behalf_of is not None)
+    return _with_derived(found, dossier)
+
+
+def _with_derived(found: list[Capacity], dossier: DossierRef) -> list[Capacity]:
+    dispositif = DISPOSITIFS.get(dossier.dispositif or "")
+    if dispositif is None:
+        return found
+    direct_roles = [c.role for c in found if c.on_behalf_of is None]
+    derived: list[Capacity] = []
+    for rule in dispositif.signatories:
+        if rule.role in direct_roles:
+            derived.append(Capacity(SIGNATORY, acting_as=rule.role))
+            break
+    for role in dispositif.bilan_roles:
+        if role in direct_roles:
+            derived.append(Capacity(BILAN_AUTHOR, acting_as=role))
+            break
+    return found + derived
+
+
+def members(conn: Connection, dossier: DossierRef, roles: Iterable[str]) -> list[Member]:
+    """Holders of ``roles`` on the dossier, including académie-level roles."""
+    roles = list(roles)
+    dossier_roles = [r for r in roles if r not in ACADEMIE_ROLES]
+    academie_roles = [r for r in roles if r in ACADEMIE_ROLES]
+    clauses = []
+    if dossier_roles:
+        clauses.append(and_(A.c.dossier_id == dossier.id, A.c.role.in_(dossier_roles)))
+    if academie_roles:
+        clauses.append(and_(A.c.academie_id == dossier.academie_id, A.c.role.in_(academie_roles)))
+    if not clauses:
+        return []
+    rows = conn.execute(
+        select(A.c.person_id, A.c.role, P.c.full_name, P.c.email)
+        .join(P, P.c.id == A.c.person_id)
+        .where(or_(*clauses))
+        .order_by(A.c.role, P.c.full_name, A.c.person_id)
+    ).all()
+    return [Member(r.person_id, r.role, r.full_name, r.email) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureStatus:
+    required: tuple[Member, ...]
+    """Everyone whose signature is awaited or was given (one holder per 'one of' role)."""
+    signed: frozenset[int]
+    missing: tuple[Member, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def signature_status(conn: Connection, dossier: DossierRef) -> SignatureStatus:
+    """Which required signatures of the contract are given and which are missing.
+
+    A role in mode ``chacun`` needs every holder's signature; a role in mode ``un`` needs
+    one signature from any holder, and while it is missing every holder is listed.
+    """
+    dispositif = DISPOSITIFS.get(dossier.dispositif or "")
+    if dispositif is None:
+        return SignatureStatus((), frozenset(), ())
+    signed = frozenset(
+        conn.execute(select(S.c.person_id).where(S.c.dossier_id == dossier.id)).scalars()
+    )
+    holders = members(conn, dossier, [rule.role for rule in dispositif.signatories])
+    required: list[Member] = []
+    missing: list[Member] = []
+    for rule in dispositif.signatories:
+        role_holders = [m for m in holders if m.role == rule.role]
+        if rule.mode is SignatoryMode.EACH:
+            required += role_holders
+            missing += [m for m in role_holders if m.person_id not in signed]
+        else:
+            signers = [m for m in role_holders if m.person_id in signed]
+            required += signers or role_holders
+            if not signers:
+                missing += role_holders
+    return SignatureStatus(tuple(required), signed, tuple(_unique(missing)))
+
+
+def _unique(people: Sequence[Member]) -> list[Member]:
+    seen: set[int] = set()
+    result = []
+    for member in people:
+        if member.person_id not in seen:
+            seen.add(member.person_id)
+            result.append(member)
+    return result
+
+
+def recipients(conn: Connection, dossier: DossierRef, names: Iterable[str]) -> list[Member]:
+    """People behind a notification rule's recipient names, one entry per person."""
+    roles: list[str] = []
+    found: list[Member] = []
+    for name in names:
+        if name == "signataires":
+            found += signature_status(conn, dossier).required
+        elif name == "signataires_restants":
+            found += signature_status(conn, dossier).missing
+        elif name == BILAN_AUTHOR:
+            dispositif = DISPOSITIFS.get(dossier.dispositif or "")
+            roles += list(dispositif.bilan_roles) if dispositif else []
+        elif name == SIGNATORY:
+            found += signature_status(conn, dossier).required
+        else:
+            roles.append(name)
+    found += members(conn, dossier, roles)
+    return _unique(found)

@@ -1,0 +1,33 @@
+"""Closed lists of the domain, with the French labels people read."""
+
+from __future__ import annotations
+
+from workflow.baremes import MIN_TRAINEES_FOR_CO_ANIMATION
+
+MODALITIES: dict[str, str] = {
+    "presentiel": "Présentiel",
+    "classe_virtuelle": "Classe virtuelle (synchrone)",
+    "webinaire": "Webinaire",
+    "asynchrone": "À distance asynchrone",
+}
+SYNCHRONOUS_DISTANCE = frozenset({"classe_virtuelle", "webinaire"})
+
+DOCUMENT_KINDS: dict[str, str] = {
+    "emargement": "Liste d'émargement",
+    "contrat": "Contrat",
+    "fiche_remuneration": "Fiche de rémunération",
+    "autre": "Autre document",
+}
+
+PUBLICS: dict[str, str] = {
+    "enseignants_1er_degre": "Enseignants du 1er degré",
+    "college": "Collège",
+    "lycee": "Lycée",
+    "chefs_etablissement": "Chefs d'établissement",
+    "inspecteurs": "Inspecteurs",
+    "atss": "ATSS",
+    "autres": "Autres",
+}
+
+CO_ANIMATION_MIN_PARTICIPANTS = MIN_TRAINEES_FOR_CO_ANIMATION
+"""Seed 004 §5.3: co-animation is possible from 15 participants."""
