@@ -14,10 +14,11 @@ from sqlalchemy import Engine, select
 from api.wiring import Container
 from states import get_spec
 from states.roles import role_label
+from workflow.baremes import format_euros
 from workflow.demo import DemoBuilder, Team
 from workflow.errors import WorkflowError
 from workflow.frenchtext import format_datetime
-from workflow.queries import history, person_id_by_email, reading
+from workflow.queries import history, payment_decision, person_id_by_email, reading
 from workflow.service import FireCommand, FireResult
 from workflow.tables import academie_table, dossier_table, history_table, person_table
 
@@ -94,6 +95,15 @@ def run_walkthrough(container: Container, echo: Echo) -> None:
         echo(line)
 
     builder.drive(dossier_id, team, "mis_en_paiement", narrate=narrate)
+    with reading(engine) as conn:
+        decision = payment_decision(conn, dossier_id)
+    if decision is not None:
+        echo(
+            f"\nDécision de paiement de {decision.decided_by} : "
+            f"{format_euros(decision.total)} au total."
+        )
+        for paid in decision.lines:
+            echo(f"  {paid.full_name} — " + " ; ".join(paid.steps))
     echo("\nHistorique enregistré :")
     with reading(engine) as conn:
         for line in history(conn, dossier_id):

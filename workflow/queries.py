@@ -6,13 +6,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
 from states import SPECS
 from workflow.errors import PersonNotFound
-from workflow.tables import dossier_table, history_table, person_table
+from workflow.tables import (
+    decision_table,
+    dossier_table,
+    history_table,
+    payment_line_table,
+    person_table,
+)
 
 
 @contextmanager
@@ -127,3 +134,59 @@ def history(conn: Connection, dossier_id: int) -> list[HistoryLine]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionLine:
+    person_id: int
+    full_name: str
+    component: str
+    unit: str
+    units: Decimal
+    rate: Decimal
+    amount: Decimal
+    steps: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    total: Decimal
+    justification: str | None
+    decided_by: str
+    decided_at: datetime
+    lines: list[DecisionLine]
+
+
+def payment_decision(conn: Connection, dossier_id: int) -> Decision | None:
+    row = conn.execute(
+        select(decision_table, person_table.c.full_name)
+        .join(person_table, person_table.c.id == decision_table.c.decided_by_id)
+        .where(decision_table.c.dossier_id == dossier_id)
+    ).first()
+    if row is None:
+        return None
+    lines = conn.execute(
+        select(payment_line_table, person_table.c.full_name)
+        .join(person_table, person_table.c.id == payment_line_table.c.person_id)
+        .where(payment_line_table.c.decision_id == row.id)
+        .order_by(payment_line_table.c.id)
+    ).all()
+    return Decision(
+        total=row.total,
+        justification=row.justification,
+        decided_by=row.full_name,
+        decided_at=row.decided_at,
+        lines=[
+            DecisionLine(
+                person_id=line.person_id,
+                full_name=line.full_name,
+                component=line.component,
+                unit=line.unit,
+                units=line.units,
+                rate=line.rate,
+                amount=line.amount,
+                steps=list(line.steps),
+            )
+            for line in lines
+        ],
+    )

@@ -1,0 +1,45 @@
+# formaflow — two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint install bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+## Start the product on its embedded defaults (SQLite, demo data).
+run: install
+	$(BIN)/formaflow db upgrade
+	$(BIN)/formaflow demo
+	$(BIN)/formaflow walkthrough
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Lint, type-check, then the whole suite on SQLite and on a throw-away PostgreSQL.
+test: install
+	@status=0; \
+	echo "=== ruff + mypy ==="; $(MAKE) --no-print-directory lint || status=1; \
+	echo "=== Suite sur SQLite ==="; \
+	env -u FORMAFLOW_TEST_DATABASE_URL $(BIN)/pytest || status=1; \
+	echo "=== Suite sur PostgreSQL ==="; \
+	$(BIN)/python -m tests.support.postgres -- $(BIN)/pytest || status=1; \
+	if [ $$status -eq 0 ]; then echo "make test : tout est vert (SQLite et PostgreSQL)."; \
+	else echo "make test : ÉCHEC (voir ci-dessus)."; fi; \
+	exit $$status
+
+## Benchmarks (figures in the README), against SQLite and a throw-away PostgreSQL.
+bench: install
+	$(BIN)/python -m bench.transitions
+
+clean:
+	rm -rf $(VENV) formaflow.db formaflow.db-* var .mypy_cache .ruff_cache .pytest_cache .hypothesis

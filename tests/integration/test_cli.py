@@ -1,0 +1,155 @@
+"""The ``formaflow`` command as an EAFC agent or an ops person runs it, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from states import LATEST
+from workflow.database import make_engine
+from workflow.tables import dossier_table
+
+
+def run_cli(url: str, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMAFLOW_")}
+    env |= {"FORMAFLOW_DATABASE_URL": url, "FORMAFLOW_DATA_DIR": str(data)}
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def loaded(fresh_database_url: str, tmp_path: Path) -> tuple[str, Path]:
+    result = run_cli(fresh_database_url, tmp_path, "demo")
+    assert result.returncode == 0, result.stderr
+    assert "Académie de démonstration créée : 20 personnes, 21 dossiers." in result.stdout
+    return fresh_database_url, tmp_path
+
+
+def reference(url: str, workflow: str, state: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(
+                conn.execute(
+                    select(dossier_table.c.reference).where(
+                        dossier_table.c.workflow_name == workflow, dossier_table.c.state == state
+                    )
+                )
+                .scalars()
+                .first()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_demo_then_status_shows_every_state_of_both_workflows(loaded: tuple[str, Path]) -> None:
+    url, data = loaded
+    status = run_cli(url, data, "status")
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    for spec in LATEST.values():
+        for state in spec.states:
+            row = next(line for line in lines if f" {state.label} " in f"{line} ")
+            assert int(row.split()[-1]) >= 1, row
+    again = run_cli(url, data, "demo")
+    assert again.returncode == 0 and "déjà présentes" in again.stdout
+
+
+def test_fire_reports_refusals_in_french_with_a_failing_exit_code(
+    loaded: tuple[str, Path],
+) -> None:
+    url, data = loaded
+    ref = reference(url, "dossier_formation", "scenario_soumis")
+    cases = [
+        (["fire", "99-XXX-9999", "annuler", "--as", "paul.lefevre@example.org"], 1, "introuvable"),
+        (["fire", ref, "valider_scenario", "--as", "lea.martin@example.org"], 1, "rôle requis"),
+        (
+            ["fire", ref, "demander_revision", "--as", "nadia.rousseau@example.org"],
+            1,
+            "un commentaire (obligatoire",
+        ),
+        (
+            ["fire", ref, "valider_bilan", "--as", "camille.morel@example.org"],
+            1,
+            "Actions possibles dans cet état",
+        ),
+        (["fire", ref, "valider_scenario", "--as", "personne@example.org"], 1, "Aucune personne"),
+        (
+            [
+                "fire",
+                ref,
+                "valider_scenario",
+                "--as",
+                "nadia.rousseau@example.org",
+                "--version",
+                "1",
+            ],
+            1,
+            "modifié entre-temps",
+        ),
+        (
+            [
+                "fire",
+                ref,
+                "valider_scenario",
+                "--as",
+                "nadia.rousseau@example.org",
+                "--payload",
+                "{pas du json",
+            ],
+            2,
+            "Données JSON invalides",
+        ),
+    ]
+    for args, code, message in cases:
+        result = run_cli(url, data, *args)
+        assert (result.returncode, message in result.stderr) == (code, True), (args, result)
+        assert "Traceback" not in result.stderr
+    ok = run_cli(url, data, "fire", ref, "valider_scenario", "--as", "nadia.rousseau@example.org")
+    assert ok.returncode == 0, ok.stderr
+    assert f"{ref} : Scénario soumis au pilote → Scénario validé" in ok.stdout
+
+
+def test_a_substitute_acts_for_the_pilote_and_history_says_so(loaded: tuple[str, Path]) -> None:
+    url, data = loaded
+    ref = reference(url, "dossier_formation", "brouillon")
+    actions = run_cli(url, data, "actions", ref, "--as", "olivier.mercier@example.org")
+    assert "emettre_contrat — Émettre le contrat : prête" in actions.stdout
+    fired = run_cli(
+        url, data, "fire", ref, "emettre_contrat", "--as", "olivier.mercier@example.org"
+    )
+    assert fired.returncode == 0, fired.stderr
+    shown = run_cli(url, data, "history", ref)
+    assert "emettre_contrat par Olivier Mercier pour Paul Lefèvre (Pilote)" in shown.stdout
+
+
+def test_walkthrough_takes_a_dossier_to_payment(loaded: tuple[str, Path]) -> None:
+    url, data = loaded
+    result = run_cli(url, data, "walkthrough")
+    assert result.returncode == 0, result.stderr
+    assert "au moins un formateur affecté au dossier" in result.stdout
+    assert "Accorder le paiement — Bilan validé → Paiement accordé" in result.stdout
+    assert "5 × 45,00 € = 225,00 €" in result.stdout
+    assert result.stdout.rstrip().endswith("« Mis en paiement ».")
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_diagram_export(fmt: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'unused.db'}"
+    result = run_cli(url, tmp_path, "diagram", "ouverture_parcours", "--format", fmt)
+    assert result.returncode == 0
+    expected = "stateDiagram-v2" if fmt == "mermaid" else 'digraph "ouverture_parcours"'
+    assert result.stdout.startswith(expected)
+    bad = run_cli(url, tmp_path, "diagram", "inconnu")
+    assert bad.returncode == 2 and "Workflow inconnu" in bad.stderr
