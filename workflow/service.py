@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, bindparam, insert, update
 
 from states import get_spec
 from states.roles import role_label
 from states.spec import TransitionSpec, WorkflowSpec
-from workflow.dossiers import DossierRow, load
+from workflow.dossiers import DossierRow, load, load_for_actor
 from workflow.effects import EffectContext
 from workflow.errors import (
     GuardFailed,
@@ -39,6 +39,22 @@ from workflow.types import utcnow
 log = logging.getLogger(__name__)
 
 SYSTEM_ROLE = "systeme"
+
+# The hot path's statements are built once: building one costs more than SQLite running it.
+_ADVANCE = (
+    update(dossier_table)
+    .where(
+        dossier_table.c.id == bindparam("b_id"),
+        dossier_table.c.version == bindparam("b_version"),
+    )
+    .values(
+        state=bindparam("b_state"),
+        version=bindparam("b_new_version"),
+        updated_at=bindparam("b_now"),
+        state_entered_at=bindparam("b_entered"),
+    )
+)
+_RECORD = insert(history_table)
 COMMENT_MISSING = "un commentaire (obligatoire pour cette action)"
 
 
@@ -105,17 +121,13 @@ class WorkflowService:
     def fire_in(self, conn: Connection, command: FireCommand) -> FireResult:
         """Fire within a transaction the caller opened (the timer loop, the demo loader)."""
         now = self.clock()
-        dossier = load(conn, command.dossier_id, for_update=True)
+        dossier, held_list = load_for_actor(conn, command.dossier_id, command.actor_id, now)
         if command.expected_version is not None and command.expected_version != dossier.version:
             raise StaleVersion(command.expected_version, dossier.version)
         spec = get_spec(dossier.workflow_name, dossier.workflow_version)
         machine = machine_for(spec.name, spec.version)
         transition = _valid_transition(spec, machine.triggers_from(dossier.state), dossier, command)
-        held = (
-            ()
-            if command.actor_id is None
-            else tuple(capacities(conn, dossier.ref, command.actor_id, now))
-        )
+        held = tuple(held_list)
         capacity = _authorise(transition, command.actor_id, held)
         ctx = GuardContext(conn, dossier, command.actor_id, command.payload, now)
         missing = _missing(transition, ctx, command.comment)
@@ -126,31 +138,35 @@ class WorkflowService:
             facts.update(EFFECTS[effect_name].run(EffectContext(ctx, held)))
         to_state = machine.fire(dossier.state, transition.trigger, facts)
         version = dossier.version + 1
-        values: dict[str, Any] = {"state": to_state, "version": version, "updated_at": now}
-        if to_state != dossier.state:
-            values["state_entered_at"] = now
         changed = conn.execute(
-            update(dossier_table)
-            .where(dossier_table.c.id == dossier.id, dossier_table.c.version == dossier.version)
-            .values(**values)
+            _ADVANCE,
+            {
+                "b_id": dossier.id,
+                "b_version": dossier.version,
+                "b_state": to_state,
+                "b_new_version": version,
+                "b_now": now,
+                "b_entered": now if to_state != dossier.state else dossier.state_entered_at,
+            },
         ).rowcount
         if changed != 1:
             raise StaleVersion(command.expected_version or dossier.version, dossier.version + 1)
         comment = (command.comment or "").strip() or None
         history_id = conn.execute(
-            insert(history_table).values(
-                dossier_id=dossier.id,
-                version=version,
-                trigger=transition.trigger,
-                from_state=dossier.state,
-                to_state=to_state,
-                actor_id=command.actor_id,
-                on_behalf_of_id=capacity.on_behalf_of,
-                role=capacity.recorded_role,
-                comment=comment,
-                payload=dict(command.payload),
-                at=now,
-            )
+            _RECORD,
+            {
+                "dossier_id": dossier.id,
+                "version": version,
+                "trigger": transition.trigger,
+                "from_state": dossier.state,
+                "to_state": to_state,
+                "actor_id": command.actor_id,
+                "on_behalf_of_id": capacity.on_behalf_of,
+                "role": capacity.recorded_role,
+                "comment": comment,
+                "payload": dict(command.payload),
+                "at": now,
+            },
         ).inserted_primary_key
         assert history_id is not None
         tasks = _open_phase_tasks(conn, spec, transition, dossier, now)

@@ -10,7 +10,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Integer, and_, cast, null, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Subquery,
+    and_,
+    bindparam,
+    cast,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from states.dispositifs import DISPOSITIFS, SignatoryMode
 from states.roles import ACADEMIE_ROLES, BILAN_AUTHOR, SIGNATORY
@@ -18,6 +29,7 @@ from workflow.tables import assignment_table as A
 from workflow.tables import delegation_table as D
 from workflow.tables import person_table as P
 from workflow.tables import signature_table as S
+from workflow.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,39 +61,62 @@ class Member:
     email: str
 
 
+def _held_roles() -> Subquery:
+    """Every (role, principal, dossier, académie) the ``person_id`` bind parameter holds.
+
+    Direct assignments, plus the roles of people they stand in for through a delegation
+    live at ``now``. Callers join it to the dossier they care about.
+    """
+    person = bindparam("person_id", type_=Integer())
+    dossier = bindparam("dossier_id", type_=Integer())
+    now = bindparam("now", type_=UTCDateTime())
+    direct = select(
+        A.c.role, cast(null(), Integer).label("principal"), A.c.dossier_id, A.c.academie_id
+    ).where(A.c.person_id == person)
+    delegated = (
+        select(D.c.role, D.c.delegator_id.label("principal"), A.c.dossier_id, A.c.academie_id)
+        .join(A, and_(A.c.person_id == D.c.delegator_id, A.c.role == D.c.role))
+        .where(
+            D.c.substitute_id == person,
+            D.c.starts_at <= now,
+            D.c.ends_at > now,
+            D.c.revoked_at.is_(None),
+            or_(D.c.dossier_id.is_(None), D.c.dossier_id == dossier),
+        )
+    )
+    return union_all(direct, delegated).subquery("held")
+
+
+HELD = _held_roles()
+
+# Built once: this runs on every transition, and building it costs more than running it.
+_CAPACITIES = select(HELD.c.role, HELD.c.principal).where(
+    or_(
+        HELD.c.dossier_id == bindparam("dossier_id"),
+        HELD.c.academie_id == bindparam("academie_id"),
+    )
+)
+
+
 def capacities(
     conn: Connection, dossier: DossierRef, person_id: int, now: datetime
 ) -> list[Capacity]:
     """Direct roles first, then roles held for someone else through a live delegation."""
-    direct = select(A.c.role, cast(null(), Integer).label("principal")).where(
-        A.c.person_id == person_id,
-        or_(A.c.dossier_id == dossier.id, A.c.academie_id == dossier.academie_id),
-    )
-    delegated = (
-        select(D.c.role, D.c.delegator_id.label("principal"))
-        .join(
-            A,
-            and_(
-                A.c.person_id == D.c.delegator_id,
-                A.c.role == D.c.role,
-                or_(A.c.dossier_id == dossier.id, A.c.academie_id == dossier.academie_id),
-            ),
-        )
-        .where(
-            D.c.substitute_id == person_id,
-            D.c.starts_at <= now,
-            D.c.ends_at > now,
-            D.c.revoked_at.is_(None),
-            or_(D.c.dossier_id.is_(None), D.c.dossier_id == dossier.id),
-        )
-    )
-    rows = conn.execute(union_all(direct, delegated)).all()
-    found = [Capacity(row.role, row.principal) for row in rows]
+    rows = conn.execute(
+        _CAPACITIES,
+        {
+            "person_id": person_id,
+            "dossier_id": dossier.id,
+            "academie_id": dossier.academie_id,
+            "now": now,
+        },
+    ).all()
+    return with_derived([Capacity(row.role, row.principal) for row in rows], dossier)
+
+
+def with_derived(found: list[Capacity], dossier: DossierRef) -> list[Capacity]:
+    """Sort direct roles first and add the roles the dossier's dispositif derives from them."""
     found.sort(key=lambda c: c.on_behalf_of is not None)
-    return _with_derived(found, dossier)
-
-
-def _with_derived(found: list[Capacity], dossier: DossierRef) -> list[Capacity]:
     dispositif = DISPOSITIFS.get(dossier.dispositif or "")
     if dispositif is None:
         return found

@@ -7,6 +7,7 @@ from collections import deque
 
 import pytest
 
+from notifications.catalog import CATALOG, subject
 from states import LATEST, SPECS, get_spec
 from states.dispositifs import DISPOSITIFS
 from states.roles import DERIVED_RECIPIENTS, DERIVED_ROLES, ROLES
@@ -65,7 +66,7 @@ def test_every_name_in_the_spec_resolves(spec: WorkflowSpec) -> None:
         assert t.notifications, f"{t.trigger} sends no email"
         for rule in t.notifications:
             assert set(rule.recipients) <= recipients, t.trigger
-            assert rule.template == f"{spec.name}/{rule.template.split('/', 1)[1]}"
+            assert rule.template in CATALOG, rule.template
             assert rule.only_to is None or rule.only_to in state_ids
         if t.opens_phase_tasks is not None:
             assert spec.tasks_for(t.opens_phase_tasks), t.trigger
@@ -77,7 +78,7 @@ def test_every_name_in_the_spec_resolves(spec: WorkflowSpec) -> None:
             transition = spec.transition(d.trigger)
             assert transition.system_may_fire and set(d.states) <= set(transition.sources)
         else:
-            assert d.template and d.recipients, d.id
+            assert d.template in CATALOG and d.recipients, d.id
     for task in spec.tasks:
         assert task.role in ROLES and task.phase in phase_ids
 
@@ -187,3 +188,12 @@ def test_latest_spec_is_returned_without_a_version() -> None:
     assert get_spec("ouverture_parcours") is LATEST["ouverture_parcours"]
     with pytest.raises(KeyError):
         get_spec("inconnu")
+
+
+def test_every_catalogued_message_is_used_by_a_spec_and_has_a_french_subject() -> None:
+    used = {r.template for s in ALL_SPECS for t in s.transitions for r in t.notifications}
+    used |= {d.template for s in ALL_SPECS for d in s.deadlines if d.template}
+    assert set(CATALOG) == used
+    assert subject("dossier_formation/soumettre_scenario", "26-DEM-0004") == (
+        "26-DEM-0004 — Scénario hybride à valider"
+    )
