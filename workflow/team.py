@@ -133,23 +133,36 @@ def with_derived(found: list[Capacity], dossier: DossierRef) -> list[Capacity]:
     return found + derived
 
 
+_MEMBERS = (
+    select(A.c.person_id, A.c.role, P.c.full_name, P.c.email)
+    .join(P, P.c.id == A.c.person_id)
+    .where(
+        or_(
+            and_(
+                A.c.dossier_id == bindparam("dossier_id"),
+                A.c.role.in_(bindparam("dossier_roles", expanding=True)),
+            ),
+            and_(
+                A.c.academie_id == bindparam("academie_id"),
+                A.c.role.in_(bindparam("academie_roles", expanding=True)),
+            ),
+        )
+    )
+    .order_by(A.c.role, P.c.full_name, A.c.person_id)
+)
+
+
 def members(conn: Connection, dossier: DossierRef, roles: Iterable[str]) -> list[Member]:
     """Holders of ``roles`` on the dossier, including académie-level roles."""
     roles = list(roles)
-    dossier_roles = [r for r in roles if r not in ACADEMIE_ROLES]
-    academie_roles = [r for r in roles if r in ACADEMIE_ROLES]
-    clauses = []
-    if dossier_roles:
-        clauses.append(and_(A.c.dossier_id == dossier.id, A.c.role.in_(dossier_roles)))
-    if academie_roles:
-        clauses.append(and_(A.c.academie_id == dossier.academie_id, A.c.role.in_(academie_roles)))
-    if not clauses:
-        return []
     rows = conn.execute(
-        select(A.c.person_id, A.c.role, P.c.full_name, P.c.email)
-        .join(P, P.c.id == A.c.person_id)
-        .where(or_(*clauses))
-        .order_by(A.c.role, P.c.full_name, A.c.person_id)
+        _MEMBERS,
+        {
+            "dossier_id": dossier.id,
+            "academie_id": dossier.academie_id,
+            "dossier_roles": [r for r in roles if r not in ACADEMIE_ROLES],
+            "academie_roles": [r for r in roles if r in ACADEMIE_ROLES],
+        },
     ).all()
     return [Member(r.person_id, r.role, r.full_name, r.email) for r in rows]
 
