@@ -317,57 +317,33 @@ DEADLINES = (
 BILAN_DUE_DAYS = 30
 """Bilan due 30 days after the end of the training (DOMAIN §2 default)."""
 
+_LOCAL_AUTHORITY_TASKS = (
+    (
+        "salle_distance",
+        "Mettre à disposition une salle pour les sessions à distance (synchrones ou asynchrones)",
+    ),
+    (
+        "informer_personnels",
+        "Informer les personnels de l'existence de la salle et de ses règles d'usage",
+    ),
+    (
+        "expliquer_convocations",
+        "S'assurer que les convocations sont explicitées (synchrone ou asynchrone)",
+    ),
+    (
+        "liberer_enseignant",
+        "Libérer l'enseignant de ses cours pendant les sessions synchrones "
+        "(une convocation asynchrone ne libère pas)",
+    ),
+)
+"""Charter 002/003: the chef d'établissement and the IEN have the same duties."""
+
 TASKS = (
     # En amont — on valider_scenario (charter 002/003).
-    TaskSpec(
-        "en_amont",
-        "salle_distance",
-        "chef_etablissement",
-        "Mettre à disposition une salle pour les sessions à distance (synchrones ou asynchrones)",
-    ),
-    TaskSpec(
-        "en_amont",
-        "informer_personnels",
-        "chef_etablissement",
-        "Informer les personnels de l'existence de la salle et de ses règles d'usage",
-    ),
-    TaskSpec(
-        "en_amont",
-        "expliquer_convocations",
-        "chef_etablissement",
-        "S'assurer que les convocations sont explicitées (synchrone ou asynchrone)",
-    ),
-    TaskSpec(
-        "en_amont",
-        "liberer_enseignant",
-        "chef_etablissement",
-        "Libérer l'enseignant de ses cours pendant les sessions synchrones "
-        "(une convocation asynchrone ne libère pas)",
-    ),
-    TaskSpec(
-        "en_amont",
-        "salle_distance",
-        "ien",
-        "Mettre à disposition une salle pour les sessions à distance (synchrones ou asynchrones)",
-    ),
-    TaskSpec(
-        "en_amont",
-        "informer_personnels",
-        "ien",
-        "Informer les personnels de l'existence de la salle et de ses règles d'usage",
-    ),
-    TaskSpec(
-        "en_amont",
-        "expliquer_convocations",
-        "ien",
-        "S'assurer que les convocations sont explicitées (synchrone ou asynchrone)",
-    ),
-    TaskSpec(
-        "en_amont",
-        "liberer_enseignant",
-        "ien",
-        "Libérer l'enseignant de ses cours pendant les sessions synchrones "
-        "(une convocation asynchrone ne libère pas)",
+    *(
+        TaskSpec("en_amont", code, role, label)
+        for role in ("chef_etablissement", "ien")
+        for code, label in _LOCAL_AUTHORITY_TASKS
     ),
     TaskSpec(
         "en_amont",

@@ -12,18 +12,18 @@ def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _arcs(spec: WorkflowSpec) -> list[tuple[str, str, str]]:
+    """Distinct (source, destination, trigger) arcs, in spec order."""
+    return list(dict.fromkeys((s, d, t.trigger) for s, d, t in spec.edges()))
+
+
 def mermaid(spec: WorkflowSpec, current: str | None = None) -> str:
     lines = ["stateDiagram-v2", f"    %% {spec.label} — {spec.name} v{spec.version}"]
     for state in spec.states:
         lines.append(f'    state "{_quote(state.label)}" as {state.id}')
     lines.append(f"    [*] --> {spec.initial}")
-    seen: set[tuple[str, str, str]] = set()
-    for source, dest, transition in spec.edges():
-        key = (source, dest, transition.trigger)
-        if key in seen:
-            continue
-        seen.add(key)
-        lines.append(f"    {source} --> {dest}: {transition.trigger}")
+    for source, dest, trigger in _arcs(spec):
+        lines.append(f"    {source} --> {dest}: {trigger}")
     for state in spec.states:
         if state.terminal:
             lines.append(f"    {state.id} --> [*]")
@@ -49,12 +49,7 @@ def dot(spec: WorkflowSpec, current: str | None = None) -> str:
         if state.id == current:
             attrs += ['style="rounded,filled"', 'fillcolor="#000091"', 'fontcolor="white"']
         lines.append(f"    {state.id} [{', '.join(attrs)}];")
-    seen: set[tuple[str, str, str]] = set()
-    for source, dest, transition in spec.edges():
-        key = (source, dest, transition.trigger)
-        if key in seen:
-            continue
-        seen.add(key)
-        lines.append(f'    {source} -> {dest} [label="{_quote(transition.trigger)}"];')
+    for source, dest, trigger in _arcs(spec):
+        lines.append(f'    {source} -> {dest} [label="{_quote(trigger)}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"

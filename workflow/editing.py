@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from states import get_spec
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
@@ -210,28 +211,10 @@ class DossierEditor:
                     if step.tutor_id is not None:
                         _require_person(conn, step.tutor_id)
             fields = data.model_dump(exclude={"sequences"})
-            scenario_id = conn.execute(
-                select(scenario_table.c.id).where(scenario_table.c.dossier_id == dossier_id)
-            ).scalar()
-            if scenario_id is None:
-                scenario_id = _pk(
-                    conn.execute(
-                        insert(scenario_table).values(
-                            dossier_id=dossier_id, updated_at=now, **fields
-                        )
-                    ).inserted_primary_key
-                )
-            else:
-                conn.execute(
-                    update(scenario_table)
-                    .where(scenario_table.c.id == scenario_id)
-                    .values(updated_at=now, **fields)
-                )
-                old = select(sequence_table.c.id).where(sequence_table.c.scenario_id == scenario_id)
-                conn.execute(delete(step_table).where(step_table.c.sequence_id.in_(old)))
-                conn.execute(
-                    delete(sequence_table).where(sequence_table.c.scenario_id == scenario_id)
-                )
+            scenario_id = _upsert(conn, scenario_table, dossier_id, {"updated_at": now, **fields})
+            old = select(sequence_table.c.id).where(sequence_table.c.scenario_id == scenario_id)
+            conn.execute(delete(step_table).where(step_table.c.sequence_id.in_(old)))
+            conn.execute(delete(sequence_table).where(sequence_table.c.scenario_id == scenario_id))
             for position, sequence in enumerate(data.sequences, start=1):
                 sequence_id = _pk(
                     conn.execute(
@@ -259,19 +242,7 @@ class DossierEditor:
             for line in data.hours:
                 _require_person(conn, line.person_id)
             fields = data.model_dump(exclude={"hours"})
-            exists = conn.execute(
-                select(bilan_table.c.id).where(bilan_table.c.dossier_id == dossier_id)
-            ).first()
-            if exists is None:
-                conn.execute(
-                    insert(bilan_table).values(dossier_id=dossier_id, updated_at=now, **fields)
-                )
-            else:
-                conn.execute(
-                    update(bilan_table)
-                    .where(bilan_table.c.dossier_id == dossier_id)
-                    .values(updated_at=now, **fields)
-                )
+            _upsert(conn, bilan_table, dossier_id, {"updated_at": now, **fields})
             conn.execute(
                 delete(bilan_hours_table).where(bilan_hours_table.c.dossier_id == dossier_id)
             )
@@ -331,19 +302,18 @@ class DossierEditor:
             dossier = load(conn, dossier_id)
             if dossier.workflow_name != "ouverture_parcours":
                 raise InvalidInput("Ce dossier n'est pas une demande d'ouverture de parcours.")
-            exists = conn.execute(
-                select(ouverture_table.c.id).where(ouverture_table.c.dossier_id == dossier_id)
-            ).first()
-            if exists is None:
-                conn.execute(
-                    insert(ouverture_table).values(dossier_id=dossier_id, **data.model_dump())
-                )
-            else:
-                conn.execute(
-                    update(ouverture_table)
-                    .where(ouverture_table.c.dossier_id == dossier_id)
-                    .values(**data.model_dump())
-                )
+            _upsert(conn, ouverture_table, dossier_id, data.model_dump())
+
+
+def _upsert(conn: Connection, table: Table, dossier_id: int, values: dict[str, Any]) -> int:
+    """Insert or update the one row of ``table`` that belongs to the dossier; its id."""
+    existing = conn.execute(select(table.c.id).where(table.c.dossier_id == dossier_id)).scalar()
+    if existing is None:
+        return _pk(
+            conn.execute(insert(table).values(dossier_id=dossier_id, **values)).inserted_primary_key
+        )
+    conn.execute(update(table).where(table.c.id == existing).values(**values))
+    return int(existing)
 
 
 def _require_person(conn: Connection, person_id: int) -> None:

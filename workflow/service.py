@@ -70,18 +70,10 @@ class FireCommand:
 
 
 @dataclass(frozen=True, slots=True)
-class FireResult:
-    dossier_id: int
-    reference: str
-    workflow_name: str
-    trigger: str
-    from_state: str
-    to_state: str
-    version: int
-    history_id: int
-    role: str
-    on_behalf_of_id: int | None
-    tasks_created: int
+class FireResult(TransitionEvent):
+    """The event the subscribers received, and how many phase tasks were handed out."""
+
+    tasks_created: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +162,7 @@ class WorkflowService:
         ).inserted_primary_key
         assert history_id is not None
         tasks = _open_phase_tasks(conn, spec, transition, dossier, now)
-        event = TransitionEvent(
+        result = FireResult(
             dossier_id=dossier.id,
             reference=dossier.reference,
             academie_id=dossier.academie_id,
@@ -187,22 +179,11 @@ class WorkflowService:
             comment=comment,
             at=now,
             payload=dict(command.payload),
-        )
-        for subscriber in self.subscribers:
-            subscriber(conn, event)
-        return FireResult(
-            dossier_id=dossier.id,
-            reference=dossier.reference,
-            workflow_name=spec.name,
-            trigger=transition.trigger,
-            from_state=dossier.state,
-            to_state=to_state,
-            version=version,
-            history_id=event.history_id,
-            role=capacity.recorded_role,
-            on_behalf_of_id=capacity.on_behalf_of,
             tasks_created=tasks,
         )
+        for subscriber in self.subscribers:
+            subscriber(conn, result)
+        return result
 
     def available(self, dossier_id: int, person_id: int) -> list[Availability]:
         """The triggers ``person_id`` may fire now by role, each with what is missing."""
