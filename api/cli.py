@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 
+from api.app import create_app
+from api.demo_accounts import demo_password
 from api.walkthrough import run_walkthrough
 from api.wiring import Container, build
 from states import LATEST
@@ -21,7 +24,13 @@ from workflow.diagram import dot, mermaid
 from workflow.dossiers import find_id
 from workflow.errors import WorkflowError
 from workflow.frenchtext import format_datetime
-from workflow.queries import counts_by_state, history, person_id_by_email, reading
+from workflow.queries import (
+    academie_id_by_slug,
+    counts_by_state,
+    history,
+    person_id_by_email,
+    reading,
+)
 from workflow.service import FireCommand
 
 app = typer.Typer(
@@ -31,6 +40,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Comptes des personnes.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+token_app = typer.Typer(
+    help="Jetons d'API (Bearer) pour les autres systèmes.", no_args_is_help=True
+)
+app.add_typer(token_app, name="token")
 
 
 def _container() -> Container:
@@ -214,6 +229,96 @@ def walkthrough() -> None:
     if not demo.is_loaded(container.engine):
         demo.load_demo(container.engine, container.settings.data_dir, container.service)
     run_walkthrough(container, typer.echo)
+
+
+@app.command("serve", help="Démarre le serveur HTTP (API et documentation sur /api/docs).")
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Processus (1 en développement).")] = 1,
+) -> None:
+    container = _container()
+    migrate.upgrade(container.engine)
+    if container.api_settings.env == "development":
+        if not demo.is_loaded(container.engine):
+            typer.echo("Premier démarrage : chargement des données de démonstration…")
+            demo.load_demo(container.engine, container.settings.data_dir, container.service)
+        password = demo_password(container)
+        typer.echo(f"\nformaflow écoute sur http://{host}:{port}  (documentation : /api/docs)")
+        typer.echo(f"Comptes de démonstration, mot de passe commun : {password}")
+        for login, name in demo.PEOPLE[:15]:
+            typer.echo(f"  {login}@example.org  ({name})")
+        typer.echo("  … et les stagiaires (voir README).\n")
+    uvicorn.run(
+        create_app(container),
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@user_app.command("create", help="Crée un compte local (le mot de passe est demandé).")
+def user_create(
+    email: Annotated[str, typer.Argument(help="Adresse électronique.")],
+    name: Annotated[str, typer.Option("--name", help="Nom complet.")],
+    academie: Annotated[
+        str | None, typer.Option(help="Slug de l'académie (rôle d'académie).")
+    ] = None,
+    role: Annotated[str | None, typer.Option(help="gestionnaire ou responsable.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="FORMAFLOW_NEW_PASSWORD", help="Mot de passe (sinon demandé)."),
+    ] = None,
+) -> None:
+    container = _container()
+    migrate.upgrade(container.engine)
+    if (academie is None) != (role is None):
+        typer.secho("--academie et --role vont ensemble.", fg="red", err=True)
+        raise typer.Exit(code=2)
+    if role is not None and role not in ("gestionnaire", "responsable"):
+        typer.secho("Rôle d'académie : gestionnaire ou responsable.", fg="red", err=True)
+        raise typer.Exit(code=2)
+    secret = password or typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    try:
+        person = container.editor.create_person(email, name)
+        container.accounts.set_password(person, secret)
+        if academie is not None and role is not None:
+            with reading(container.engine) as conn:
+                academie_id = academie_id_by_slug(conn, academie)
+            container.editor.assign(person, role, academie_id=academie_id)
+    except WorkflowError as error:
+        raise _fail(error) from error
+    typer.echo(f"Compte créé pour {email}.")
+
+
+@token_app.command("create", help="Crée un jeton d'API pour une personne (affiché une seule fois).")
+def token_create(
+    email: Annotated[str, typer.Argument(help="Adresse électronique de la personne.")],
+    name: Annotated[str, typer.Option(help="À quoi sert ce jeton.")] = "",
+    days: Annotated[int, typer.Option("--jours", help="Durée de validité, en jours.")] = 90,
+) -> None:
+    container = _container()
+    try:
+        with reading(container.engine) as conn:
+            person = person_id_by_email(conn, email)
+    except WorkflowError as error:
+        raise _fail(error) from error
+    token = container.accounts.create_token(person, name, days)
+    typer.echo(token)
+
+
+@token_app.command("revoke", help="Révoque un jeton (le jeton entier ou son préfixe affiché).")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="Jeton ou préfixe ffk_xxxxxx.")],
+) -> None:
+    container = _container()
+    count = container.accounts.revoke_token(token)
+    if not count:
+        typer.secho("Aucun jeton actif ne correspond.", fg="red", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"{count} jeton(s) révoqué(s).")
 
 
 def _state_label(workflow: str, state: str) -> str:

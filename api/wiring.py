@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import Engine
 
+from api.accounts import Accounts
+from api.settings import ApiSettings, get_api_settings
 from workflow.database import make_engine
 from workflow.editing import DossierEditor
 from workflow.service import WorkflowService
@@ -16,6 +18,7 @@ from workflow.settings import WorkflowSettings, get_settings
 @dataclass
 class Container:
     settings: WorkflowSettings
+    api_settings: ApiSettings = field(default_factory=get_api_settings)
 
     @cached_property
     def engine(self) -> Engine:
@@ -29,6 +32,12 @@ class Container:
     def editor(self) -> DossierEditor:
         return DossierEditor(self.engine, self.settings.data_dir, clock=self.service.clock)
 
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.engine, self.api_settings, clock=self.service.clock)
 
-def build(settings: WorkflowSettings | None = None) -> Container:
-    return Container(settings or get_settings())
+
+def build(
+    settings: WorkflowSettings | None = None, api_settings: ApiSettings | None = None
+) -> Container:
+    return Container(settings or get_settings(), api_settings or get_api_settings())

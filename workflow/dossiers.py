@@ -72,13 +72,19 @@ _LOAD_FOR_ACTOR_LOCKED = _LOAD_FOR_ACTOR.with_for_update(of=T)
 
 
 def load_for_actor(
-    conn: Connection, dossier_id: int, person_id: int | None, now: datetime
+    conn: Connection,
+    dossier_id: int,
+    person_id: int | None,
+    now: datetime,
+    *,
+    for_update: bool = True,
 ) -> tuple[DossierRow, list[Capacity]]:
     """The dossier, locked on PostgreSQL, and the roles ``person_id`` holds on it.
 
     One round trip instead of two: this is the first statement of every transition.
     """
-    query = _LOAD_FOR_ACTOR_LOCKED if is_postgresql(conn) else _LOAD_FOR_ACTOR
+    locked = for_update and is_postgresql(conn)
+    query = _LOAD_FOR_ACTOR_LOCKED if locked else _LOAD_FOR_ACTOR
     rows = conn.execute(
         query,
         {"dossier_id": dossier_id, "person_id": -1 if person_id is None else person_id, "now": now},

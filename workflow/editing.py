@@ -17,13 +17,15 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from states import get_spec
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
-from workflow.dossiers import load, next_reference
-from workflow.errors import InvalidInput, PersonNotFound
+from workflow.access import Edit, may_create_in, require_edit
+from workflow.dossiers import DossierRow, load, next_reference
+from workflow.errors import InvalidInput, NotPermitted, PersonNotFound
 from workflow.inputs import (
     BilanInput,
     DocumentInput,
     DossierInput,
     OuvertureInput,
+    PlanningInput,
     ScenarioInput,
     SessionInput,
 )
@@ -52,6 +54,17 @@ class DossierEditor:
         self.engine = engine
         self.data_dir = data_dir
         self.clock = clock
+
+    def _open(
+        self, conn: Connection, dossier_id: int, actor_id: int | None, part: Edit
+    ) -> DossierRow:
+        """The dossier to edit: checked against the actor's roles when one is given.
+
+        ``actor_id=None`` is the administrator's path (CLI, demo loader): no role check.
+        """
+        if actor_id is None:
+            return load(conn, dossier_id, for_update=True)
+        return require_edit(conn, dossier_id, actor_id, part, self.clock())
 
     # People and académies -------------------------------------------------------------
 
@@ -86,7 +99,9 @@ class DossierEditor:
 
     # Dossiers ------------------------------------------------------------------------
 
-    def create_dossier(self, data: DossierInput) -> int:
+    def create_dossier(self, data: DossierInput, *, actor_id: int | None = None) -> int:
+        """A new dossier in its initial state; a creator who is not EAFC staff becomes its
+        pilote (the prescripteur opens the dossiers they will steer)."""
         spec = get_spec(data.workflow)
         now = self.clock()
         with self.engine.begin() as conn:
@@ -97,6 +112,10 @@ class DossierEditor:
                 is None
             ):
                 raise InvalidInput("Académie inconnue.", field="academie_id")
+            if actor_id is not None and not may_create_in(conn, data.academie_id, actor_id):
+                raise NotPermitted(
+                    "créer un dossier dans cette académie", ["Pilote", "Gestionnaire EAFC"]
+                )
             reference = next_reference(conn, data.academie_id, now.year)
             result = conn.execute(
                 insert(dossier_table).values(
@@ -118,7 +137,43 @@ class DossierEditor:
                     updated_at=now,
                 )
             )
-            return _pk(result.inserted_primary_key)
+            dossier_id = _pk(result.inserted_primary_key)
+            if actor_id is not None and not _holds_academie_role(conn, actor_id, data.academie_id):
+                conn.execute(
+                    insert(assignment_table).values(
+                        person_id=actor_id, role="pilote", dossier_id=dossier_id, created_at=now
+                    )
+                )
+            return dossier_id
+
+    def update_planning(
+        self, dossier_id: int, data: PlanningInput, *, actor_id: int | None = None
+    ) -> None:
+        """Planning fields, editable while the dossier is a draft (the contract uses them)."""
+        with self.engine.begin() as conn:
+            self._open(conn, dossier_id, actor_id, Edit.PLANNING)
+            values = data.model_dump(exclude_unset=True)
+            if values:
+                conn.execute(
+                    update(dossier_table)
+                    .where(dossier_table.c.id == dossier_id)
+                    .values(updated_at=self.clock(), **values)
+                )
+
+    def unassign(
+        self, person_id: int, role: str, dossier_id: int, *, actor_id: int | None = None
+    ) -> None:
+        with self.engine.begin() as conn:
+            self._open(conn, dossier_id, actor_id, Edit.TEAM)
+            removed = conn.execute(
+                delete(assignment_table).where(
+                    assignment_table.c.person_id == person_id,
+                    assignment_table.c.role == role,
+                    assignment_table.c.dossier_id == dossier_id,
+                )
+            ).rowcount
+            if not removed:
+                raise InvalidInput("Cette personne ne tient pas ce rôle sur ce dossier.", "role")
 
     def assign(
         self,
@@ -127,6 +182,7 @@ class DossierEditor:
         *,
         dossier_id: int | None = None,
         academie_id: int | None = None,
+        actor_id: int | None = None,
     ) -> None:
         if role not in ROLES:
             raise InvalidInput(f"Rôle inconnu : {role}", field="role")
@@ -137,7 +193,9 @@ class DossierEditor:
         with self.engine.begin() as conn:
             _require_person(conn, person_id)
             if dossier_id is not None:
-                load(conn, dossier_id)
+                self._open(conn, dossier_id, actor_id, Edit.TEAM)
+            elif actor_id is not None:
+                raise NotPermitted("attribuer un rôle d'académie", ["administrateur (CLI)"])
             existing = conn.execute(
                 select(assignment_table.c.id).where(
                     assignment_table.c.person_id == person_id,
@@ -170,6 +228,7 @@ class DossierEditor:
         *,
         role: str = "pilote",
         dossier_id: int | None = None,
+        actor_id: int | None = None,
     ) -> int:
         """A pilote names a substitute for a period (on one dossier, or on all of theirs)."""
         if delegator_id == substitute_id:
@@ -181,6 +240,10 @@ class DossierEditor:
         with self.engine.begin() as conn:
             _require_person(conn, delegator_id)
             _require_person(conn, substitute_id)
+            if actor_id is not None and actor_id != delegator_id:
+                if dossier_id is None:
+                    raise NotPermitted("désigner le suppléant d'une autre personne", ["Pilote"])
+                self._open(conn, dossier_id, actor_id, Edit.TEAM)
             held = select(assignment_table.c.id).where(
                 assignment_table.c.person_id == delegator_id, assignment_table.c.role == role
             )
@@ -201,11 +264,13 @@ class DossierEditor:
             )
             return _pk(result.inserted_primary_key)
 
-    def save_scenario(self, dossier_id: int, data: ScenarioInput) -> None:
+    def save_scenario(
+        self, dossier_id: int, data: ScenarioInput, *, actor_id: int | None = None
+    ) -> None:
         """Replace the scenario as a whole: the grid is edited and saved as one document."""
         now = self.clock()
         with self.engine.begin() as conn:
-            load(conn, dossier_id)
+            self._open(conn, dossier_id, actor_id, Edit.SCENARIO)
             for sequence in data.sequences:
                 for step in sequence.steps:
                     if step.tutor_id is not None:
@@ -235,10 +300,10 @@ class DossierEditor:
                         ],
                     )
 
-    def save_bilan(self, dossier_id: int, data: BilanInput) -> None:
+    def save_bilan(self, dossier_id: int, data: BilanInput, *, actor_id: int | None = None) -> None:
         now = self.clock()
         with self.engine.begin() as conn:
-            load(conn, dossier_id)
+            self._open(conn, dossier_id, actor_id, Edit.BILAN)
             for line in data.hours:
                 _require_person(conn, line.person_id)
             fields = data.model_dump(exclude={"hours"})
@@ -252,9 +317,11 @@ class DossierEditor:
                     [{"dossier_id": dossier_id, **line.model_dump()} for line in data.hours],
                 )
 
-    def add_session(self, dossier_id: int, data: SessionInput) -> int:
+    def add_session(
+        self, dossier_id: int, data: SessionInput, *, actor_id: int | None = None
+    ) -> int:
         with self.engine.begin() as conn:
-            load(conn, dossier_id)
+            self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
             result = conn.execute(
@@ -265,7 +332,13 @@ class DossierEditor:
             return _pk(result.inserted_primary_key)
 
     def add_document(
-        self, dossier_id: int, data: DocumentInput, content: bytes, uploaded_by: int | None
+        self,
+        dossier_id: int,
+        data: DocumentInput,
+        content: bytes,
+        uploaded_by: int | None,
+        *,
+        actor_id: int | None = None,
     ) -> int:
         """Store the bytes on disk (content-addressed), then the metadata row.
 
@@ -281,7 +354,7 @@ class DossierEditor:
             tmp.write_bytes(content)
             tmp.replace(path)
         with self.engine.begin() as conn:
-            load(conn, dossier_id)
+            self._open(conn, dossier_id, actor_id, Edit.DOCUMENTS)
             result = conn.execute(
                 insert(document_table).values(
                     dossier_id=dossier_id,
@@ -297,12 +370,26 @@ class DossierEditor:
             )
             return _pk(result.inserted_primary_key)
 
-    def save_ouverture(self, dossier_id: int, data: OuvertureInput) -> None:
+    def save_ouverture(
+        self, dossier_id: int, data: OuvertureInput, *, actor_id: int | None = None
+    ) -> None:
         with self.engine.begin() as conn:
-            dossier = load(conn, dossier_id)
+            dossier = self._open(conn, dossier_id, actor_id, Edit.DEMANDE)
             if dossier.workflow_name != "ouverture_parcours":
                 raise InvalidInput("Ce dossier n'est pas une demande d'ouverture de parcours.")
             _upsert(conn, ouverture_table, dossier_id, data.model_dump())
+
+
+def _holds_academie_role(conn: Connection, person_id: int, academie_id: int) -> bool:
+    return (
+        conn.execute(
+            select(assignment_table.c.id).where(
+                assignment_table.c.person_id == person_id,
+                assignment_table.c.academie_id == academie_id,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _upsert(conn: Connection, table: Table, dossier_id: int, values: dict[str, Any]) -> int:

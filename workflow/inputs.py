@@ -56,6 +56,31 @@ class DossierInput(_Input):
         return self
 
 
+class PlanningInput(_Input):
+    """The planning fields of a draft dossier; omitted fields are left as they are."""
+
+    title: Annotated[str, Field(min_length=3, max_length=300)] | None = None
+    dispositif: str | None = None
+    planned_hours_presentiel: Hours | None = None
+    planned_hours_distance: Hours | None = None
+    planned_participants: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+
+    @field_validator("dispositif")
+    @classmethod
+    def _known_dispositif(cls, value: str | None) -> str | None:
+        if value is not None and value not in DISPOSITIFS:
+            raise ValueError(f"dispositif inconnu : {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PlanningInput:
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            raise ValueError("la date de fin précède la date de début")
+        return self
+
+
 class StepInput(_Input):
     period: Annotated[str, Field(max_length=200)] = ""
     scheduled_at: datetime | None = None

@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, exists, func, or_, select
 
 from states import SPECS
-from workflow.errors import PersonNotFound
+from states.spec import DeadlineAction
+from workflow.access import visible_clause
+from workflow.errors import InvalidInput, PersonNotFound
 from workflow.tables import (
+    academie_table,
+    assignment_table,
     decision_table,
     dossier_table,
     history_table,
@@ -36,6 +40,13 @@ def person_id_by_email(conn: Connection, email: str) -> int:
     ).scalar()
     if found is None:
         raise PersonNotFound(email)
+    return int(found)
+
+
+def academie_id_by_slug(conn: Connection, slug: str) -> int:
+    found = conn.execute(select(academie_table.c.id).where(academie_table.c.slug == slug)).scalar()
+    if found is None:
+        raise InvalidInput(f"Académie inconnue : {slug}", field="academie")
     return int(found)
 
 
@@ -190,3 +201,106 @@ def payment_decision(conn: Connection, dossier_id: int) -> Decision | None:
             for line in lines
         ],
     )
+
+
+SORTS: dict[str, tuple[str, bool]] = {
+    "mis_a_jour": ("updated_at", False),
+    "-mis_a_jour": ("updated_at", True),
+    "reference": ("reference", False),
+    "-reference": ("reference", True),
+    "titre": ("title", False),
+    "-titre": ("title", True),
+    "etat": ("state", False),
+    "cree": ("created_at", False),
+    "-cree": ("created_at", True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFilters:
+    state: str | None = None
+    phase: str | None = None
+    academie: str | None = None
+    dispositif: str | None = None
+    workflow: str | None = None
+    pilote: int | None = None
+    text: str | None = None
+    overdue: bool | None = None
+    limit: int = 50
+    offset: int = 0
+    sort: str = "-mis_a_jour"
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Dossiers past a reminder or escalation point of their spec's deadlines.
+
+    Counted from the date the dossier entered its state (for the bilan deadline, the end of
+    the training is the entry into ``realisee``; after a « à compléter » round trip this
+    is the re-entry date, a deliberate simplification).
+    """
+    clauses = []
+    for spec in SPECS.values():
+        for deadline in spec.deadlines:
+            if deadline.action is DeadlineAction.TRANSITION:
+                continue
+            clauses.append(
+                and_(
+                    dossier_table.c.workflow_name == spec.name,
+                    dossier_table.c.workflow_version == spec.version,
+                    dossier_table.c.state.in_(deadline.states),
+                    dossier_table.c.state_entered_at < now - timedelta(days=deadline.offset_days),
+                )
+            )
+    return or_(*clauses)
+
+
+def list_dossiers(
+    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+) -> tuple[list[Row[Any]], bool]:
+    """A page of the dossiers this person may see, and whether more follow."""
+    D = dossier_table
+    query = (
+        select(D, academie_table.c.slug.label("academie_slug"))
+        .join(academie_table, academie_table.c.id == D.c.academie_id)
+        .where(visible_clause(person_id, now))
+    )
+    if filters.state:
+        query = query.where(D.c.state == filters.state)
+    if filters.phase:
+        pairs = [
+            and_(
+                D.c.workflow_name == s.name,
+                D.c.state.in_([st.id for st in s.states if st.phase == filters.phase]),
+            )
+            for s in SPECS.values()
+        ]
+        query = query.where(or_(*pairs))
+    if filters.academie:
+        query = query.where(academie_table.c.slug == filters.academie)
+    if filters.dispositif:
+        query = query.where(D.c.dispositif == filters.dispositif)
+    if filters.workflow:
+        query = query.where(D.c.workflow_name == filters.workflow)
+    if filters.pilote is not None:
+        query = query.where(
+            exists().where(
+                assignment_table.c.dossier_id == D.c.id,
+                assignment_table.c.role == "pilote",
+                assignment_table.c.person_id == filters.pilote,
+            )
+        )
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        query = query.where(
+            or_(func.lower(D.c.title).like(pattern), func.lower(D.c.reference).like(pattern))
+        )
+    if filters.overdue is not None:
+        clause = overdue_clause(now)
+        query = query.where(clause if filters.overdue else ~clause)
+    column, descending = SORTS.get(filters.sort, SORTS["-mis_a_jour"])
+    order = D.c[column].desc() if descending else D.c[column].asc()
+    tiebreak = D.c.id.desc() if descending else D.c.id.asc()
+    rows = conn.execute(
+        query.order_by(order, tiebreak).limit(filters.limit + 1).offset(filters.offset)
+    ).all()
+    return list(rows[: filters.limit]), len(rows) > filters.limit

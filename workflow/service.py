@@ -106,9 +106,19 @@ class WorkflowService:
     def subscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.append(subscriber)
 
-    def fire(self, command: FireCommand) -> FireResult:
+    def fire(
+        self,
+        command: FireCommand,
+        *,
+        also: Callable[[Connection, FireResult], None] | None = None,
+    ) -> FireResult:
+        """Fire in a transaction of its own; ``also`` writes more in that same transaction
+        (the API records its idempotent answer with the state change it describes)."""
         with self.engine.begin() as conn:
-            return self.fire_in(conn, command)
+            result = self.fire_in(conn, command)
+            if also is not None:
+                also(conn, result)
+            return result
 
     def fire_in(self, conn: Connection, command: FireCommand) -> FireResult:
         """Fire within a transaction the caller opened (the timer loop, the demo loader)."""

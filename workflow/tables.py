@@ -42,9 +42,15 @@ class Academie(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_person_oidc"),)
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, max_length=320)
     full_name: str = Field(max_length=200)
+    password_hash: str | None = Field(default=None, max_length=255)
+    """Argon2 hash of a local account's password; none for OIDC-only accounts."""
+    oidc_issuer: str | None = Field(default=None, max_length=500)
+    oidc_subject: str | None = Field(default=None, max_length=255)
+    active: bool = True
     created_at: datetime = _created()
 
 
@@ -323,6 +329,64 @@ class PaymentLineRow(SQLModel, table=True):
     adjusted: bool = False
 
 
+class WebSession(SQLModel, table=True):
+    """A browser session; the cookie carries a random token, the table only its hash."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    """Absolute end of the session, whatever the activity."""
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the académie's other systems; stored hashed, revocable, expiring."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16)
+    """The first characters of the token, so a person can tell their tokens apart."""
+    person_id: int = Field(foreign_key="person.id", index=True)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an ``Idempotency-Key``, replayed afterwards."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("person_id", "key", name="uq_idempotency_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    """``None`` while the first request is in flight."""
+    response: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    headers: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    created_at: datetime = _created()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed sign-ins, counted per account and per client to slow down guessing."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400)
+    at: datetime = _created()
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -348,5 +412,9 @@ document_table = _table(Document)
 ouverture_table = _table(OuvertureParcours)
 decision_table = _table(PaymentDecision)
 payment_line_table = _table(PaymentLineRow)
+web_session_table = _table(WebSession)
+api_token_table = _table(ApiToken)
+idempotency_table = _table(IdempotencyRecord)
+login_attempt_table = _table(LoginAttempt)
 
 metadata = SQLModel.metadata

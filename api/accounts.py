@@ -1,0 +1,279 @@
+"""Accounts, sign-in, browser sessions and API tokens.
+
+Secrets never rest in the database: passwords are argon2 hashes (pwdlib); session cookies
+and bearer tokens are random strings of which only a SHA-256 is stored, so a copy of the
+database gives no way in. Failed sign-ins are counted in the database, so the limit holds
+across several API processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pwdlib import PasswordHash
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
+
+from api.problems import ApiProblem
+from api.settings import ApiSettings
+from workflow.errors import InvalidInput, PersonNotFound
+from workflow.tables import (
+    api_token_table,
+    login_attempt_table,
+    person_table,
+    web_session_table,
+)
+from workflow.types import utcnow
+
+log = logging.getLogger("formaflow.auth")
+
+TOKEN_PREFIX = "ffk_"  # noqa: S105 -- a public marker, not a secret
+MIN_PASSWORD_LENGTH = 12
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, and how they proved it."""
+
+    person_id: int
+    email: str
+    full_name: str
+    via: str
+    """``session`` (cookie: CSRF applies) or ``token`` (bearer)."""
+    csrf_token: str | None = None
+    session_id: int | None = None
+
+
+class Accounts:
+    def __init__(
+        self, engine: Engine, settings: ApiSettings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.hasher = PasswordHash.recommended()
+
+    # Local accounts ------------------------------------------------------------------
+
+    def set_password(self, person_id: int, password: str) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(
+                f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
+                "password",
+            )
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(person_table)
+                .where(person_table.c.id == person_id)
+                .values(password_hash=self.hasher.hash(password))
+            ).rowcount
+            if not changed:
+                raise PersonNotFound(person_id)
+
+    def authenticate(self, email: str, password: str, client: str) -> int:
+        """The person id for a right email and password; counts and limits failures."""
+        email = email.strip().lower()
+        keys = [f"email:{email}", f"client:{client}"]
+        now = self.clock()
+        window = now - timedelta(minutes=self.settings.login_window_minutes)
+        with self.engine.begin() as conn:
+            failures = conn.execute(
+                select(login_attempt_table.c.key, func.count())
+                .where(login_attempt_table.c.key.in_(keys), login_attempt_table.c.at > window)
+                .group_by(login_attempt_table.c.key)
+            ).all()
+            if any(count >= self.settings.login_max_failures for _, count in failures):
+                log.warning("login rate-limited: email=%s client=%s at=%s", email, client, now)
+                raise ApiProblem(
+                    429,
+                    "trop-de-tentatives",
+                    "Trop de tentatives de connexion : réessayez dans "
+                    f"{self.settings.login_window_minutes} minutes.",
+                    headers={"Retry-After": str(self.settings.login_window_minutes * 60)},
+                )
+            row = conn.execute(
+                select(person_table.c.id, person_table.c.password_hash).where(
+                    person_table.c.email == email, person_table.c.active.is_(True)
+                )
+            ).first()
+            valid = False
+            if row is not None and row.password_hash:
+                valid = self.hasher.verify(password, row.password_hash)
+            else:
+                # Spend the same time as a real check, so timing reveals no account.
+                self.hasher.hash(password)
+            if not valid:
+                conn.execute(insert(login_attempt_table), [{"key": key, "at": now} for key in keys])
+        if not valid or row is None:
+            log.warning("login failed: email=%s client=%s at=%s", email, client, now)
+            raise ApiProblem(
+                401, "identifiants-invalides", "Adresse électronique ou mot de passe incorrect."
+            )
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(login_attempt_table).where(login_attempt_table.c.key == f"email:{email}")
+            )
+        return int(row.id)
+
+    # Browser sessions ----------------------------------------------------------------
+
+    def open_session(self, person_id: int) -> tuple[str, str]:
+        """A new session (new id at every sign-in); returns the cookie value and CSRF token."""
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(24)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(web_session_table).values(
+                    token_hash=digest(token),
+                    person_id=person_id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + timedelta(hours=self.settings.session_absolute_hours),
+                )
+            )
+        return token, csrf
+
+    def session(self, token: str) -> Principal | None:
+        now = self.clock()
+        idle = timedelta(minutes=self.settings.session_idle_minutes)
+        S, P = web_session_table, person_table
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(
+                    S.c.id,
+                    S.c.person_id,
+                    S.c.csrf_token,
+                    S.c.last_seen_at,
+                    S.c.expires_at,
+                    P.c.email,
+                    P.c.full_name,
+                )
+                .join(P, P.c.id == S.c.person_id)
+                .where(
+                    S.c.token_hash == digest(token), S.c.revoked_at.is_(None), P.c.active.is_(True)
+                )
+            ).first()
+            if row is None or row.expires_at <= now or row.last_seen_at + idle <= now:
+                return None
+            if now - row.last_seen_at > timedelta(seconds=30):
+                conn.execute(update(S).where(S.c.id == row.id).values(last_seen_at=now))
+        return Principal(row.person_id, row.email, row.full_name, "session", row.csrf_token, row.id)
+
+    def close_session(self, session_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(web_session_table)
+                .where(web_session_table.c.id == session_id)
+                .values(revoked_at=self.clock())
+            )
+
+    # API tokens ----------------------------------------------------------------------
+
+    def create_token(self, person_id: int, name: str = "", days: int | None = None) -> str:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(api_token_table).values(
+                    token_hash=digest(token),
+                    prefix=token[: len(TOKEN_PREFIX) + 6],
+                    person_id=person_id,
+                    name=name,
+                    created_at=now,
+                    expires_at=now + timedelta(days=days or self.settings.token_days),
+                )
+            )
+        return token
+
+    def revoke_token(self, token_or_prefix: str) -> int:
+        """Revoke by the full token or by its displayed prefix; the number revoked."""
+        T = api_token_table
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    update(T)
+                    .where(
+                        or_(
+                            T.c.token_hash == digest(token_or_prefix), T.c.prefix == token_or_prefix
+                        ),
+                        T.c.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=self.clock())
+                ).rowcount
+            )
+
+    def bearer(self, token: str) -> Principal | None:
+        now = self.clock()
+        T, P = api_token_table, person_table
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(
+                    T.c.id,
+                    T.c.person_id,
+                    T.c.expires_at,
+                    T.c.last_used_at,
+                    P.c.email,
+                    P.c.full_name,
+                )
+                .join(P, P.c.id == T.c.person_id)
+                .where(
+                    T.c.token_hash == digest(token), T.c.revoked_at.is_(None), P.c.active.is_(True)
+                )
+            ).first()
+            if row is None or row.expires_at <= now:
+                return None
+            if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+                conn.execute(update(T).where(T.c.id == row.id).values(last_used_at=now))
+        return Principal(row.person_id, row.email, row.full_name, "token")
+
+    # OpenID Connect --------------------------------------------------------------------
+
+    def person_for_oidc(self, issuer: str, subject: str, email: str, full_name: str) -> int:
+        """The account keyed on (issuer, subject); on first sign-in, an existing account with
+        the same verified email is linked, else a new one is created."""
+        P = person_table
+        email = email.strip().lower()
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(P.c.id).where(P.c.oidc_issuer == issuer, P.c.oidc_subject == subject)
+            ).scalar()
+            if found is not None:
+                return int(found)
+            same_email = conn.execute(
+                select(P.c.id, P.c.oidc_subject).where(P.c.email == email)
+            ).first()
+            if same_email is not None:
+                if same_email.oidc_subject is not None:
+                    raise ApiProblem(
+                        403,
+                        "acces-refuse",
+                        "Cette adresse est déjà liée à un autre compte d'agent.",
+                    )
+                conn.execute(
+                    update(P)
+                    .where(P.c.id == same_email.id)
+                    .values(oidc_issuer=issuer, oidc_subject=subject)
+                )
+                return int(same_email.id)
+            created = conn.execute(
+                insert(P).values(
+                    email=email,
+                    full_name=full_name or email,
+                    oidc_issuer=issuer,
+                    oidc_subject=subject,
+                    active=True,
+                    created_at=self.clock(),
+                )
+            ).inserted_primary_key
+            assert created is not None
+            return int(created[0])

@@ -1,0 +1,72 @@
+"""FastAPI dependencies: the container, the caller, and the CSRF check.
+
+A request is authenticated by a bearer token (other systems) or by the session cookie (the
+browser). Cookie-authenticated requests that change something must carry the session's
+CSRF token in ``X-CSRF-Token`` (or a ``csrf_token`` form field): a page of another site can
+make the browser send the cookie, never read the token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.accounts import Principal
+from api.problems import ApiProblem
+from api.wiring import Container
+
+SESSION_COOKIE = "formaflow_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_container(request: Request) -> Container:
+    container = request.app.state.container
+    assert isinstance(container, Container)
+    return container
+
+
+Wired = Annotated[Container, Depends(get_container)]
+
+
+async def _csrf_from_form(request: Request) -> str | None:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def current_principal(request: Request, container: Wired) -> Principal:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        principal = container.accounts.bearer(authorization[7:].strip())
+        if principal is None:
+            raise ApiProblem(
+                401,
+                "authentification-requise",
+                "Jeton d'API invalide, expiré ou révoqué.",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    principal = container.accounts.session(cookie) if cookie else None
+    if principal is None:
+        raise ApiProblem(
+            401,
+            "authentification-requise",
+            "Connectez-vous (session) ou présentez un jeton d'API (Bearer).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER) or await _csrf_from_form(request)
+        if not sent or sent != principal.csrf_token:
+            raise ApiProblem(
+                403, "jeton-csrf", "Jeton anti-CSRF manquant ou invalide : rechargez la page."
+            )
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]

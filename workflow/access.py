@@ -1,0 +1,150 @@
+"""Who may see and who may edit a dossier. Transitions are checked by the service itself.
+
+A person sees the dossiers where they hold a role (directly, or as a live substitute of the
+pilote), and every dossier of an académie where they are gestionnaire or responsable.
+Nobody ever sees another académie's dossiers. A dossier one may not see is reported as
+not found, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, or_, select
+
+from states.roles import ACADEMIE_ROLES, role_label
+from workflow.dossiers import DossierRow, load_for_actor
+from workflow.errors import DossierNotFound, InvalidInput, NotPermitted
+from workflow.tables import assignment_table as A
+from workflow.tables import delegation_table as D
+from workflow.tables import dossier_table as T
+from workflow.team import Capacity
+
+log = logging.getLogger("formaflow.access")
+
+
+class Edit(StrEnum):
+    """The parts of a dossier that can be edited outside a transition."""
+
+    PLANNING = "planning"
+    TEAM = "equipe"
+    SCENARIO = "scenario"
+    SESSIONS = "sessions"
+    BILAN = "bilan"
+    DOCUMENTS = "documents"
+    DEMANDE = "demande"
+
+
+EDIT_LABELS: dict[Edit, str] = {
+    Edit.PLANNING: "modifier le calendrier prévu du dossier",
+    Edit.TEAM: "modifier l'équipe du dossier",
+    Edit.SCENARIO: "modifier le scénario",
+    Edit.SESSIONS: "modifier les sessions",
+    Edit.BILAN: "modifier le bilan d'activités",
+    Edit.DOCUMENTS: "déposer un document",
+    Edit.DEMANDE: "modifier la demande d'ouverture",
+}
+
+EDITORS: dict[Edit, tuple[str, ...]] = {
+    Edit.PLANNING: ("pilote", "gestionnaire"),
+    Edit.TEAM: ("pilote", "gestionnaire"),
+    Edit.SCENARIO: ("concepteur", "formateur", "pilote"),
+    Edit.SESSIONS: ("formateur", "pilote", "gestionnaire"),
+    Edit.BILAN: ("formateur", "chef_etablissement", "gestionnaire"),
+    Edit.DOCUMENTS: (
+        "formateur",
+        "chef_etablissement",
+        "pilote",
+        "concepteur",
+        "gestionnaire",
+        "responsable",
+    ),
+    Edit.DEMANDE: ("pilote", "concepteur"),
+}
+"""Roles allowed to edit each part (on the dossier, or on its académie for EAFC roles)."""
+
+OPEN_STATES: dict[Edit, frozenset[str]] = {
+    Edit.PLANNING: frozenset({"brouillon"}),
+    Edit.SCENARIO: frozenset(
+        {"brouillon", "contrat_a_signer", "contrat_signe", "scenario_a_reviser"}
+    ),
+    Edit.BILAN: frozenset({"en_cours", "realisee", "bilan_a_completer"}),
+    Edit.DEMANDE: frozenset({"brouillon", "a_completer"}),
+}
+"""States in which a part can still change: once submitted or decided, it is frozen."""
+
+
+def visible_clause(person_id: int, now: datetime) -> ColumnElement[bool]:
+    """SQL condition on ``dossier`` rows: the ones ``person_id`` may see."""
+    on_dossier = exists().where(A.c.dossier_id == T.c.id, A.c.person_id == person_id)
+    on_academie = exists().where(
+        A.c.academie_id == T.c.academie_id,
+        A.c.person_id == person_id,
+        A.c.role.in_(list(ACADEMIE_ROLES)),
+    )
+    as_substitute = exists().where(
+        D.c.substitute_id == person_id,
+        D.c.starts_at <= now,
+        D.c.ends_at > now,
+        D.c.revoked_at.is_(None),
+        or_(D.c.dossier_id.is_(None), D.c.dossier_id == T.c.id),
+        exists().where(
+            A.c.person_id == D.c.delegator_id,
+            A.c.role == D.c.role,
+            A.c.dossier_id == T.c.id,
+        ),
+    )
+    return or_(on_dossier, on_academie, as_substitute)
+
+
+def readable(
+    conn: Connection, dossier_id: int, person_id: int, now: datetime, *, lock: bool = False
+) -> tuple[DossierRow, list[Capacity]]:
+    """The dossier and the person's roles on it, or ``DossierNotFound`` if they may not see it."""
+    dossier, held = load_for_actor(conn, dossier_id, person_id, now, for_update=lock)
+    if not held:
+        log.warning("read denied: person=%s dossier=%s at=%s", person_id, dossier_id, now)
+        raise DossierNotFound(dossier_id)
+    return dossier, held
+
+
+def require_edit(
+    conn: Connection, dossier_id: int, person_id: int, part: Edit, now: datetime
+) -> DossierRow:
+    """The dossier, if ``person_id`` may edit ``part`` of it in its current state."""
+    dossier, held = readable(conn, dossier_id, person_id, now, lock=True)
+    allowed = EDITORS[part]
+    if not any(c.role in allowed for c in held):
+        log.warning(
+            "edit denied: person=%s dossier=%s part=%s roles=%s at=%s",
+            person_id,
+            dossier_id,
+            part.value,
+            [c.role for c in held],
+            now,
+        )
+        raise NotPermitted(EDIT_LABELS[part], [role_label(r) for r in allowed])
+    open_states = OPEN_STATES.get(part)
+    if open_states is not None and dossier.state not in open_states:
+        raise InvalidInput(
+            f"Impossible de {EDIT_LABELS[part]} quand le dossier est dans l'état "
+            f"« {dossier.state} »."
+        )
+    return dossier
+
+
+def may_create_in(conn: Connection, academie_id: int, person_id: int) -> bool:
+    """Anyone holding a role in an académie (on it, or on one of its dossiers) may open a
+    dossier there; they become its pilote."""
+    on_academie = select(A.c.id).where(A.c.person_id == person_id, A.c.academie_id == academie_id)
+    on_a_dossier = (
+        select(A.c.id)
+        .join(T, T.c.id == A.c.dossier_id)
+        .where(and_(A.c.person_id == person_id, T.c.academie_id == academie_id))
+    )
+    return (
+        conn.execute(on_academie.limit(1)).first() is not None
+        or conn.execute(on_a_dossier.limit(1)).first() is not None
+    )
