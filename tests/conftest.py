@@ -16,15 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from workflow.academies import PACKAGED
+from api.app import create_app
+from api.settings import ApiSettings
+from api.wiring import Container
+from tests.support.api import Api
 from workflow.database import make_engine
 from workflow.demo import DemoBuilder, Team
 from workflow.editing import DossierEditor
 from workflow.migrate import upgrade
 from workflow.service import WorkflowService
-from workflow.settings import get_settings
+from workflow.settings import WorkflowSettings, get_settings
 
 _counter = itertools.count(1)
 
@@ -168,3 +173,25 @@ def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def api_container(engine: Engine, data_dir: Path) -> Container:
+    """The app's container on the suite's database (production mode: no demo loading)."""
+    container = Container(
+        WorkflowSettings(database_url="sqlite://", data_dir=data_dir),
+        ApiSettings(env="production", data_dir=data_dir, base_url="http://testserver"),
+    )
+    container.__dict__["engine"] = engine
+    return container
+
+
+@pytest.fixture
+def client(api_container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(api_container)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient, api_container: Container) -> Api:
+    return Api(client, api_container)
