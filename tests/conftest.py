@@ -19,11 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 
-from workflow.academies import PACKAGED
 from api.app import create_app
 from api.settings import ApiSettings
 from api.wiring import Container
 from tests.support.api import Api
+from workflow.academies import PACKAGED
 from workflow.database import make_engine
 from workflow.demo import DemoBuilder, Team
 from workflow.editing import DossierEditor
