@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench clean
+.PHONY: run walkthrough test lint install bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start the product on its embedded defaults (SQLite, demo data).
+## Start the product on its embedded defaults (SQLite, demo data): http://127.0.0.1:8000
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: install
-	$(BIN)/formaflow db upgrade
-	$(BIN)/formaflow demo
+	$(BIN)/formaflow serve --host $(HOST) --port $(PORT)
+
+## The printed tour of one dossier through its whole lifecycle (no server needed).
+walkthrough: install
 	$(BIN)/formaflow walkthrough
 
 lint: install

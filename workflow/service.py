@@ -23,6 +23,7 @@ from states.spec import TransitionSpec, WorkflowSpec
 from workflow.dossiers import DossierRow, load, load_for_actor
 from workflow.effects import EffectContext
 from workflow.errors import (
+    DossierNotFound,
     GuardFailed,
     NotPermitted,
     StaleVersion,
@@ -130,7 +131,17 @@ class WorkflowService:
         machine = machine_for(spec.name, spec.version)
         transition = _valid_transition(spec, machine.triggers_from(dossier.state), dossier, command)
         held = tuple(held_list)
-        capacity = _authorise(transition, command.actor_id, held)
+        if command.actor_id is not None and not held:
+            # No role at all on this dossier: it is not theirs to see, so it does not exist.
+            log.warning(
+                "transition refused (dossier not visible): actor=%s trigger=%s dossier=%s at=%s",
+                command.actor_id,
+                command.trigger,
+                command.dossier_id,
+                now.isoformat(),
+            )
+            raise DossierNotFound(command.dossier_id)
+        capacity = _authorise(transition, command.actor_id, held, command.dossier_id)
         ctx = GuardContext(conn, dossier, command.actor_id, command.payload, now)
         missing = _missing(transition, ctx, command.comment)
         if missing:
@@ -245,7 +256,7 @@ def _first_allowed(transition: TransitionSpec, held: Sequence[Capacity]) -> Capa
 
 
 def _authorise(
-    transition: TransitionSpec, actor_id: int | None, held: Sequence[Capacity]
+    transition: TransitionSpec, actor_id: int | None, held: Sequence[Capacity], dossier_id: int
 ) -> Capacity:
     if actor_id is None:
         if transition.system_may_fire:
@@ -255,10 +266,12 @@ def _authorise(
         if capacity is not None:
             return capacity
     log.warning(
-        "transition refused: actor=%s trigger=%s held=%s",
+        "transition refused: actor=%s trigger=%s dossier=%s held=%s at=%s",
         actor_id,
         transition.trigger,
+        dossier_id,
         [c.role for c in held],
+        utcnow().isoformat(),
     )
     raise NotPermitted(transition.label, [role_label(r) for r in transition.roles])
 

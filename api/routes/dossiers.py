@@ -293,8 +293,6 @@ def fire(
             )
 
     try:
-        with reading(wired.engine) as conn:
-            readable(conn, dossier_id, caller.person_id, now)
         result = wired.service.fire(command, also=remember)
     except (WorkflowError, ApiProblem) as error:
         if idempotency_key is not None:

@@ -67,15 +67,15 @@ BAD_INPUTS: dict[str, tuple[BadInput, type[WorkflowError], str]] = {
         NotPermitted,
         "rôle requis",
     ),
-    "personne hors du dossier": (
+    "personne hors du dossier (qui ne le voit pas)": (
         lambda s, w, d: fire(s, d, "annuler", w.outsider, comment="non"),
-        NotPermitted,
-        "rôle requis",
+        DossierNotFound,
+        "introuvable",
     ),
     "gestionnaire d'une autre académie": (
         lambda s, w, d: fire(s, d, "annuler", w.other_academie_gestionnaire, comment="x"),
-        NotPermitted,
-        "rôle requis",
+        DossierNotFound,
+        "introuvable",
     ),
     "commentaire manquant": (
         lambda s, w, d: fire(s, d, "annuler", w.team.pilote, comment="   "),
@@ -244,7 +244,7 @@ def test_a_substitute_acts_for_the_pilote_during_the_delegation_only(
     substitute = world.person("suppleant")
     dossier = world.formation()
     world.builder.drive(dossier, world.team, "scenario_soumis")
-    with pytest.raises(NotPermitted):
+    with pytest.raises(DossierNotFound):
         fire(service, dossier, "valider_scenario", substitute)
     now = utcnow()
     world.builder.editor.delegate(
