@@ -250,7 +250,7 @@ def test_a_substitute_acts_for_the_pilote_during_the_delegation_only(
     world.builder.editor.delegate(
         world.team.pilote, substitute, now - timedelta(days=30), now - timedelta(days=1)
     )
-    with pytest.raises(NotPermitted):
+    with pytest.raises(DossierNotFound):
         fire(service, dossier, "valider_scenario", substitute)
     world.builder.editor.delegate(
         world.team.pilote,
