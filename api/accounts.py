@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from api.problems import ApiProblem
 from api.settings import ApiSettings
@@ -265,15 +266,28 @@ class Accounts:
                     .values(oidc_issuer=issuer, oidc_subject=subject)
                 )
                 return int(same_email.id)
-            created = conn.execute(
-                insert(P).values(
-                    email=email,
-                    full_name=full_name or email,
-                    oidc_issuer=issuer,
-                    oidc_subject=subject,
-                    active=True,
-                    created_at=self.clock(),
-                )
-            ).inserted_primary_key
-            assert created is not None
-            return int(created[0])
+        try:
+            with self.engine.begin() as conn:
+                created = conn.execute(
+                    insert(P).values(
+                        email=email,
+                        full_name=(full_name or email)[:200],
+                        oidc_issuer=issuer,
+                        oidc_subject=subject,
+                        active=True,
+                        created_at=self.clock(),
+                    )
+                ).inserted_primary_key
+                assert created is not None
+                return int(created[0])
+        except IntegrityError:
+            # Two first sign-ins at once: the other one created the account; use it.
+            with self.engine.connect() as conn:
+                again = conn.execute(
+                    select(P.c.id).where(P.c.oidc_issuer == issuer, P.c.oidc_subject == subject)
+                ).scalar()
+            if again is None:
+                raise ApiProblem(
+                    409, "conflit", "Ce compte vient d'être modifié : recommencez la connexion."
+                ) from None
+            return int(again)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import create_app
 from api.demo_accounts import demo_password
 from api.walkthrough import run_walkthrough
@@ -281,6 +282,13 @@ def user_create(
         typer.secho("Rôle d'académie : gestionnaire ou responsable.", fg="red", err=True)
         raise typer.Exit(code=2)
     secret = password or typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    if len(secret) < MIN_PASSWORD_LENGTH:
+        typer.secho(
+            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     try:
         person = container.editor.create_person(email, name)
         container.accounts.set_password(person, secret)

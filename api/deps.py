@@ -8,9 +8,10 @@ make the browser send the cookie, never read the token.
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from api.accounts import Principal
 from api.problems import ApiProblem
@@ -19,6 +20,20 @@ from api.wiring import Container
 SESSION_COOKIE = "formaflow_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def set_session_cookie(response: Response, container: Container, token: str) -> None:
+    """The session cookie, the same whether one signed in locally or through OIDC."""
+    settings = container.api_settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_absolute_hours * 3600,
+        path="/",
+    )
 
 
 def get_container(request: Request) -> Container:
@@ -62,7 +77,8 @@ async def current_principal(request: Request, container: Wired) -> Principal:
         )
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER) or await _csrf_from_form(request)
-        if not sent or sent != principal.csrf_token:
+        expected = principal.csrf_token or ""
+        if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
             raise ApiProblem(
                 403, "jeton-csrf", "Jeton anti-CSRF manquant ou invalide : rechargez la page."
             )

@@ -72,6 +72,7 @@ TITLES: dict[str, str] = {
     "action-indisponible": "Action indisponible",
     "action-non-autorisee": "Action non autorisée",
     "cle-idempotence-reutilisee": "Clé d'idempotence réutilisée",
+    "fournisseur-indisponible": "Fournisseur d'identité indisponible",
 }
 
 

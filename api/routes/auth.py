@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from api.deps import SESSION_COOKIE, Caller, Wired
+from api.deps import SESSION_COOKIE, Caller, Wired, set_session_cookie
 from api.problems import Problem
 from api.schemas import LoginIn, MeOut
 from workflow.queries import reading
@@ -51,16 +51,7 @@ def _me(wired: Wired, person_id: int, email: str, name: str, via: str, csrf: str
 def login(body: LoginIn, request: Request, response: Response, wired: Wired) -> Any:
     person_id = wired.accounts.authenticate(body.email, body.password, _client(request))
     token, csrf = wired.accounts.open_session(person_id)
-    settings = wired.api_settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        max_age=settings.session_absolute_hours * 3600,
-        path="/",
-    )
+    set_session_cookie(response, wired, token)
     principal = wired.accounts.session(token)
     assert principal is not None
     return _me(wired, person_id, principal.email, principal.full_name, "session", csrf)

@@ -1,0 +1,349 @@
+"""Local sign-in, sessions, failed-login limits and API tokens, with a clock the test drives.
+
+Each test signs in from its own client address: failed sign-ins are counted per address in
+the database the whole suite shares, so one test's failures must not lock out another's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from api.accounts import Accounts
+from api.app import create_app
+from api.deps import CSRF_HEADER, SESSION_COOKIE
+from api.settings import ApiSettings
+from api.wiring import Container
+from workflow.database import make_engine
+from workflow.editing import DossierEditor
+from workflow.settings import WorkflowSettings
+from workflow.tables import web_session_table
+from workflow.types import utcnow
+
+PASSWORD = "correct-cheval-batterie-agrafe"
+PROBLEM = "application/problem+json"
+
+
+class FakeClock:
+    """The time as the accounts see it; moves only when the test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(utcnow())
+
+
+def make_container(
+    engine: Engine, data_dir: Path, clock: FakeClock, **settings: object
+) -> Container:
+    api_settings = ApiSettings(
+        env="production",
+        data_dir=data_dir,
+        base_url=str(settings.pop("base_url", "http://testserver")),
+        **settings,  # type: ignore[arg-type]
+    )
+    container = Container(
+        WorkflowSettings(database_url="sqlite://", data_dir=data_dir), api_settings
+    )
+    container.__dict__["engine"] = engine
+    container.__dict__["accounts"] = Accounts(engine, api_settings, clock=clock)
+    return container
+
+
+@contextmanager
+def browser(container: Container, base_url: str = "http://testserver") -> Iterator[TestClient]:
+    """A test client from an address of its own."""
+    address = (f"198.51.100.{uuid.uuid4().int % 250 + 1}-{uuid.uuid4().hex[:8]}", 50000)
+    with TestClient(create_app(container), base_url=base_url, client=address) as client:
+        yield client
+
+
+@pytest.fixture
+def container(engine: Engine, data_dir: Path, clock: FakeClock) -> Container:
+    return make_container(engine, data_dir, clock)
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with browser(container) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def account(container: Container, engine: Engine, data_dir: Path) -> tuple[int, str]:
+    """A local account with a password: (person id, email)."""
+    email = f"agent.{uuid.uuid4().hex[:10]}@example.org"
+    person = DossierEditor(engine, data_dir).create_person(email, "Agent Local")
+    container.accounts.set_password(person, PASSWORD)
+    return person, email
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> httpx2.Response:
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def me(client: TestClient, **headers: str) -> httpx2.Response:
+    return client.get("/api/v1/auth/me", headers=headers)
+
+
+def session_cookie(response: httpx2.Response) -> str:
+    return next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith(f"{SESSION_COOKIE}=")
+    )
+
+
+def assert_problem(response: httpx2.Response, status: int, type_: str) -> dict[str, str]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["type"] == f"/api/problemes/{type_}"
+    return dict(body)
+
+
+# Sessions --------------------------------------------------------------------------
+
+
+def test_login_opens_an_httponly_lax_session(client: TestClient, account: tuple[int, str]) -> None:
+    person, email = account
+    response = login(client, email.upper())
+    assert response.status_code == 200, response.text
+    assert response.json()["person_id"] == person and response.json()["csrf_token"]
+    cookie = session_cookie(response).lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+    assert "secure" not in cookie  # served over http here
+    assert me(client).json()["via"] == "session"
+
+
+def test_session_cookie_is_secure_over_https(
+    engine: Engine, data_dir: Path, clock: FakeClock
+) -> None:
+    container = make_container(engine, data_dir, clock, base_url="https://formaflow.example")
+    email = f"agent.{uuid.uuid4().hex[:10]}@example.org"
+    person = DossierEditor(engine, data_dir).create_person(email, "Agent Https")
+    container.accounts.set_password(person, PASSWORD)
+    with browser(container, base_url="https://formaflow.example") as client:
+        response = login(client, email)
+        assert response.status_code == 200, response.text
+        assert "; secure" in session_cookie(response).lower()
+        assert me(client).status_code == 200
+
+
+def test_each_login_gets_a_new_session(
+    client: TestClient, container: Container, account: tuple[int, str]
+) -> None:
+    _, email = account
+    first = login(client, email).cookies[SESSION_COOKIE]
+    second = login(client, email).cookies[SESSION_COOKIE]
+    assert first != second
+    one, two = container.accounts.session(first), container.accounts.session(second)
+    assert one is not None and two is not None
+    assert one.session_id != two.session_id and one.csrf_token != two.csrf_token
+
+
+def test_logout_revokes_the_session_on_the_server(
+    client: TestClient, container: Container, engine: Engine, account: tuple[int, str]
+) -> None:
+    _, email = account
+    signed_in = login(client, email)
+    token, csrf = signed_in.cookies[SESSION_COOKIE], signed_in.json()["csrf_token"]
+
+    assert_problem(client.post("/api/v1/auth/logout"), 403, "jeton-csrf")
+    assert client.post("/api/v1/auth/logout", headers={CSRF_HEADER: csrf}).status_code == 204
+
+    client.cookies.set(SESSION_COOKIE, token)  # the old cookie, replayed
+    assert_problem(me(client), 401, "authentification-requise")
+    principal_gone = container.accounts.session(token)
+    assert principal_gone is None
+    with engine.connect() as conn:
+        revoked = conn.execute(
+            select(web_session_table.c.revoked_at).where(web_session_table.c.csrf_token == csrf)
+        ).scalar_one()
+    assert revoked is not None
+
+
+def test_idle_session_expires(
+    client: TestClient, clock: FakeClock, account: tuple[int, str]
+) -> None:
+    _, email = account
+    assert login(client, email).status_code == 200
+    clock.advance(minutes=29)
+    assert me(client).status_code == 200  # activity moves the idle deadline
+    clock.advance(minutes=29)
+    assert me(client).status_code == 200
+    clock.advance(minutes=30, seconds=1)
+    assert_problem(me(client), 401, "authentification-requise")
+
+
+def test_active_session_still_ends_at_its_absolute_limit(
+    engine: Engine, data_dir: Path, clock: FakeClock
+) -> None:
+    container = make_container(
+        engine, data_dir, clock, session_idle_minutes=30, session_absolute_hours=2
+    )
+    email = f"agent.{uuid.uuid4().hex[:10]}@example.org"
+    person = DossierEditor(engine, data_dir).create_person(email, "Agent Actif")
+    container.accounts.set_password(person, PASSWORD)
+    with browser(container) as client:
+        assert login(client, email).status_code == 200
+        for _ in range(4):
+            clock.advance(minutes=25)
+            assert me(client).status_code == 200  # 100 minutes, never idle
+        clock.advance(minutes=20)  # 2 hours after sign-in
+        assert_problem(me(client), 401, "authentification-requise")
+
+
+# Failed sign-ins -------------------------------------------------------------------
+
+
+def test_wrong_password_is_a_french_401(client: TestClient, account: tuple[int, str]) -> None:
+    _, email = account
+    wrong = assert_problem(login(client, email, "pas-le-bon-mot"), 401, "identifiants-invalides")
+    assert wrong["title"] == "Identifiants invalides"
+    assert wrong["detail"] == "Adresse électronique ou mot de passe incorrect."
+    unknown = login(client, f"personne.{uuid.uuid4().hex}@example.org", PASSWORD)
+    assert assert_problem(unknown, 401, "identifiants-invalides")["detail"] == wrong["detail"]
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_too_many_failures_lock_the_account_until_the_window_passes(
+    engine: Engine, data_dir: Path, clock: FakeClock, account: tuple[int, str]
+) -> None:
+    """Counted in the database: failures from two processes and addresses add up."""
+    _, email = account
+    first, second = (make_container(engine, data_dir, clock) for _ in range(2))
+    limit = first.api_settings.login_max_failures
+    window = first.api_settings.login_window_minutes
+    with browser(first) as one, browser(second) as two:
+        for attempt in range(limit):
+            client = one if attempt % 2 else two
+            assert login(client, email, "mauvais").status_code == 401
+
+        locked = assert_problem(login(one, email), 429, "trop-de-tentatives")
+        assert locked["title"] == "Trop de tentatives"
+        assert f"réessayez dans {window} minutes" in locked["detail"]
+        assert login(two, email).headers["Retry-After"] == str(window * 60)
+
+        clock.advance(minutes=window - 1)
+        assert login(one, email).status_code == 429  # still inside the window
+        clock.advance(minutes=1, seconds=1)
+        assert login(one, email).status_code == 200
+
+
+# Bearer tokens ---------------------------------------------------------------------
+
+
+def test_bearer_token_works_until_revoked(
+    client: TestClient, container: Container, account: tuple[int, str]
+) -> None:
+    person, _ = account
+    token = container.accounts.create_token(person, "tests")
+    auth = {"Authorization": f"Bearer {token}"}
+    response = me(client, **auth)
+    assert response.status_code == 200 and response.json()["via"] == "token"
+    assert response.json()["person_id"] == person
+    assert container.accounts.revoke_token(token) == 1
+    refused = assert_problem(me(client, **auth), 401, "authentification-requise")
+    assert refused["detail"] == "Jeton d'API invalide, expiré ou révoqué."
+
+
+def test_bearer_token_expires(
+    client: TestClient, container: Container, clock: FakeClock, account: tuple[int, str]
+) -> None:
+    person, _ = account
+    token = container.accounts.create_token(person, "tests", days=1)
+    auth = {"Authorization": f"Bearer {token}"}
+    clock.advance(hours=23, minutes=59)
+    assert me(client, **auth).status_code == 200
+    clock.advance(minutes=1)
+    response = me(client, **auth)
+    assert_problem(response, 401, "authentification-requise")
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+# The formaflow command -------------------------------------------------------------
+
+
+def run_cli(
+    url: str, data: Path, *args: str, password: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMAFLOW_")}
+    env |= {"FORMAFLOW_DATABASE_URL": url, "FORMAFLOW_DATA_DIR": str(data)}
+    if password is not None:
+        env["FORMAFLOW_NEW_PASSWORD"] = password
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_creates_a_user_and_tokens_that_the_api_accepts(
+    fresh_database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    email = "gestionnaire.cli@example.org"
+    created = run_cli(
+        fresh_database_url, tmp_path, "user", "create", email, "--name", "Gestionnaire CLI",
+        password=PASSWORD,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert f"Compte créé pour {email}." in created.stdout
+
+    issued = run_cli(fresh_database_url, tmp_path, "token", "create", email, "--name", "test")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    assert token.startswith("ffk_")
+
+    engine = make_engine(fresh_database_url)
+    try:
+        container = make_container(engine, tmp_path, clock)
+        with browser(container) as client:
+            assert login(client, email).status_code == 200
+            client.cookies.clear()
+            auth = {"Authorization": f"Bearer {token}"}
+            assert me(client, **auth).json()["email"] == email
+
+            revoked = run_cli(fresh_database_url, tmp_path, "token", "revoke", token[:10])
+            assert revoked.returncode == 0, revoked.stderr
+            assert "1 jeton(s) révoqué(s)." in revoked.stdout
+            assert_problem(me(client, **auth), 401, "authentification-requise")
+    finally:
+        engine.dispose()
+
+
+def test_cli_refuses_a_short_password_in_french(fresh_database_url: str, tmp_path: Path) -> None:
+    result = run_cli(
+        fresh_database_url, tmp_path, "user", "create", "court@example.org", "--name", "Court",
+        password="court",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Le mot de passe doit compter au moins 12 caractères." in result.stderr
+    assert "Traceback" not in result.stderr
+    # Nothing was half-created: the same address can be used right away.
+    again = run_cli(
+        fresh_database_url, tmp_path, "user", "create", "court@example.org", "--name", "Court",
+        password="assez long maintenant",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
