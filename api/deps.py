@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 
 from api.accounts import Principal
 from api.problems import ApiProblem
@@ -79,6 +79,9 @@ async def current_principal(request: Request, container: Wired) -> Principal:
         sent = request.headers.get(CSRF_HEADER) or await _csrf_from_form(request)
         expected = principal.csrf_token or ""
         if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+            if "multipart/form-data" in request.headers.get("content-type", ""):
+                # The form was parsed for its token: free its spooled files now.
+                await (await request.form()).close()
             raise ApiProblem(
                 403, "jeton-csrf", "Jeton anti-CSRF manquant ou invalide : rechargez la page."
             )
@@ -86,3 +89,6 @@ async def current_principal(request: Request, container: Wired) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
+
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+"""A row id in a path: bounded, so no input reaches the database as an overflow."""

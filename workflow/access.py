@@ -65,12 +65,53 @@ EDITORS: dict[Edit, tuple[str, ...]] = {
 }
 """Roles allowed to edit each part (on the dossier, or on its académie for EAFC roles)."""
 
+WORKFLOWS: dict[Edit, str] = {
+    Edit.SCENARIO: "dossier_formation",
+    Edit.SESSIONS: "dossier_formation",
+    Edit.BILAN: "dossier_formation",
+    Edit.DEMANDE: "ouverture_parcours",
+}
+"""Parts that exist in one workflow only."""
+
 OPEN_STATES: dict[Edit, frozenset[str]] = {
     Edit.PLANNING: frozenset({"brouillon"}),
     Edit.SCENARIO: frozenset(
         {"brouillon", "contrat_a_signer", "contrat_signe", "scenario_a_reviser"}
     ),
     Edit.BILAN: frozenset({"en_cours", "realisee", "bilan_a_completer"}),
+    Edit.SESSIONS: frozenset(
+        {
+            "brouillon",
+            "contrat_a_signer",
+            "contrat_signe",
+            "scenario_soumis",
+            "scenario_a_reviser",
+            "scenario_valide",
+            "en_cours",
+            "realisee",
+            "bilan_a_completer",
+        }
+    ),
+    Edit.DOCUMENTS: frozenset(
+        {
+            "brouillon",
+            "contrat_a_signer",
+            "contrat_signe",
+            "scenario_soumis",
+            "scenario_a_reviser",
+            "scenario_valide",
+            "en_cours",
+            "realisee",
+            "bilan_soumis",
+            "bilan_a_completer",
+            "bilan_valide",
+            "paiement_accorde",
+            "mis_en_paiement",
+            "soumise",
+            "a_completer",
+            "acceptee",
+        }
+    ),
     Edit.DEMANDE: frozenset({"brouillon", "a_completer"}),
 }
 """States in which a part can still change: once submitted or decided, it is frozen."""
@@ -126,6 +167,13 @@ def require_edit(
             now,
         )
         raise NotPermitted(EDIT_LABELS[part], [role_label(r) for r in allowed])
+    workflow = WORKFLOWS.get(part)
+    if workflow is not None and dossier.workflow_name != workflow:
+        if part is Edit.DEMANDE:
+            raise InvalidInput("Ce dossier n'est pas une demande d'ouverture de parcours.")
+        raise InvalidInput(
+            f"Impossible de {EDIT_LABELS[part]} : ce dossier n'est pas un dossier de formation."
+        )
     open_states = OPEN_STATES.get(part)
     if open_states is not None and dossier.state not in open_states:
         raise InvalidInput(

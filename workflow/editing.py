@@ -21,6 +21,7 @@ from workflow.access import Edit, may_create_in, require_edit
 from workflow.dossiers import DossierRow, load, next_reference
 from workflow.errors import InvalidInput, NotPermitted, PersonNotFound
 from workflow.inputs import (
+    AttendanceInput,
     BilanInput,
     DocumentInput,
     DossierInput,
@@ -378,6 +379,47 @@ class DossierEditor:
             if dossier.workflow_name != "ouverture_parcours":
                 raise InvalidInput("Ce dossier n'est pas une demande d'ouverture de parcours.")
             _upsert(conn, ouverture_table, dossier_id, data.model_dump())
+
+    def update_session(
+        self, dossier_id: int, session_id: int, data: SessionInput, *, actor_id: int | None = None
+    ) -> bool:
+        """Replace what is known of one session: planned at first, then held, with its
+        actual headcount. False when the session is not one of this dossier's, so that the
+        edge reports it as not found and a session of another dossier reveals nothing."""
+        with self.engine.begin() as conn:
+            self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
+            if data.formateur_id is not None:
+                _require_person(conn, data.formateur_id)
+            updated = conn.execute(
+                update(session_table)
+                .where(session_table.c.id == session_id, session_table.c.dossier_id == dossier_id)
+                .values(**data.model_dump())
+            ).rowcount
+            return bool(updated)
+
+    def set_attendance(
+        self, dossier_id: int, data: AttendanceInput, *, actor_id: int | None = None
+    ) -> None:
+        """Record the headcounts counted on the émargement lists without touching the rest
+        of the bilan (the formateur often has them before writing the qualitative part)."""
+        with self.engine.begin() as conn:
+            self._open(conn, dossier_id, actor_id, Edit.BILAN)
+            values = data.model_dump(exclude_unset=True)
+            if "participants_enrolled" in values:
+                enrolled = data.participants_enrolled
+            else:
+                enrolled = conn.execute(
+                    select(bilan_table.c.participants_enrolled).where(
+                        bilan_table.c.dossier_id == dossier_id
+                    )
+                ).scalar()
+            if enrolled is not None and data.participants_effective > enrolled:
+                raise InvalidInput(
+                    f"Plus de participants présents ({data.participants_effective}) que "
+                    f"d'inscrits ({enrolled}).",
+                    field="participants_effective",
+                )
+            _upsert(conn, bilan_table, dossier_id, {"updated_at": self.clock(), **values})
 
 
 def _holds_academie_role(conn: Connection, person_id: int, academie_id: int) -> bool:

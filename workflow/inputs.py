@@ -6,9 +6,9 @@ the rules live with the domain, not in a route.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,8 +20,49 @@ Hours = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=7, decimal_places=2
 Text = Annotated[str, Field(max_length=20_000)]
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest identifier an integer column holds on every supported database."""
+
+
+def _unstorable(name: str, value: object) -> str | None:
+    """Why the database could not store ``value`` (a field's own value), in French.
+
+    Without these checks a client's odd JSON would surface as a database error (an HTTP
+    500) instead of a French message: NUL characters (refused by PostgreSQL), naive or
+    out-of-range times (refused by the UTC column type), integers too large for a column.
+    """
+    if isinstance(value, list):
+        return next((p for item in value if (p := _unstorable(name, item))), None)
+    if isinstance(value, str) and "\x00" in value:
+        return f"{name} : caractère nul interdit"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ROW_ID:
+        return f"{name} : nombre trop grand"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return f"{name} : l'heure doit préciser son fuseau horaire"
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return f"{name} : date hors limites"
+    return None
+
+
 class _Input(BaseModel):
+    """Every input refuses unknown fields and anything the database could not store;
+    nested inputs check their own fields when they are built."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _storable(self) -> Self:
+        problems = [
+            p
+            for name in type(self).model_fields
+            if (p := _unstorable(name, getattr(self, name))) is not None
+        ]
+        if problems:
+            raise ValueError(" ; ".join(problems))
+        return self
 
 
 class DossierInput(_Input):
@@ -138,6 +179,13 @@ class BilanInput(_Input):
     hours: list[HoursInput] = Field(default_factory=list, max_length=200)
 
     @model_validator(mode="after")
+    def _one_line_per_person(self) -> BilanInput:
+        people = [line.person_id for line in self.hours]
+        if len(people) != len(set(people)):
+            raise ValueError("une seule ligne d'heures par personne")
+        return self
+
+    @model_validator(mode="after")
     def _effective_within_enrolled(self) -> BilanInput:
         enrolled, effective = self.participants_enrolled, self.participants_effective
         if enrolled is not None and effective is not None and effective > enrolled:
@@ -206,3 +254,18 @@ class DocumentInput(_Input):
         if value not in DOCUMENT_KINDS:
             raise ValueError(f"type de document inconnu : {value}")
         return value
+
+
+class AttendanceInput(_Input):
+    """Headcounts taken from the émargement lists; an omitted ``participants_enrolled``
+    keeps the value already recorded in the bilan."""
+
+    participants_enrolled: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    participants_effective: Annotated[int, Field(ge=0, le=100_000)]
+
+    @model_validator(mode="after")
+    def _effective_within_enrolled(self) -> AttendanceInput:
+        enrolled, effective = self.participants_enrolled, self.participants_effective
+        if enrolled is not None and effective > enrolled:
+            raise ValueError("plus de participants présents que d'inscrits")
+        return self

@@ -125,13 +125,7 @@ class WorkflowService:
         """Fire within a transaction the caller opened (the timer loop, the demo loader)."""
         now = self.clock()
         dossier, held_list = load_for_actor(conn, command.dossier_id, command.actor_id, now)
-        if command.expected_version is not None and command.expected_version != dossier.version:
-            raise StaleVersion(command.expected_version, dossier.version)
-        spec = get_spec(dossier.workflow_name, dossier.workflow_version)
-        machine = machine_for(spec.name, spec.version)
-        transition = _valid_transition(spec, machine.triggers_from(dossier.state), dossier, command)
-        held = tuple(held_list)
-        if command.actor_id is not None and not held:
+        if command.actor_id is not None and not held_list:
             # No role at all on this dossier: it is not theirs to see, so it does not exist.
             log.warning(
                 "transition refused (dossier not visible): actor=%s trigger=%s dossier=%s at=%s",
@@ -141,6 +135,12 @@ class WorkflowService:
                 now.isoformat(),
             )
             raise DossierNotFound(command.dossier_id)
+        if command.expected_version is not None and command.expected_version != dossier.version:
+            raise StaleVersion(command.expected_version, dossier.version)
+        spec = get_spec(dossier.workflow_name, dossier.workflow_version)
+        machine = machine_for(spec.name, spec.version)
+        transition = _valid_transition(spec, machine.triggers_from(dossier.state), dossier, command)
+        held = tuple(held_list)
         capacity = _authorise(transition, command.actor_id, held, command.dossier_id)
         ctx = GuardContext(conn, dossier, command.actor_id, command.payload, now)
         missing = _missing(transition, ctx, command.comment)

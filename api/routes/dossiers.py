@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from api.deps import Caller, Wired
+from api.deps import Caller, RowId, Wired
 from api.idempotency import IdempotencyStore, request_hash
 from api.problems import ApiProblem, Problem, response_for
 from api.schemas import (
@@ -121,7 +121,7 @@ def list_(
     responses=ERRORS,
     summary="Lire un dossier (avec mes actions possibles)",
 )
-def get_dossier(dossier_id: int, caller: Caller, wired: Wired, response: Response) -> Any:
+def get_dossier(dossier_id: RowId, caller: Caller, wired: Wired, response: Response) -> Any:
     with reading(wired.engine) as conn:
         view = dossier_view(
             conn, wired.service, dossier_id, caller.person_id, wired.service.clock()
@@ -137,7 +137,7 @@ def get_dossier(dossier_id: int, caller: Caller, wired: Wired, response: Respons
     summary="Modifier le calendrier prévu (dossier en brouillon)",
 )
 def update_planning(
-    dossier_id: int, body: PlanningInput, caller: Caller, wired: Wired, response: Response
+    dossier_id: RowId, body: PlanningInput, caller: Caller, wired: Wired, response: Response
 ) -> Any:
     wired.editor.update_planning(dossier_id, body, actor_id=caller.person_id)
     return get_dossier(dossier_id, caller, wired, response)
@@ -149,7 +149,7 @@ def update_planning(
     responses=ERRORS,
     summary="Affecter une personne à un rôle sur le dossier",
 )
-def assign(dossier_id: int, body: AssignmentIn, caller: Caller, wired: Wired) -> Response:
+def assign(dossier_id: RowId, body: AssignmentIn, caller: Caller, wired: Wired) -> Response:
     with reading(wired.engine) as conn:
         person = person_id_by_email(conn, body.person_email)
     wired.editor.assign(person, body.role, dossier_id=dossier_id, actor_id=caller.person_id)
@@ -162,7 +162,13 @@ def assign(dossier_id: int, body: AssignmentIn, caller: Caller, wired: Wired) ->
     responses=ERRORS,
     summary="Retirer une personne d'un rôle",
 )
-def unassign(dossier_id: int, person_id: int, role: str, caller: Caller, wired: Wired) -> Response:
+def unassign(
+    dossier_id: RowId,
+    person_id: RowId,
+    role: Annotated[str, Path(max_length=64, pattern=r"^[a-z_]+$")],
+    caller: Caller,
+    wired: Wired,
+) -> Response:
     wired.editor.unassign(person_id, role, dossier_id, actor_id=caller.person_id)
     return Response(status_code=204)
 
@@ -173,7 +179,7 @@ def unassign(dossier_id: int, person_id: int, role: str, caller: Caller, wired: 
     responses=ERRORS,
     summary="Désigner un suppléant du pilote sur ce dossier",
 )
-def delegate(dossier_id: int, body: DelegationIn, caller: Caller, wired: Wired) -> dict[str, int]:
+def delegate(dossier_id: RowId, body: DelegationIn, caller: Caller, wired: Wired) -> dict[str, int]:
     if body.starts_at.tzinfo is None or body.ends_at.tzinfo is None:
         raise InvalidInput("Les dates de suppléance doivent préciser leur fuseau horaire.")
     with reading(wired.engine) as conn:
@@ -197,7 +203,7 @@ def delegate(dossier_id: int, body: DelegationIn, caller: Caller, wired: Wired) 
     responses=ERRORS,
     summary="Historique des transitions",
 )
-def get_history(dossier_id: int, caller: Caller, wired: Wired) -> Any:
+def get_history(dossier_id: RowId, caller: Caller, wired: Wired) -> Any:
     with reading(wired.engine) as conn:
         readable(conn, dossier_id, caller.person_id, wired.service.clock())
         lines = history(conn, dossier_id)
@@ -236,7 +242,7 @@ def _transition_out(result: FireResult) -> TransitionOut:
     ),
 )
 def fire(
-    dossier_id: int,
+    dossier_id: RowId,
     trigger: str,
     body: TransitionBody,
     request: Request,
