@@ -116,6 +116,12 @@ class PlanningInput(_Input):
         return value
 
     @model_validator(mode="after")
+    def _title_not_erased(self) -> PlanningInput:
+        if "title" in self.model_fields_set and self.title is None:
+            raise ValueError("le titre ne peut pas être effacé")
+        return self
+
+    @model_validator(mode="after")
     def _dates_in_order(self) -> PlanningInput:
         if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
             raise ValueError("la date de fin précède la date de début")

@@ -211,6 +211,7 @@ SORTS: dict[str, tuple[str, bool]] = {
     "titre": ("title", False),
     "-titre": ("title", True),
     "etat": ("state", False),
+    "-etat": ("state", True),
     "cree": ("created_at", False),
     "-cree": ("created_at", True),
 }

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 422, 429)
+    for code in (400, 401, 403, 422, 429)
 }
 
 

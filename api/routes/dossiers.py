@@ -24,7 +24,7 @@ from api.schemas import (
     TransitionOut,
 )
 from api.views import dossier_view, etag, parse_if_match, summary
-from workflow.access import readable
+from workflow.access import Edit, readable, require_edit
 from workflow.errors import InvalidInput, WorkflowError
 from workflow.inputs import DossierInput, PlanningInput
 from workflow.queries import (
@@ -151,6 +151,8 @@ def update_planning(
 )
 def assign(dossier_id: RowId, body: AssignmentIn, caller: Caller, wired: Wired) -> Response:
     with reading(wired.engine) as conn:
+        # Rights first: an unknown address must not tell an outsider anything.
+        require_edit(conn, dossier_id, caller.person_id, Edit.TEAM, wired.service.clock())
         person = person_id_by_email(conn, body.person_email)
     wired.editor.assign(person, body.role, dossier_id=dossier_id, actor_id=caller.person_id)
     return Response(status_code=204)
@@ -183,7 +185,7 @@ def delegate(dossier_id: RowId, body: DelegationIn, caller: Caller, wired: Wired
     if body.starts_at.tzinfo is None or body.ends_at.tzinfo is None:
         raise InvalidInput("Les dates de suppléance doivent préciser leur fuseau horaire.")
     with reading(wired.engine) as conn:
-        readable(conn, dossier_id, caller.person_id, wired.service.clock())
+        require_edit(conn, dossier_id, caller.person_id, Edit.TEAM, wired.service.clock())
         delegator = person_id_by_email(conn, body.delegator_email)
         substitute = person_id_by_email(conn, body.substitute_email)
     delegation = wired.editor.delegate(
