@@ -76,6 +76,11 @@ TITLES: dict[str, str] = {
 }
 
 
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: these statuses answer a Problem, as problem+json."""
+    return {code: {"model": Problem, "content": {PROBLEM_JSON: {}}} for code in codes}
+
+
 class ApiProblem(Exception):
     """Raised by the edges for HTTP-level problems (authentication, headers, uploads)."""
 

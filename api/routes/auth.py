@@ -8,17 +8,14 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from api.deps import SESSION_COOKIE, Caller, Wired, set_session_cookie
-from api.problems import Problem
+from api.problems import problem_responses
 from api.schemas import LoginIn, MeOut
 from workflow.queries import reading
 from workflow.tables import academie_table, assignment_table
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 422, 429)
-}
+ERRORS = problem_responses(400, 401, 403, 422, 429)
 
 
 def _client(request: Request) -> str:

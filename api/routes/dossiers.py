@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 
 from api.deps import Caller, RowId, Wired
 from api.idempotency import IdempotencyStore, request_hash
-from api.problems import ApiProblem, Problem, response_for
+from api.problems import ApiProblem, problem_responses, response_for
 from api.schemas import (
     AssignmentIn,
     DelegationIn,
@@ -39,10 +39,7 @@ from workflow.tables import academie_table
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 409, 412, 422, 428, 429)
-}
+ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 429)
 
 
 def _academie_id(conn: Connection, slug: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -26,16 +26,13 @@ from api.oidc import (
     FlowCookie,
     OidcClient,
 )
-from api.problems import ApiProblem, Problem, response_for
+from api.problems import ApiProblem, problem_responses, response_for
 
 log = logging.getLogger("formaflow.oidc")
 
 router = APIRouter(tags=["authentification"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 502)
-}
+ERRORS = problem_responses(400, 401, 403, 404, 502)
 
 
 def oidc_client(request: Request, wired: Wired) -> OidcClient:

@@ -9,15 +9,12 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, Wired
-from api.problems import ApiProblem, Problem
+from api.problems import ApiProblem, problem_responses
 from workflow.tasks import TaskBook, TaskFilters, TaskNotFound, TaskStatus, TaskView
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tâches"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 422)
-}
+ERRORS = problem_responses(400, 401, 403, 404, 422)
 
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifiant de la tâche")]
 

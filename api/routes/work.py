@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, RowId, Wired
-from api.problems import ApiProblem, Problem, french_errors
+from api.problems import ApiProblem, french_errors, problem_responses
 from api.uploads import (
     ACCEPTED,
     check_type,
@@ -56,12 +56,8 @@ log = logging.getLogger("formaflow.api")
 router = APIRouter(prefix="/api/v1/dossiers/{dossier_id}", tags=["travail sur le dossier"])
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": Problem, "content": {"application/problem+json": {}}} for code in codes}
-
-
-ERRORS = _problems(400, 401, 403, 404, 422)
-UPLOAD_ERRORS = _problems(400, 401, 403, 404, 413, 415, 422)
+ERRORS = problem_responses(400, 401, 403, 404, 422)
+UPLOAD_ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
 
 
 # Response shapes ---------------------------------------------------------------------------

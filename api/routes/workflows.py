@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from api.deps import Caller
-from api.problems import ApiProblem, Problem
+from api.problems import ApiProblem, problem_responses
 from states import SPECS
 from states.roles import DERIVED_RECIPIENTS, role_label
 from states.spec import WorkflowSpec
@@ -20,10 +20,7 @@ from workflow.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 422)
-}
+ERRORS = problem_responses(400, 401, 403, 404, 422)
 
 WorkflowName = Annotated[str, Path(max_length=64, description="ex. dossier_formation")]
 Version = Annotated[
