@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,6 +62,7 @@ class Accounts:
         self.settings = settings
         self.clock = clock
         self.hasher = PasswordHash.recommended()
+        self._bearers: dict[str, tuple[float, datetime, Principal]] = {}
 
     # Local accounts ------------------------------------------------------------------
 
@@ -198,6 +200,7 @@ class Accounts:
 
     def revoke_token(self, token_or_prefix: str) -> int:
         """Revoke by the full token or by its displayed prefix; the number revoked."""
+        self._bearers.clear()
         T = api_token_table
         with self.engine.begin() as conn:
             return int(
@@ -214,6 +217,26 @@ class Accounts:
             )
 
     def bearer(self, token: str) -> Principal | None:
+        """The token's holder. Every API call asks this; with ``token_cache_seconds`` set, a
+        valid answer is kept that long in this process (the database round trip is the
+        largest cost of a small request), at the price of a revocation made elsewhere
+        taking up to that long to bite. Off by default: revocation is immediate."""
+        key = digest(token)
+        ttl = self.settings.token_cache_seconds
+        cached = self._bearers.get(key)
+        if ttl and cached is not None and cached[0] > time.monotonic() and self.clock() < cached[1]:
+            return cached[2]
+        found = self._bearer_from_database(key)
+        if found is None:
+            return None
+        principal, expires_at = found
+        if ttl:
+            if len(self._bearers) > 10_000:
+                self._bearers.clear()
+            self._bearers[key] = (time.monotonic() + ttl, expires_at, principal)
+        return principal
+
+    def _bearer_from_database(self, token_hash: str) -> tuple[Principal, datetime] | None:
         now = self.clock()
         T, P = api_token_table, person_table
         with self.engine.begin() as conn:
@@ -227,15 +250,13 @@ class Accounts:
                     P.c.full_name,
                 )
                 .join(P, P.c.id == T.c.person_id)
-                .where(
-                    T.c.token_hash == digest(token), T.c.revoked_at.is_(None), P.c.active.is_(True)
-                )
+                .where(T.c.token_hash == token_hash, T.c.revoked_at.is_(None), P.c.active.is_(True))
             ).first()
             if row is None or row.expires_at <= now:
                 return None
             if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
                 conn.execute(update(T).where(T.c.id == row.id).values(last_used_at=now))
-        return Principal(row.person_id, row.email, row.full_name, "token")
+        return Principal(row.person_id, row.email, row.full_name, "token"), row.expires_at
 
     # OpenID Connect --------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import problems
-from api.metrics import Metrics
+from api.metrics import Metrics, MetricsMiddleware
 from api.routes import auth, dossiers, health, oidc, tasks, work, workflows
 from api.wiring import Container, build
 
@@ -27,7 +27,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     app.state.metrics = Metrics()
-    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
     for module in (health, auth, oidc, dossiers, work, tasks, workflows):
         app.include_router(module.router)

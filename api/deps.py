@@ -12,6 +12,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.accounts import Principal
 from api.problems import ApiProblem
@@ -57,7 +58,8 @@ async def _csrf_from_form(request: Request) -> str | None:
 async def current_principal(request: Request, container: Wired) -> Principal:
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
-        principal = container.accounts.bearer(authorization[7:].strip())
+        # The lookup is a database round trip: keep it off the event loop.
+        principal = await run_in_threadpool(container.accounts.bearer, authorization[7:].strip())
         if principal is None:
             raise ApiProblem(
                 401,
@@ -67,7 +69,7 @@ async def current_principal(request: Request, container: Wired) -> Principal:
             )
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)
-    principal = container.accounts.session(cookie) if cookie else None
+    principal = await run_in_threadpool(container.accounts.session, cookie) if cookie else None
     if principal is None:
         raise ApiProblem(
             401,

@@ -28,6 +28,9 @@ class ApiSettings(BaseSettings):
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     token_days: int = 90
+    token_cache_seconds: float = 0.0
+    """Trust a checked bearer token this long per process (0: ask the database each time,
+    so a revocation bites at once everywhere)."""
     max_upload_bytes: int = 10 * 1024 * 1024
 
     login_max_failures: int = 5

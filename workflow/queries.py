@@ -263,7 +263,7 @@ def list_dossiers(
     query = (
         select(D, academie_table.c.slug.label("academie_slug"))
         .join(academie_table, academie_table.c.id == D.c.academie_id)
-        .where(visible_clause(person_id, now))
+        .where(visible_clause(conn, person_id, now))
     )
     if filters.state:
         query = query.where(D.c.state == filters.state)

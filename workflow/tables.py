@@ -66,6 +66,7 @@ class ReferenceCounter(SQLModel, table=True):
 class Dossier(SQLModel, table=True):
     __table_args__ = (
         Index("ix_dossier_academie_state_updated", "academie_id", "state", "updated_at"),
+        Index("ix_dossier_academie_updated", "academie_id", "updated_at", "id"),
         Index("ix_dossier_workflow_state", "workflow_name", "state"),
     )
     id: int | None = Field(default=None, primary_key=True)
