@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.problems import ApiProblem
@@ -35,6 +35,43 @@ log = logging.getLogger("formaflow.auth")
 
 TOKEN_PREFIX = "ffk_"  # noqa: S105 -- a public marker, not a secret
 MIN_PASSWORD_LENGTH = 12
+
+
+# Built once: every request runs one of these, and building a statement costs more than
+# the database answering it.
+_SESSION = (
+    select(
+        web_session_table.c.id,
+        web_session_table.c.person_id,
+        web_session_table.c.csrf_token,
+        web_session_table.c.last_seen_at,
+        web_session_table.c.expires_at,
+        person_table.c.email,
+        person_table.c.full_name,
+    )
+    .join(person_table, person_table.c.id == web_session_table.c.person_id)
+    .where(
+        web_session_table.c.token_hash == bindparam("token_hash"),
+        web_session_table.c.revoked_at.is_(None),
+        person_table.c.active.is_(True),
+    )
+)
+_BEARER = (
+    select(
+        api_token_table.c.id,
+        api_token_table.c.person_id,
+        api_token_table.c.expires_at,
+        api_token_table.c.last_used_at,
+        person_table.c.email,
+        person_table.c.full_name,
+    )
+    .join(person_table, person_table.c.id == api_token_table.c.person_id)
+    .where(
+        api_token_table.c.token_hash == bindparam("token_hash"),
+        api_token_table.c.revoked_at.is_(None),
+        person_table.c.active.is_(True),
+    )
+)
 
 
 def digest(secret: str) -> str:
@@ -149,27 +186,19 @@ class Accounts:
     def session(self, token: str) -> Principal | None:
         now = self.clock()
         idle = timedelta(minutes=self.settings.session_idle_minutes)
-        S, P = web_session_table, person_table
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                select(
-                    S.c.id,
-                    S.c.person_id,
-                    S.c.csrf_token,
-                    S.c.last_seen_at,
-                    S.c.expires_at,
-                    P.c.email,
-                    P.c.full_name,
+        with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+            row = conn.execute(_SESSION, {"token_hash": digest(token)}).first()
+            conn.rollback()
+        if row is None or row.expires_at <= now or row.last_seen_at + idle <= now:
+            return None
+        if now - row.last_seen_at > timedelta(seconds=30):
+            # Written at most every 30 s, in a write of its own: reads take no write lock.
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(web_session_table)
+                    .where(web_session_table.c.id == row.id)
+                    .values(last_seen_at=now)
                 )
-                .join(P, P.c.id == S.c.person_id)
-                .where(
-                    S.c.token_hash == digest(token), S.c.revoked_at.is_(None), P.c.active.is_(True)
-                )
-            ).first()
-            if row is None or row.expires_at <= now or row.last_seen_at + idle <= now:
-                return None
-            if now - row.last_seen_at > timedelta(seconds=30):
-                conn.execute(update(S).where(S.c.id == row.id).values(last_seen_at=now))
         return Principal(row.person_id, row.email, row.full_name, "session", row.csrf_token, row.id)
 
     def close_session(self, session_id: int) -> None:
@@ -238,24 +267,18 @@ class Accounts:
 
     def _bearer_from_database(self, token_hash: str) -> tuple[Principal, datetime] | None:
         now = self.clock()
-        T, P = api_token_table, person_table
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                select(
-                    T.c.id,
-                    T.c.person_id,
-                    T.c.expires_at,
-                    T.c.last_used_at,
-                    P.c.email,
-                    P.c.full_name,
+        with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+            row = conn.execute(_BEARER, {"token_hash": token_hash}).first()
+            conn.rollback()
+        if row is None or row.expires_at <= now:
+            return None
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(api_token_table)
+                    .where(api_token_table.c.id == row.id)
+                    .values(last_used_at=now)
                 )
-                .join(P, P.c.id == T.c.person_id)
-                .where(T.c.token_hash == token_hash, T.c.revoked_at.is_(None), P.c.active.is_(True))
-            ).first()
-            if row is None or row.expires_at <= now:
-                return None
-            if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-                conn.execute(update(T).where(T.c.id == row.id).values(last_used_at=now))
         return Principal(row.person_id, row.email, row.full_name, "token"), row.expires_at
 
     # OpenID Connect --------------------------------------------------------------------
