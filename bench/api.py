@@ -83,6 +83,7 @@ import psycopg
 import sqlalchemy
 import uvicorn
 import uvloop
+from fastapi import FastAPI
 from sqlalchemy import Connection, Engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -136,6 +137,7 @@ class Options:
     list_budget: float
     skip_list: bool
     quick: bool
+    workers: int = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--n", type=int, default=3000, help="fires per series (default 3000)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (default 1)"
+    )
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (default 4)")
     parser.add_argument(
         "--database", choices=("sqlite", "postgresql", "both"), default="both", dest="database"
@@ -205,6 +210,7 @@ def parse_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         list_budget=list_budget,
         skip_list=args.skip_list,
         quick=args.quick,
+        workers=max(1, args.workers),
     )
 
 
@@ -219,8 +225,28 @@ def container_for(url: str, data_dir: Path) -> Container:
 # The server process ---------------------------------------------------------------------
 
 
-def serve(url: str, port: int, data_dir: Path) -> None:
-    """Entry of the server process: the real application under uvicorn, one worker."""
+def app_from_environment() -> FastAPI:
+    """The app of one worker when uvicorn runs several (it imports them by name)."""
+    return create_app(
+        container_for(os.environ["FORMAFLOW_BENCH_URL"], Path(os.environ["FORMAFLOW_BENCH_DATA"]))
+    )
+
+
+def serve(url: str, port: int, data_dir: Path, workers: int = 1) -> None:
+    """Entry of the server process: the real application under uvicorn."""
+    if workers > 1:
+        os.environ["FORMAFLOW_BENCH_URL"], os.environ["FORMAFLOW_BENCH_DATA"] = url, str(data_dir)
+        uvicorn.run(
+            "bench.api:app_from_environment",
+            factory=True,
+            host=HOST,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+            workers=workers,
+        )
+        return
     app = create_app(container_for(url, data_dir))
     config = uvicorn.Config(
         app,
@@ -262,12 +288,12 @@ def wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
 
 
 @contextmanager
-def running_server(url: str, data_dir: Path) -> Iterator[Server]:
+def running_server(url: str, data_dir: Path, workers: int = 1) -> Iterator[Server]:
     """Start ``python -m bench.api --serve`` on a free loopback port; stop it after."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     command = [sys.executable, "-m", "bench.api", "--serve", url, "--port", str(port)]
-    command += ["--data-dir", str(data_dir)]
+    command += ["--data-dir", str(data_dir), "--workers", str(workers)]
     process = subprocess.Popen(command, cwd=PROJECT_ROOT)
     try:
         wait_ready(process, base_url)
@@ -371,7 +397,7 @@ class Meter:
 
     def read(self) -> Cpu:
         return Cpu(
-            server=process_cpu(self.server_pid),
+            server=process_cpu(self.server_pid, with_children=True),
             client=time.process_time(),
             database=None
             if self.database_pid is None
@@ -547,7 +573,7 @@ def measure_transitions(
         direct_ids = bed.dossiers(FROM_STATE, warm + options.n)
         database_pid = None if url.startswith("sqlite") else postmaster_pid(url)
         load_before = os.getloadavg()[0]
-        with running_server(url, data_dir) as server:
+        with running_server(url, data_dir, options.workers) as server:
             meter = Meter(server.pid, database_pid)
             http = HttpFirer(server.base_url, token, clients)
             direct = DirectFirer(container, bed.gestionnaire_id, clients)
@@ -1104,8 +1130,8 @@ def print_transitions(results: Sequence[TransitionResult], options: Options) -> 
         "disjoint dossiers; rates are the median of the rounds, latencies over every timed fire"
     )
     print(
-        "  HTTP: uvicorn (uvloop, httptools, 1 worker) in its own process on 127.0.0.1, "
-        "httpx.AsyncClient pool in this one"
+        f"  HTTP: uvicorn (uvloop, httptools, {options.workers} worker(s)) in its own "
+        "process on 127.0.0.1, httpx.AsyncClient pool in this one"
     )
     for result in results:
         print(f"  {result.database}: {result.detail}")
@@ -1228,7 +1254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.serve:
-        serve(args.serve, args.port, args.data_dir or Path(tempfile.mkdtemp()))
+        serve(args.serve, args.port, args.data_dir or Path(tempfile.mkdtemp()), args.workers)
         return 0
     options = parse_options(parser, args)
     started = time.perf_counter()

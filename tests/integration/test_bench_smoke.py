@@ -20,3 +20,17 @@ def test_transition_benchmark_runs_and_reports_its_ratio() -> None:
     assert result.returncode == 0, result.stderr
     assert "service/hand-written: sqlite" in result.stdout
     assert "shared Machine's model list: 0 before, 0 after" in result.stdout
+
+
+def test_api_benchmark_runs_and_reports_its_ratio() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMAFLOW_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.api", "--quick", "--skip-list", "--database", "sqlite"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HTTP/direct: sqlite" in result.stdout
