@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
+from states import SPECS, get_spec
 from states.roles import ACADEMIE_ROLES, role_label
 from workflow.dossiers import DossierRow, load_for_actor
 from workflow.errors import DossierNotFound, InvalidInput, NotPermitted
@@ -73,6 +74,8 @@ WORKFLOWS: dict[Edit, str] = {
 }
 """Parts that exist in one workflow only."""
 
+_FORMATION = get_spec("dossier_formation")
+
 OPEN_STATES: dict[Edit, frozenset[str]] = {
     Edit.PLANNING: frozenset({"brouillon"}),
     Edit.SCENARIO: frozenset(
@@ -80,39 +83,17 @@ OPEN_STATES: dict[Edit, frozenset[str]] = {
     ),
     Edit.BILAN: frozenset({"en_cours", "realisee", "bilan_a_completer"}),
     Edit.SESSIONS: frozenset(
-        {
-            "brouillon",
-            "contrat_a_signer",
-            "contrat_signe",
-            "scenario_soumis",
-            "scenario_a_reviser",
-            "scenario_valide",
-            "en_cours",
-            "realisee",
-            "bilan_a_completer",
-        }
+        s.id
+        for s in _FORMATION.states
+        if s.phase in {"montage", "conception", "en_amont", "pendant", "apres"}
+        and s.id != "bilan_soumis"
     ),
     Edit.DOCUMENTS: frozenset(
-        {
-            "brouillon",
-            "contrat_a_signer",
-            "contrat_signe",
-            "scenario_soumis",
-            "scenario_a_reviser",
-            "scenario_valide",
-            "en_cours",
-            "realisee",
-            "bilan_soumis",
-            "bilan_a_completer",
-            "bilan_valide",
-            "paiement_accorde",
-            "mis_en_paiement",
-            "soumise",
-            "a_completer",
-            "acceptee",
-        }
+        s.id
+        for spec in SPECS.values()
+        for s in spec.states
+        if s.id not in {"annule", "paiement_refuse", "refusee", "ouverte"}
     ),
-    Edit.DEMANDE: frozenset({"brouillon", "a_completer"}),
 }
 """States in which a part can still change: once submitted or decided, it is frozen."""
 
