@@ -94,6 +94,7 @@ OPEN_STATES: dict[Edit, frozenset[str]] = {
         for s in spec.states
         if s.id not in {"annule", "paiement_refuse", "refusee", "ouverte"}
     ),
+    Edit.DEMANDE: frozenset({"brouillon", "a_completer"}),
 }
 """States in which a part can still change: once submitted or decided, it is frozen."""
 
