@@ -65,16 +65,34 @@ class _Input(BaseModel):
         return self
 
 
-class DossierInput(_Input):
-    title: Annotated[str, Field(min_length=3, max_length=300)]
-    academie_id: int
-    workflow: str = "dossier_formation"
+class _Planning(_Input):
+    """The planning fields, shared by creation and by later edits, with their checks."""
+
     dispositif: str | None = None
     planned_hours_presentiel: Hours | None = None
     planned_hours_distance: Hours | None = None
     planned_participants: Annotated[int, Field(ge=0, le=100_000)] | None = None
     planned_start: date | None = None
     planned_end: date | None = None
+
+    @field_validator("dispositif")
+    @classmethod
+    def _known_dispositif(cls, value: str | None) -> str | None:
+        if value is not None and value not in DISPOSITIFS:
+            raise ValueError(f"dispositif inconnu : {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            raise ValueError("la date de fin précède la date de début")
+        return self
+
+
+class DossierInput(_Planning):
+    title: Annotated[str, Field(min_length=3, max_length=300)]
+    academie_id: int
+    workflow: str = "dossier_formation"
 
     @field_validator("workflow")
     @classmethod
@@ -83,48 +101,16 @@ class DossierInput(_Input):
             raise ValueError(f"workflow inconnu : {value}")
         return value
 
-    @field_validator("dispositif")
-    @classmethod
-    def _known_dispositif(cls, value: str | None) -> str | None:
-        if value is not None and value not in DISPOSITIFS:
-            raise ValueError(f"dispositif inconnu : {value}")
-        return value
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> DossierInput:
-        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
-            raise ValueError("la date de fin précède la date de début")
-        return self
-
-
-class PlanningInput(_Input):
+class PlanningInput(_Planning):
     """The planning fields of a draft dossier; omitted fields are left as they are."""
 
     title: Annotated[str, Field(min_length=3, max_length=300)] | None = None
-    dispositif: str | None = None
-    planned_hours_presentiel: Hours | None = None
-    planned_hours_distance: Hours | None = None
-    planned_participants: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
-
-    @field_validator("dispositif")
-    @classmethod
-    def _known_dispositif(cls, value: str | None) -> str | None:
-        if value is not None and value not in DISPOSITIFS:
-            raise ValueError(f"dispositif inconnu : {value}")
-        return value
 
     @model_validator(mode="after")
     def _title_not_erased(self) -> PlanningInput:
         if "title" in self.model_fields_set and self.title is None:
             raise ValueError("le titre ne peut pas être effacé")
-        return self
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> PlanningInput:
-        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
-            raise ValueError("la date de fin précède la date de début")
         return self
 
 
