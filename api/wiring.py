@@ -9,7 +9,10 @@ from sqlalchemy import Engine
 
 from api.accounts import Accounts
 from api.settings import ApiSettings, get_api_settings
+from notifications.outbox import OutboxWriter
+from notifications.settings import MailSettings, get_mail_settings
 from workflow.database import make_engine
+from workflow.deadlines import DeadlineTimer
 from workflow.editing import DossierEditor
 from workflow.service import WorkflowService
 from workflow.settings import WorkflowSettings, get_settings
@@ -19,14 +22,24 @@ from workflow.settings import WorkflowSettings, get_settings
 class Container:
     settings: WorkflowSettings
     api_settings: ApiSettings = field(default_factory=get_api_settings)
+    mail_settings: MailSettings = field(default_factory=get_mail_settings)
 
     @cached_property
     def engine(self) -> Engine:
         return make_engine(self.settings.database_url, self.settings)
 
     @cached_property
+    def outbox(self) -> OutboxWriter:
+        return OutboxWriter(self.mail_settings)
+
+    @cached_property
     def service(self) -> WorkflowService:
-        return WorkflowService(self.engine)
+        # Every transition writes its emails in its own transaction (the outbox).
+        return WorkflowService(self.engine, subscribers=[self.outbox])
+
+    @cached_property
+    def timer(self) -> DeadlineTimer:
+        return DeadlineTimer(self.engine, self.service, subscribers=[self.outbox.on_deadline])
 
     @cached_property
     def editor(self) -> DossierEditor:
@@ -38,6 +51,12 @@ class Container:
 
 
 def build(
-    settings: WorkflowSettings | None = None, api_settings: ApiSettings | None = None
+    settings: WorkflowSettings | None = None,
+    api_settings: ApiSettings | None = None,
+    mail_settings: MailSettings | None = None,
 ) -> Container:
-    return Container(settings or get_settings(), api_settings or get_api_settings())
+    return Container(
+        settings or get_settings(),
+        api_settings or get_api_settings(),
+        mail_settings or get_mail_settings(),
+    )

@@ -37,3 +37,25 @@ class TransitionEvent:
 
 class Subscriber(Protocol):
     def __call__(self, connection: Connection, event: TransitionEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineEvent:
+    """A reminder or escalation that came due, told to subscribers inside its transaction.
+
+    ``point_id`` is the deadline point just recorded: it names the emails, so a second
+    timer process can never produce a second copy of them.
+    """
+
+    point_id: int
+    dossier_id: int
+    deadline_id: str
+    template: str
+    recipients: tuple[str, ...]
+    anchor_at: datetime
+    due_at: datetime
+    at: datetime
+
+
+class DeadlineSubscriber(Protocol):
+    def __call__(self, connection: Connection, event: DeadlineEvent) -> None: ...

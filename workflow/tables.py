@@ -388,6 +388,65 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = _created()
 
 
+class OutboxMessage(SQLModel, table=True):
+    """One email to one person, rendered when the transition that caused it committed.
+
+    Rows are written in the transaction of the state change, so an email exists exactly
+    when its transition does; the relay sends them later. ``raw`` is the whole RFC 5322
+    message, serialised once at enqueue time, so a retry sends the very same bytes (and
+    the same ``Message-ID``) and the relay does no rendering work.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_academie_status", "academie_id", "status", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True, max_length=255)
+    """Stable per (transition or deadline point, recipient): duplicates are recognisable."""
+    academie_id: int = Field(foreign_key="academie.id")
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    template: str = Field(max_length=128)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    to_email: str = Field(max_length=320)
+    from_email: str = Field(max_length=320)
+    subject: str = Field(max_length=500)
+    raw: str = Field(sa_type=Text)
+    status: str = Field(default="pending", max_length=16)
+    """``pending`` (to send, maybe after ``next_attempt_at``), ``sent`` or ``dead``."""
+    attempts: int = 0
+    next_attempt_at: datetime = _created()
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """While in the future, a relay has claimed the row; once past, anyone may take it."""
+    leased_by: str | None = Field(default=None, max_length=128)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    """The SMTP server's answer (or the connection error) of the last failed attempt."""
+    created_at: datetime = _created()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeadlinePoint(SQLModel, table=True):
+    """A deadline of a spec that has come due for a dossier and was acted upon.
+
+    A due point is identified by its anchor (the moment the deadline is counted from:
+    entry into the state, first session, end of training): a dossier that leaves a state
+    and comes back gets a new anchor, hence a new reminder. The unique key makes each reminder, escalation or automatic transition happen once per
+    due point, whatever the number of timer processes and restarts: the second insert
+    fails and its transaction, with its emails, is rolled back.
+    """
+
+    __tablename__ = "deadline_point"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "deadline_id", "anchor_at", name="uq_deadline_point"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    deadline_id: str = Field(max_length=64)
+    anchor_at: datetime = Field(sa_type=UTCDateTime)
+    fired_at: datetime = _created()
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -417,5 +476,7 @@ web_session_table = _table(WebSession)
 api_token_table = _table(ApiToken)
 idempotency_table = _table(IdempotencyRecord)
 login_attempt_table = _table(LoginAttempt)
+outbox_table = _table(OutboxMessage)
+deadline_point_table = _table(DeadlinePoint)
 
 metadata = SQLModel.metadata

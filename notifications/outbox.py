@@ -1,0 +1,327 @@
+"""The outbox: emails written in the transaction of what caused them, sent later.
+
+``OutboxWriter`` is subscribed to the service's transition events and to the deadline
+timer's events at start-up (``api.wiring``). For each notification rule of the spec it
+resolves the recipients, renders one message per person — what happened, by whom, the
+comment, what this person must do next and by when, their tasks for the phase, their own
+payment lines — and inserts the rows on the caller's connection. If anything fails here,
+the transition fails with it and nothing is written: no state change without its emails,
+no email without its state change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from notifications.catalog import subject as subject_of
+from notifications.recipients import Recipient, resolve
+from notifications.rendering import Envelope, build_message, render
+from notifications.settings import MailSettings
+from states import get_spec
+from states.roles import role_label
+from states.spec import DeadlineAction, DeadlineAnchor, TransitionSpec, WorkflowSpec
+from workflow.baremes import format_euros, format_units
+from workflow.deadlines import training_ended_at
+from workflow.dossiers import DossierRow, load
+from workflow.events import DeadlineEvent, TransitionEvent
+from workflow.frenchtext import format_date, format_datetime
+from workflow.machines import machine_for
+from workflow.tables import academie_table, decision_table, outbox_table, person_table
+from workflow.tables import payment_line_table as PL
+from workflow.tables import task_table as T
+
+COMPONENT_LABELS = {
+    "accompagnement": "Accompagnement à distance",
+    "hse": "Heures supplémentaires effectives",
+    "conception": "Conception du parcours",
+    "mise_a_jour": "Mise à jour du parcours",
+    "tutorat": "Tutorat",
+    "classe_virtuelle": "Classes virtuelles",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Occasion:
+    """What one batch of emails is about: a transition, or a deadline that came due."""
+
+    key: str
+    """Unique per occasion (``t<history id>`` or ``d<deadline point id>``)."""
+    dossier: DossierRow
+    spec: WorkflowSpec
+    at: datetime
+    event: dict[str, Any]
+    actor: str | None
+    deadline: dict[str, Any] | None
+    tasks_phase: str | None
+    academie: str
+    reply_to: str | None
+
+
+class OutboxWriter:
+    """Renders and enqueues the emails of transitions and deadlines, never sends them."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+
+    # --- subscribers -------------------------------------------------------------------
+
+    def __call__(self, conn: Connection, event: TransitionEvent) -> None:
+        spec = get_spec(event.workflow_name, event.workflow_version)
+        transition = spec.transition(event.trigger)
+        dossier = load(conn, event.dossier_id)
+        occasion = _Occasion(
+            key=f"t{event.history_id}",
+            dossier=dossier,
+            spec=spec,
+            at=event.at,
+            event={
+                "label": transition.label,
+                "at": format_datetime(event.at),
+                "comment": event.comment,
+                "from_label": spec.state(event.from_state).label,
+                "to_label": spec.state(event.to_state).label,
+            },
+            actor=_actor(conn, event.actor_id, event.on_behalf_of_id),
+            deadline=None,
+            tasks_phase=transition.opens_phase_tasks,
+            **_academie(conn, dossier.academie_id),
+        )
+        seen: set[int] = set()
+        rows: list[dict[str, Any]] = []
+        for rule in transition.notifications:
+            if rule.only_to is not None and rule.only_to != event.to_state:
+                continue
+            exclude = None if rule.include_actor else event.actor_id
+            for recipient in resolve(conn, dossier.ref, rule.recipients, event.at, exclude=exclude):
+                if recipient.person_id not in seen:
+                    seen.add(recipient.person_id)
+                    rows.append(self._compose(conn, occasion, rule.template, recipient))
+        if rows:
+            conn.execute(insert(outbox_table), rows)
+
+    def on_deadline(self, conn: Connection, event: DeadlineEvent) -> None:
+        dossier = load(conn, event.dossier_id)
+        spec = get_spec(dossier.workflow_name, dossier.workflow_version)
+        deadline = next(d for d in spec.deadlines if d.id == event.deadline_id)
+        occasion = _Occasion(
+            key=f"d{event.point_id}",
+            dossier=dossier,
+            spec=spec,
+            at=event.at,
+            event={
+                "label": deadline.label,
+                "at": format_datetime(event.at),
+                "comment": None,
+                "from_label": spec.state(dossier.state).label,
+                "to_label": spec.state(dossier.state).label,
+            },
+            actor=None,
+            deadline={
+                "label": deadline.label,
+                "since": format_date(event.anchor_at.date()),
+                "due": format_date(event.due_at.date()),
+            },
+            tasks_phase=None,
+            **_academie(conn, dossier.academie_id),
+        )
+        rows = [
+            self._compose(conn, occasion, event.template, recipient)
+            for recipient in resolve(conn, dossier.ref, event.recipients, event.at)
+        ]
+        if rows:
+            conn.execute(insert(outbox_table), rows)
+
+    # --- composition -------------------------------------------------------------------
+
+    def _compose(
+        self, conn: Connection, occasion: _Occasion, template: str, recipient: Recipient
+    ) -> dict[str, Any]:
+        dossier = occasion.dossier
+        base = self.settings.base_url.rstrip("/")
+        dossier_url = f"{base}/dossiers/{dossier.id}"
+        subject = subject_of(template, dossier.reference)
+        payment = _payment(conn, dossier.id, recipient.person_id)
+        context = {
+            "subject": subject,
+            "recipient": {
+                "full_name": recipient.full_name,
+                "substitute_for": recipient.substitute_for,
+                "roles": list(recipient.roles),
+                "role_labels": ", ".join(role_label(r) for r in recipient.roles),
+            },
+            "dossier": {
+                "reference": dossier.reference,
+                "title": dossier.title,
+                "state_label": occasion.spec.state(dossier.state).label,
+                "academie": occasion.academie,
+                "url": dossier_url,
+            },
+            "actor": occasion.actor,
+            "event": occasion.event,
+            "deadline": occasion.deadline,
+            "actions": [
+                {"label": t.label, "url": f"{dossier_url}/actions/{t.trigger}"}
+                for t in _expected_actions(occasion.spec, dossier.state, recipient.roles)
+            ],
+            "due": _due_date(conn, occasion.spec, dossier),
+            "tasks": _tasks(conn, dossier.id, recipient.person_id, occasion.tasks_phase),
+            "payment": payment,
+            "total": _decision_total(conn, dossier.id),
+        }
+        text, html = render(template, context)
+        message_id = (
+            f"<formaflow.{occasion.key}.p{recipient.person_id}@{self.settings.from_domain}>"
+        )
+        raw = build_message(
+            Envelope(
+                from_name=f"{self.settings.mail_from_name} — {occasion.academie}",
+                from_email=self.settings.mail_from,
+                to_name=recipient.full_name,
+                to_email=recipient.email,
+                reply_to=occasion.reply_to or self.settings.reply_to,
+                subject=subject,
+                message_id=message_id,
+                date=occasion.at,
+                reference=dossier.reference,
+            ),
+            text,
+            html,
+        )
+        return {
+            "message_id": message_id,
+            "academie_id": dossier.academie_id,
+            "dossier_id": dossier.id,
+            "template": template,
+            "person_id": recipient.person_id,
+            "to_email": recipient.email,
+            "from_email": self.settings.mail_from,
+            "subject": subject[:500],
+            "raw": raw,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": occasion.at,
+            "created_at": occasion.at,
+        }
+
+
+def _academie(conn: Connection, academie_id: int) -> dict[str, Any]:
+    row = conn.execute(
+        select(academie_table.c.name, academie_table.c.reply_to).where(
+            academie_table.c.id == academie_id
+        )
+    ).one()
+    return {"academie": str(row.name), "reply_to": row.reply_to}
+
+
+def _actor(conn: Connection, actor_id: int | None, on_behalf_of_id: int | None) -> str:
+    if actor_id is None:
+        return "formaflow (action automatique)"
+    ids = [i for i in (actor_id, on_behalf_of_id) if i is not None]
+    names = dict(
+        conn.execute(
+            select(person_table.c.id, person_table.c.full_name).where(person_table.c.id.in_(ids))
+        ).all()
+    )
+    if on_behalf_of_id is not None:
+        return f"{names[actor_id]} pour {names[on_behalf_of_id]}"
+    return str(names[actor_id])
+
+
+def _everywhere(spec: WorkflowSpec, transition: TransitionSpec) -> bool:
+    """A way out of every open state (cancelling) is always possible, never expected."""
+    open_states = {s.id for s in spec.states if not s.terminal}
+    return open_states <= set(transition.sources)
+
+
+def _expected_actions(
+    spec: WorkflowSpec, state: str, roles: Sequence[str]
+) -> list[TransitionSpec]:
+    """What the spec lets this person do next from the dossier's state, by their roles."""
+    machine = machine_for(spec.name, spec.version)
+    found = []
+    for trigger in machine.triggers_from(state):
+        transition = spec.transition(trigger)
+        if set(transition.roles) & set(roles) and not _everywhere(spec, transition):
+            found.append(transition)
+    return found
+
+
+def _due_date(conn: Connection, spec: WorkflowSpec, dossier: DossierRow) -> str | None:
+    """The date a deliverable is due by, when a spec deadline counts from the training's end.
+
+    Deadlines counted from entry into a state are reminders about idleness, not due dates,
+    so they are not announced as such.
+    """
+    ends = [
+        d.offset_days
+        for d in spec.deadlines
+        if dossier.state in d.states
+        and d.anchor is DeadlineAnchor.TRAINING_ENDED
+        and d.action is DeadlineAction.REMINDER
+    ]
+    if not ends:
+        return None
+    ended = training_ended_at(conn, dossier.id)
+    if ended is None:
+        return None
+    return format_date((ended + timedelta(days=max(ends))).date())
+
+
+def _tasks(
+    conn: Connection, dossier_id: int, person_id: int, phase: str | None
+) -> list[dict[str, str | None]]:
+    if phase is None:
+        return []
+    rows = conn.execute(
+        select(T.c.label, T.c.due_at)
+        .where(
+            T.c.dossier_id == dossier_id,
+            T.c.person_id == person_id,
+            T.c.phase == phase,
+            T.c.done_at.is_(None),
+        )
+        .order_by(T.c.id)
+    ).all()
+    return [
+        {"label": row.label, "due": format_datetime(row.due_at) if row.due_at else None}
+        for row in rows
+    ]
+
+
+def _payment(conn: Connection, dossier_id: int, person_id: int) -> dict[str, Any] | None:
+    """This person's own lines of the dossier's payment decision, with their steps."""
+    rows = conn.execute(
+        select(PL.c.component, PL.c.unit, PL.c.units, PL.c.rate, PL.c.amount, PL.c.steps)
+        .join(decision_table, decision_table.c.id == PL.c.decision_id)
+        .where(decision_table.c.dossier_id == dossier_id, PL.c.person_id == person_id)
+        .order_by(PL.c.id)
+    ).all()
+    if not rows:
+        return None
+    return {
+        "lines": [
+            {
+                "component": COMPONENT_LABELS.get(row.component, row.component),
+                "units": format_units(row.units, row.unit),
+                "rate": format_euros(row.rate),
+                "amount": format_euros(row.amount),
+                "steps": list(row.steps or []),
+            }
+            for row in rows
+        ],
+        "total": format_euros(sum((row.amount for row in rows), start=Decimal(0))),
+    }
+
+
+def _decision_total(conn: Connection, dossier_id: int) -> str | None:
+    total = conn.execute(
+        select(decision_table.c.total).where(decision_table.c.dossier_id == dossier_id)
+    ).scalar()
+    return None if total is None else format_euros(total)
+

@@ -1,0 +1,88 @@
+"""Who receives the email of a transition or a deadline: one entry per person.
+
+A spec names recipient roles; here they become people — the holders of those roles on the
+dossier or on its académie, the derived sets (remaining signatories, bilan authors), and
+anyone standing in for them through a live delegation. A person holding several of the
+roles gets one email, which knows all their roles so it can say what each asks of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, or_, select
+
+from states.roles import ROLES
+from workflow.tables import delegation_table as D
+from workflow.tables import person_table as P
+from workflow.team import Capacity, DossierRef, members, recipients, with_derived
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    person_id: int
+    full_name: str
+    email: str
+    roles: tuple[str, ...]
+    """Roles on the dossier, derived ones (``signataire``, ``auteur_bilan``) included."""
+    substitute_for: str | None = None
+    """The name of the person this one stands in for, when reached through a delegation."""
+
+
+def resolve(
+    conn: Connection,
+    dossier: DossierRef,
+    names: Iterable[str],
+    now: datetime,
+    *,
+    exclude: int | None = None,
+) -> list[Recipient]:
+    """The people behind ``names``, then their live substitutes; ``exclude`` gets nothing."""
+    people = recipients(conn, dossier, names)
+    if not people:
+        return []
+    roles_of: dict[int, list[str]] = {}
+    for member in members(conn, dossier, ROLES):
+        roles_of.setdefault(member.person_id, []).append(member.role)
+    result: list[Recipient] = []
+    for person in people:
+        held = with_derived([Capacity(role) for role in roles_of.get(person.person_id, [])], dossier)
+        roles = tuple(dict.fromkeys(c.role for c in held)) or (person.role,)
+        result.append(Recipient(person.person_id, person.full_name, person.email, roles))
+    result += _substitutes(conn, dossier, result, now)
+    return [r for r in result if r.person_id != exclude]
+
+
+def _substitutes(
+    conn: Connection, dossier: DossierRef, principals: list[Recipient], now: datetime
+) -> list[Recipient]:
+    """Who stands in for a recipient right now, in a role the recipient holds here."""
+    by_id = {r.person_id: r for r in principals}
+    rows = conn.execute(
+        select(D.c.delegator_id, D.c.substitute_id, D.c.role, P.c.full_name, P.c.email)
+        .join(P, P.c.id == D.c.substitute_id)
+        .where(
+            D.c.delegator_id.in_(list(by_id)),
+            D.c.starts_at <= now,
+            D.c.ends_at > now,
+            D.c.revoked_at.is_(None),
+            or_(D.c.dossier_id.is_(None), D.c.dossier_id == dossier.id),
+        )
+        .order_by(D.c.substitute_id, D.c.id)
+    ).all()
+    found: dict[int, Recipient] = {}
+    for row in rows:
+        principal = by_id[row.delegator_id]
+        if row.substitute_id in by_id or row.role not in principal.roles:
+            continue
+        if row.substitute_id not in found:
+            found[row.substitute_id] = Recipient(
+                row.substitute_id,
+                row.full_name,
+                row.email,
+                (row.role,),
+                substitute_for=principal.full_name,
+            )
+    return list(found.values())

@@ -1,0 +1,104 @@
+"""Turning a message kind and its context into a complete, safe RFC 5322 message.
+
+One child template per message kind says what happened and what the reader must do; two
+layouts (plain text, and HTML with autoescape) wrap it, so both parts always say the same
+thing. ``StrictUndefined`` makes a missing variable an error at enqueue time — inside the
+transition's transaction, which then fails whole — rather than a silently blank email.
+
+Names and comments come from people: they may hold CR/LF (header injection) or markup
+(HTML injection). Headers are built from cleaned values by the ``email`` package, never by
+string concatenation, and the HTML part escapes everything it did not write itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).parent / "templates"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def _environment(*, html: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["layout"] = "layout.html.j2" if html else "layout.txt.j2"
+    return env
+
+
+_TEXT = _environment(html=False)
+_HTML = _environment(html=True)
+
+
+def template_path(template: str) -> str:
+    """``dossier_formation/signer`` → the file holding that kind's wording."""
+    return f"{template}.j2"
+
+
+def template_exists(template: str) -> bool:
+    return (TEMPLATES / template_path(template)).is_file()
+
+
+def render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """The plain-text and HTML bodies of one message."""
+    name = template_path(template)
+    text = _TEXT.get_template(name).render(context)
+    html = _HTML.get_template(name).render(context)
+    return _tidy(text), html
+
+
+def _tidy(text: str) -> str:
+    """Collapse the blank lines that optional sections leave behind."""
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def clean_header(value: str) -> str:
+    """One line, no control characters: a value that can never start another header."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    from_name: str
+    from_email: str
+    to_name: str
+    to_email: str
+    reply_to: str | None
+    subject: str
+    message_id: str
+    date: datetime
+    reference: str
+
+
+def build_message(envelope: Envelope, text: str, html: str) -> str:
+    """The whole message, CRLF line ends and 7-bit safe, ready to be sent as it is."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = Address(clean_header(envelope.from_name), addr_spec=envelope.from_email)
+    message["To"] = Address(clean_header(envelope.to_name), addr_spec=envelope.to_email)
+    if envelope.reply_to:
+        message["Reply-To"] = clean_header(envelope.reply_to)
+    message["Subject"] = clean_header(envelope.subject)
+    message["Date"] = format_datetime(envelope.date)
+    message["Message-ID"] = envelope.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message["X-Formaflow-Dossier"] = clean_header(envelope.reference)
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message.as_string()
