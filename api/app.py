@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api import problems
+from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import auth, dossiers, health, oidc, tasks, work, workflows
+from api.routes import auth, dossiers, health, mailbox, oidc, outbox, tasks, work, workflows
 from api.wiring import Container, build
 
 
-def create_app(container: Container | None = None) -> FastAPI:
+def create_app(container: Container | None = None, background: Background | None = None) -> FastAPI:
+    """``background`` (the relay and the deadline loop) is given by ``formaflow serve``;
+    tests and other embedders drive those themselves."""
     container = container or build()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if background is not None:
+            await background.start()
+        try:
+            yield
+        finally:
+            if background is not None:
+                await background.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="formaflow",
         version="1.0",
         description=(
@@ -29,6 +47,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
-    for module in (health, auth, oidc, dossiers, work, tasks, workflows):
+    for module in (health, auth, oidc, dossiers, work, tasks, workflows, outbox, mailbox):
         app.include_router(module.router)
     return app

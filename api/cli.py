@@ -6,7 +6,10 @@ Every engine error is printed as its French message and turns into a non-zero ex
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -15,9 +18,12 @@ import uvicorn
 
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import create_app
+from api.background import Background
 from api.demo_accounts import demo_password
 from api.walkthrough import run_walkthrough
 from api.wiring import Container, build
+from notifications import backlog
+from notifications.relay import Relay, smtp_target
 from states import LATEST
 from states.roles import role_label
 from workflow import demo, migrate
@@ -47,6 +53,8 @@ token_app = typer.Typer(
     help="Jetons d'API (Bearer) pour les autres systèmes.", no_args_is_help=True
 )
 app.add_typer(token_app, name="token")
+outbox_app = typer.Typer(help="Boîte d'envoi des courriels.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 
 
 def _container() -> Container:
@@ -237,8 +245,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
     workers: Annotated[int, typer.Option(help="Processus (1 en développement).")] = 1,
+    relay: Annotated[
+        bool, typer.Option("--relay/--no-relay", help="Envoyer les courriels dans ce processus.")
+    ] = True,
+    timers: Annotated[
+        bool,
+        typer.Option("--timers/--no-timers", help="Traiter les échéances dans ce processus."),
+    ] = True,
 ) -> None:
     container = _container()
+    background = Background(container, relay=relay, timers=timers)
     migrate.upgrade(container.engine)
     if container.api_settings.env == "development":
         if not demo.is_loaded(container.engine):
@@ -249,9 +265,15 @@ def serve(
         typer.echo(f"Comptes de démonstration, mot de passe commun : {password}")
         for login, name in demo.PEOPLE[:15]:
             typer.echo(f"  {login}@example.org  ({name})")
-        typer.echo("  … et les stagiaires (voir README).\n")
+        typer.echo("  … et les stagiaires (voir README).")
+        mail = container.mail_settings
+        if relay and not mail.smtp_host:
+            typer.echo(
+                f"Courriels : serveur SMTP de développement sur 127.0.0.1:{mail.dev_smtp_port}, "
+                f"à lire sur http://{host}:{port}/dev/mailbox\n"
+            )
     uvicorn.run(
-        create_app(container),
+        create_app(container, background),
         host=host,
         port=port,
         workers=workers,
@@ -327,6 +349,90 @@ def token_revoke(
         typer.secho("Aucun jeton actif ne correspond.", fg="red", err=True)
         raise typer.Exit(code=1)
     typer.echo(f"{count} jeton(s) révoqué(s).")
+
+
+@app.command("relay", help="Envoie les courriels de la boîte d'envoi (jusqu'à Ctrl+C).")
+def relay_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="Envoyer ce qui est dû maintenant, puis s'arrêter.")
+    ] = False,
+) -> None:
+    container = _container()
+    mail = container.mail_settings
+    relay = Relay(container.engine, mail, smtp_target(mail))
+    if once:
+        sent = asyncio.run(relay.drain())
+        typer.echo(f"{sent} courriel(s) traité(s).")
+        return
+    typer.echo(f"Relais vers {relay.target.host}:{relay.target.port} (Ctrl+C pour arrêter).")
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await relay.run(stop)
+
+    asyncio.run(main())
+
+
+@app.command("timers", help="Traite les échéances : relances, escalades, démarrages et fins.")
+def timers_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="Traiter ce qui est dû maintenant, puis s'arrêter.")
+    ] = False,
+) -> None:
+    container = _container()
+    interval = container.mail_settings.timer_interval_seconds
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while True:
+        acted = container.timer.run_once()
+        typer.echo(f"{acted} échéance(s) traitée(s).")
+        if once or stop.wait(interval):
+            return
+
+
+@outbox_app.command("list", help="Liste les courriels (les plus récents d'abord).")
+def outbox_list(
+    statut: Annotated[
+        str | None, typer.Option(help="pending (en attente), sent (envoyés), dead (en échec).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+) -> None:
+    if statut is not None and statut not in backlog.STATUSES:
+        typer.secho("Statut inconnu : pending, sent ou dead.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
+    container = _container()
+    counts = backlog.counts(container.engine)
+    typer.echo(
+        f"En attente : {counts['pending']} · envoyés : {counts['sent']} · "
+        f"en échec : {counts['dead']}"
+    )
+    for line in backlog.lines(container.engine, status=statut, limit=limit):
+        typer.echo(
+            f"#{line.id} [{_STATUS_LABELS[line.status]}] {format_datetime(line.created_at)} "
+            f"→ {line.to_email} : {line.subject}"
+            + (f" — {line.last_error}" if line.last_error and line.status != "sent" else "")
+        )
+
+
+@outbox_app.command("retry", help="Remet en file les courriels en échec (tous, ou ceux donnés).")
+def outbox_retry(ids: Annotated[list[int] | None, typer.Argument(help="Numéros.")] = None) -> None:
+    count = backlog.retry(_container().engine, ids=ids or None)
+    typer.echo(f"{count} courriel(s) remis en file.")
+
+
+@outbox_app.command("purge", help="Supprime les courriels envoyés anciens.")
+def outbox_purge(
+    jours: Annotated[int, typer.Option(min=0, help="Âge minimal, en jours.")] = 90,
+    echecs: Annotated[bool, typer.Option(help="Supprimer aussi les courriels en échec.")] = False,
+) -> None:
+    count = backlog.purge(_container().engine, older_than_days=jours, dead_too=echecs)
+    typer.echo(f"{count} courriel(s) supprimé(s).")
+
+
+_STATUS_LABELS = {"pending": "en attente", "sent": "envoyé", "dead": "en échec"}
 
 
 def _state_label(workflow: str, state: str) -> str:

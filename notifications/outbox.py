@@ -239,9 +239,7 @@ def _everywhere(spec: WorkflowSpec, transition: TransitionSpec) -> bool:
     return open_states <= set(transition.sources)
 
 
-def _expected_actions(
-    spec: WorkflowSpec, state: str, roles: Sequence[str]
-) -> list[TransitionSpec]:
+def _expected_actions(spec: WorkflowSpec, state: str, roles: Sequence[str]) -> list[TransitionSpec]:
     """What the spec lets this person do next from the dossier's state, by their roles."""
     machine = machine_for(spec.name, spec.version)
     found = []
@@ -324,4 +322,3 @@ def _decision_total(conn: Connection, dossier_id: int) -> str | None:
         select(decision_table.c.total).where(decision_table.c.dossier_id == dossier_id)
     ).scalar()
     return None if total is None else format_euros(total)
-

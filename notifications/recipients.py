@@ -48,7 +48,9 @@ def resolve(
         roles_of.setdefault(member.person_id, []).append(member.role)
     result: list[Recipient] = []
     for person in people:
-        held = with_derived([Capacity(role) for role in roles_of.get(person.person_id, [])], dossier)
+        held = with_derived(
+            [Capacity(role) for role in roles_of.get(person.person_id, [])], dossier
+        )
         roles = tuple(dict.fromkeys(c.role for c in held)) or (person.role,)
         result.append(Recipient(person.person_id, person.full_name, person.email, roles))
     result += _substitutes(conn, dossier, result, now)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, exists, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from states import SPECS
@@ -64,7 +64,7 @@ def due_points(conn: Connection, now: datetime) -> Iterator[DuePoint]:
             yield from _due(conn, spec, deadline, now)
 
 
-def _in_states(spec: WorkflowSpec, deadline: DeadlineSpec) -> list[object]:
+def _in_states(spec: WorkflowSpec, deadline: DeadlineSpec) -> list[ColumnElement[bool]]:
     return [
         D.c.workflow_name == spec.name,
         D.c.workflow_version == spec.version,
@@ -72,7 +72,7 @@ def _in_states(spec: WorkflowSpec, deadline: DeadlineSpec) -> list[object]:
     ]
 
 
-def _not_recorded(deadline: DeadlineSpec, anchor: object) -> object:
+def _not_recorded(deadline: DeadlineSpec, anchor: ColumnElement[datetime]) -> ColumnElement[bool]:
     return ~exists().where(
         DP.c.dossier_id == D.c.id, DP.c.deadline_id == deadline.id, DP.c.anchor_at == anchor
     )
@@ -114,8 +114,7 @@ def _due(
             yield DuePoint(spec, deadline, row.id, row.anchor)
         return
     candidates = [
-        row.id
-        for row in conn.execute(select(D.c.id).where(*_in_states(spec, deadline))).all()
+        row.id for row in conn.execute(select(D.c.id).where(*_in_states(spec, deadline))).all()
     ]
     anchors = _anchors(conn, deadline.anchor, candidates)
     recorded = _recorded(conn, deadline, list(anchors))
@@ -140,12 +139,12 @@ def _anchors(
                 if row.dossier_id not in found or end > found[row.dossier_id]:
                     found[row.dossier_id] = end
         elif anchor is DeadlineAnchor.TRAINING_ENDED:
-            for row in conn.execute(
+            ended = conn.execute(
                 select(H.c.dossier_id, func.max(H.c.at).label("ended"))
                 .where(H.c.dossier_id.in_(chunk), H.c.trigger == TRAINING_END_TRIGGER)
                 .group_by(H.c.dossier_id)
-            ):
-                found[row.dossier_id] = row.ended
+            ).all()
+            found.update({r.dossier_id: r.ended for r in ended})
     return found
 
 
@@ -236,6 +235,3 @@ class DeadlineTimer:
             )
             return False
         return True
-
-
-

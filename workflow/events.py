@@ -36,7 +36,7 @@ class TransitionEvent:
 
 
 class Subscriber(Protocol):
-    def __call__(self, connection: Connection, event: TransitionEvent) -> None: ...
+    def __call__(self, connection: Connection, event: TransitionEvent, /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +58,4 @@ class DeadlineEvent:
 
 
 class DeadlineSubscriber(Protocol):
-    def __call__(self, connection: Connection, event: DeadlineEvent) -> None: ...
+    def __call__(self, connection: Connection, event: DeadlineEvent, /) -> None: ...

@@ -431,9 +431,10 @@ class DeadlinePoint(SQLModel, table=True):
 
     A due point is identified by its anchor (the moment the deadline is counted from:
     entry into the state, first session, end of training): a dossier that leaves a state
-    and comes back gets a new anchor, hence a new reminder. The unique key makes each reminder, escalation or automatic transition happen once per
-    due point, whatever the number of timer processes and restarts: the second insert
-    fails and its transaction, with its emails, is rolled back.
+    and comes back gets a new anchor, hence a new reminder. The unique key makes each
+    reminder, escalation or automatic transition happen once per due point, whatever the
+    number of timer processes and restarts: the second insert fails and its transaction,
+    with its emails, is rolled back.
     """
 
     __tablename__ = "deadline_point"

@@ -1,0 +1,288 @@
+"""The relay: sends what the outbox holds, at least once, over reused SMTP connections.
+
+Three kinds of coroutine share one event loop:
+
+- the *claimer* takes batches of due rows in one statement each — ``FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL so parallel relays never claim the same row, under ``BEGIN
+  IMMEDIATE`` on SQLite — and stamps them with a lease;
+- *senders*, one per SMTP connection, push the stored bytes as they are (same bytes and
+  same ``Message-ID`` on every attempt);
+- the *marker* writes the outcomes back in batches (sent; retry later with exponential
+  backoff and jitter; dead, with the server's answer kept).
+
+A relay that dies leaves its claimed rows leased; once the lease has passed another relay
+takes them again. A message sent but not yet marked when the relay died is sent twice,
+with the same ``Message-ID``, so the recipient's software can recognise the duplicate.
+Database work runs in a worker thread, batched: a round trip per batch, not per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosmtplib
+from sqlalchemy import Engine, bindparam, or_, select, update
+
+from notifications.settings import MailSettings
+from workflow.database import is_postgresql
+from workflow.tables import outbox_table as O
+from workflow.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    message_id: str
+    from_email: str
+    to_email: str
+    raw: bytes
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    message: Claimed
+    sent: bool
+    permanent: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpTarget:
+    """Where to send; the dev mailbox or the académie's relay."""
+
+    host: str
+    port: int
+    security: str = "none"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+
+def smtp_target(
+    settings: MailSettings, host: str | None = None, port: int | None = None
+) -> SmtpTarget:
+    return SmtpTarget(
+        host=host or settings.smtp_host or "127.0.0.1",
+        port=port or settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        timeout=settings.smtp_timeout_seconds,
+    )
+
+
+_MARK_SENT = (
+    update(O)
+    .where(O.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=SENT, sent_at=bindparam("now"), lease_until=None, attempts=O.c.attempts + 1)
+)
+_MARK_FAILED = (
+    update(O)
+    .where(O.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next"),
+        last_error=bindparam("b_error"),
+        lease_until=None,
+    )
+)
+
+
+class Relay:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: MailSettings,
+        target: SmtpTarget,
+        *,
+        worker: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.target = target
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.clock = clock
+        self._claim = self._claim_statement(is_postgresql(engine))
+
+    # --- database side (runs in a worker thread) -----------------------------------------
+
+    def _claim_statement(self, postgresql: bool):  # type: ignore[no-untyped-def]
+        due = (
+            select(O.c.id)
+            .where(
+                O.c.status == PENDING,
+                O.c.next_attempt_at <= bindparam("now"),
+                or_(O.c.lease_until.is_(None), O.c.lease_until < bindparam("now")),
+            )
+            .order_by(O.c.next_attempt_at, O.c.id)
+            .limit(bindparam("n"))
+        )
+        if postgresql:
+            due = due.with_for_update(skip_locked=True)
+        return (
+            update(O)
+            .where(O.c.id.in_(due.scalar_subquery()))
+            .values(lease_until=bindparam("until"), leased_by=bindparam("worker"))
+            .returning(O.c.id, O.c.message_id, O.c.from_email, O.c.to_email, O.c.raw, O.c.attempts)
+        )
+
+    def claim(self, limit: int) -> list[Claimed]:
+        now = self.clock()
+        until = now + timedelta(seconds=self.settings.relay_lease_seconds)
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                self._claim, {"now": now, "n": limit, "until": until, "worker": self.worker}
+            ).all()
+        return [
+            Claimed(r.id, r.message_id, r.from_email, r.to_email, r.raw.encode("ascii"), r.attempts)
+            for r in rows
+        ]
+
+    def mark(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        now = self.clock()
+        sent = [o.message.id for o in outcomes if o.sent]
+        failed = [self._failure(o, now) for o in outcomes if not o.sent]
+        with self.engine.begin() as conn:
+            if sent:
+                conn.execute(_MARK_SENT, {"ids": sent, "now": now})
+            if failed:
+                conn.execute(_MARK_FAILED, failed)
+
+    def _failure(self, outcome: Outcome, now: datetime) -> dict[str, object]:
+        attempts = outcome.message.attempts + 1
+        dead = outcome.permanent or attempts >= self.settings.relay_max_attempts
+        if dead:
+            log.warning("email %s dead: %s", outcome.message.message_id, outcome.error)
+        return {
+            "b_id": outcome.message.id,
+            "b_status": DEAD if dead else PENDING,
+            "b_attempts": attempts,
+            "b_next": now if dead else now + self.backoff(attempts),
+            "b_error": (outcome.error or "")[:2000],
+        }
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential, capped, with jitter so that failed messages do not come back as one."""
+        base = self.settings.relay_backoff_seconds * (2 ** (attempts - 1))
+        delay = min(base, self.settings.relay_backoff_max_seconds)
+        return timedelta(seconds=delay * random.uniform(0.5, 1.5))  # noqa: S311
+
+    # --- SMTP side -----------------------------------------------------------------------
+
+    def _client(self) -> aiosmtplib.SMTP:
+        t = self.target
+        return aiosmtplib.SMTP(
+            hostname=t.host,
+            port=t.port,
+            username=t.username,
+            password=t.password,
+            use_tls=t.security == "tls",
+            start_tls=t.security == "starttls",
+            timeout=t.timeout,
+        )
+
+    async def _send(self, client: aiosmtplib.SMTP, message: Claimed) -> Outcome:
+        try:
+            if not client.is_connected:
+                await client.connect()
+            errors, _ = await client.sendmail(message.from_email, [message.to_email], message.raw)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients[0]
+            return Outcome(message, False, refused.code >= 500, f"{refused.code} {refused.message}")
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError) as exc:
+            client.close()
+            return Outcome(message, False, False, f"connexion : {exc}")
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code in (421,):
+                client.close()
+            return Outcome(message, False, exc.code >= 500, f"{exc.code} {exc.message}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()
+            return Outcome(message, False, False, f"{type(exc).__name__} : {exc}")
+        if errors:
+            code, text = next(iter(errors.values()))
+            return Outcome(message, False, code >= 500, f"{code} {text}")
+        return Outcome(message, True)
+
+    # --- the loop ------------------------------------------------------------------------
+
+    async def drain(self) -> int:
+        """Send everything due now, then return how many messages were attempted."""
+        return await self._run(stop=None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep sending until ``stop`` is set (``formaflow relay``, or inside ``serve``)."""
+        await self._run(stop=stop)
+
+    async def _run(self, stop: asyncio.Event | None) -> int:
+        batch = max(1, self.settings.relay_batch)
+        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=batch * 2)
+        outcomes: list[Outcome] = []
+        flushed = asyncio.Event()
+        attempted = 0
+        connections = max(1, self.settings.relay_connections)
+
+        async def sender() -> None:
+            client = self._client()
+            try:
+                while (message := await queue.get()) is not None:
+                    outcomes.append(await self._send(client, message))
+                    queue.task_done()
+                queue.task_done()
+            finally:
+                if client.is_connected:
+                    try:
+                        await client.quit()
+                    except (aiosmtplib.SMTPException, OSError):
+                        client.close()
+
+        async def flush() -> None:
+            if outcomes:
+                done = outcomes[:]
+                del outcomes[: len(done)]
+                await asyncio.to_thread(self.mark, done)
+            flushed.set()
+
+        senders = [asyncio.create_task(sender()) for _ in range(connections)]
+        try:
+            while stop is None or not stop.is_set():
+                claimed = await asyncio.to_thread(self.claim, batch)
+                for message in claimed:
+                    await queue.put(message)
+                attempted += len(claimed)
+                if len(claimed) < batch:
+                    # Nothing more due right now: let this batch finish and record it.
+                    await queue.join()
+                    await flush()
+                    if stop is None:
+                        if not claimed:
+                            break
+                        continue
+                    if not claimed:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), self.settings.relay_idle_seconds)
+                elif len(outcomes) >= batch:
+                    await flush()
+        finally:
+            for _ in senders:
+                await queue.put(None)
+            await asyncio.gather(*senders, return_exceptions=True)
+            await flush()
+        return attempted
