@@ -26,6 +26,7 @@ from notifications.settings import MailSettings
 from states import get_spec
 from states.roles import role_label
 from states.spec import DeadlineAction, DeadlineAnchor, TransitionSpec, WorkflowSpec
+from workflow.academies import reply_to_for
 from workflow.baremes import format_euros, format_units
 from workflow.deadlines import training_ended_at
 from workflow.dossiers import DossierRow, load
@@ -211,12 +212,13 @@ class OutboxWriter:
 
 
 def _academie(conn: Connection, academie_id: int) -> dict[str, Any]:
+    """The académie's name and reply address: its configuration file first, then its row."""
     row = conn.execute(
-        select(academie_table.c.name, academie_table.c.reply_to).where(
+        select(academie_table.c.slug, academie_table.c.name, academie_table.c.reply_to).where(
             academie_table.c.id == academie_id
         )
     ).one()
-    return {"academie": str(row.name), "reply_to": row.reply_to}
+    return {"academie": str(row.name), "reply_to": reply_to_for(row.slug) or row.reply_to}
 
 
 def _actor(conn: Connection, actor_id: int | None, on_behalf_of_id: int | None) -> str:

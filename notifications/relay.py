@@ -233,34 +233,42 @@ class Relay:
 
     async def _run(self, stop: asyncio.Event | None) -> int:
         batch = max(1, self.settings.relay_batch)
-        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=batch * 2)
+        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=batch)
         outcomes: list[Outcome] = []
-        flushed = asyncio.Event()
+        enough = asyncio.Event()
         attempted = 0
-        connections = max(1, self.settings.relay_connections)
 
         async def sender() -> None:
             client = self._client()
             try:
                 while (message := await queue.get()) is not None:
                     outcomes.append(await self._send(client, message))
+                    if len(outcomes) >= batch:
+                        enough.set()
                     queue.task_done()
                 queue.task_done()
             finally:
-                if client.is_connected:
-                    try:
-                        await client.quit()
-                    except (aiosmtplib.SMTPException, OSError):
-                        client.close()
+                await _close(client)
 
         async def flush() -> None:
-            if outcomes:
-                done = outcomes[:]
-                del outcomes[: len(done)]
+            done = outcomes[:]
+            del outcomes[: len(done)]
+            enough.clear()
+            if done:
                 await asyncio.to_thread(self.mark, done)
-            flushed.set()
 
-        senders = [asyncio.create_task(sender()) for _ in range(connections)]
+        async def marker() -> None:
+            # Outcomes are written back a batch at a time, or at least every 200 ms, so a
+            # crash re-sends little and the database sees one round trip per batch.
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(enough.wait(), 0.2)
+                await flush()
+
+        senders = [
+            asyncio.create_task(sender()) for _ in range(max(1, self.settings.relay_connections))
+        ]
+        marking = asyncio.create_task(marker())
         try:
             while stop is None or not stop.is_set():
                 claimed = await asyncio.to_thread(self.claim, batch)
@@ -268,21 +276,29 @@ class Relay:
                     await queue.put(message)
                 attempted += len(claimed)
                 if len(claimed) < batch:
-                    # Nothing more due right now: let this batch finish and record it.
+                    # Nothing more due right now: let what was claimed finish and be recorded
+                    # (a retry may then be due already), then stop or idle.
                     await queue.join()
                     await flush()
-                    if stop is None:
-                        if not claimed:
-                            break
+                    if claimed:
                         continue
-                    if not claimed:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), self.settings.relay_idle_seconds)
-                elif len(outcomes) >= batch:
-                    await flush()
+                    if stop is None:
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.settings.relay_idle_seconds)
         finally:
             for _ in senders:
                 await queue.put(None)
             await asyncio.gather(*senders, return_exceptions=True)
+            marking.cancel()
+            await asyncio.gather(marking, return_exceptions=True)
             await flush()
         return attempted
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    if client.is_connected:
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()

@@ -1,0 +1,285 @@
+"""The outbox: who is written to at each transition, what they read, and what cannot leak.
+
+Rows are read back from the real database as the relay would send them (the stored RFC 5322
+bytes, parsed), so these tests see exactly what a recipient's mail client will see.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from jinja2 import UndefinedError
+from sqlalchemy import Connection, Engine, select, update
+
+from notifications.catalog import CATALOG
+from notifications.rendering import render, template_exists
+from states import SPECS
+from tests.conftest import World, make_world
+from tests.support.mail import BASE_URL, queued, writer
+from tests.support.snapshots import snapshot
+from workflow.demo import DemoBuilder, demo_ouverture
+from workflow.events import TransitionEvent
+from workflow.inputs import DossierInput
+from workflow.service import FireCommand, FireResult, WorkflowService
+from workflow.tables import outbox_table, person_table
+from workflow.types import utcnow
+
+# Who hears of each step of the canonical path of a ``vacation_accompagnement`` dossier,
+# with the actor of each step (see ``workflow.demo.FORMATION_PATH``) left out.
+_TEAM = {"pilote", "concepteur", "formateur", "tuteur"}
+_LOCAL = {"chef_etablissement", "ien", "coordonnateur_reseau"}
+_PAID = {"formateur", "concepteur", "tuteur"}
+EXPECTED: dict[str, set[str]] = {
+    "emettre_contrat": {"formateur", "responsable"},
+    "signer/formateur": {"responsable"},
+    "signer/responsable": _TEAM | {"gestionnaire"},
+    "soumettre_scenario": {"pilote"},
+    "valider_scenario": (_TEAM - {"pilote"}) | {"stagiaire"} | _LOCAL | {"gestionnaire"},
+    "demarrer": (_TEAM - {"formateur"}) | {"stagiaire"},
+    "terminer": (_TEAM - {"formateur"}) | {"stagiaire", "chef_etablissement", "ien"},
+    "soumettre_bilan": {"gestionnaire", "pilote"},
+    "valider_bilan": {"responsable", "formateur", "pilote"},
+    "accorder_paiement": _PAID | {"pilote", "gestionnaire"},
+    "mettre_en_paiement": _PAID | {"pilote"},
+    "demander_revision": {"concepteur", "formateur"},
+    "demander_complement": {"formateur", "chef_etablissement"},
+    "refuser_paiement": _PAID | {"pilote", "gestionnaire"},
+    "annuler": (_TEAM - {"pilote"}) | {"stagiaire"} | _LOCAL | {"gestionnaire"},
+}
+
+
+@pytest.fixture
+def mailing(engine: Engine, data_dir: Path) -> DemoBuilder:
+    return DemoBuilder(engine, data_dir, WorkflowService(engine, subscribers=[writer()]))
+
+
+def _people_by_role(world: World) -> dict[str, set[int]]:
+    t = world.team
+    found: dict[str, set[int]] = {
+        "pilote": {t.pilote},
+        "formateur": set(t.formateurs),
+        "gestionnaire": {t.gestionnaire},
+        "responsable": {t.responsable},
+        "stagiaire": set(t.stagiaires),
+    }
+    for role in ("concepteur", "tuteur", "chef_etablissement", "ien", "coordonnateur_reseau"):
+        person = getattr(t, role)
+        if person is not None:
+            found[role] = {person}
+    return found
+
+
+def _drive(
+    mailing: DemoBuilder, world: World, target: str, dossier: int | None = None
+) -> list[tuple[str, FireResult]]:
+    fired: list[tuple[str, FireResult]] = []
+    if dossier is None:
+        dossier = mailing.formation(world.academie_id, world.team, title="Classe virtuelle")
+    names = {world.team.formateurs[0]: "formateur", world.team.responsable: "responsable"}
+
+    def narrate(trigger: str, actor: str, result: FireResult) -> None:
+        key = f"signer/{names[int(actor)]}" if trigger == "signer" else trigger
+        fired.append((key, result))
+
+    mailing.drive(dossier, world.team, target, narrate)
+    return fired
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["mis_en_paiement", "scenario_a_reviser", "bilan_a_completer", "paiement_refuse", "annule"],
+)
+def test_every_transition_writes_to_the_right_people_in_french(
+    mailing: DemoBuilder, engine: Engine, target: str
+) -> None:
+    world = make_world(mailing)
+    roles = _people_by_role(world)
+    fired = _drive(mailing, world, target)
+    assert fired
+    for key, result in fired:
+        rows = queued(engine, history_id=result.history_id)
+        expected = set().union(*(roles[r] for r in EXPECTED[key]))
+        got = [row.person_id for row in rows]
+        assert sorted(got) == sorted(expected), key
+        assert len(got) == len(set(got)), f"{key}: one email per person"
+        assert result.actor_id not in got, f"{key}: the actor is not told of their own action"
+        template = key.split("/")[0]
+        if key == "signer/responsable":
+            template = "contrat_signe"
+        subject = CATALOG[f"dossier_formation/{template}"].subject
+        for row in rows:
+            assert row.subject == f"{result.reference} — {subject}"
+            assert row.message["Subject"] == row.subject
+            assert row.message["Auto-Submitted"] == "auto-generated"
+            assert row.message["Reply-To"] == "eafc@example.org"
+            assert f"{BASE_URL}/dossiers/{result.dossier_id}" in row.text
+            assert row.text.startswith("Bonjour ")
+            assert '<html lang="fr">' in row.html
+
+
+def test_ouverture_parcours_transitions_write_their_emails(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    world = make_world(mailing)
+    t = world.team
+    editor = mailing.editor
+    dossier = editor.create_dossier(
+        DossierInput(
+            title="Parcours M@gistère", academie_id=world.academie_id, workflow="ouverture_parcours"
+        )
+    )
+    assert t.concepteur is not None
+    editor.assign(t.pilote, "pilote", dossier_id=dossier)
+    editor.assign(t.concepteur, "concepteur", dossier_id=dossier)
+    editor.save_ouverture(dossier, demo_ouverture("Parcours test"))
+    service = mailing.service
+    steps = [
+        ("soumettre", t.concepteur, None, {t.gestionnaire, t.pilote}),
+        ("demander_complement", t.gestionnaire, "Préciser le public", {t.pilote, t.concepteur}),
+        ("soumettre", t.pilote, None, {t.gestionnaire, t.concepteur}),
+        ("accepter", t.gestionnaire, None, {t.pilote, t.concepteur}),
+        ("ouvrir", t.gestionnaire, None, {t.pilote, t.concepteur}),
+    ]
+    for trigger, actor, comment, expected in steps:
+        result = service.fire(FireCommand(dossier, trigger, actor, comment=comment))
+        rows = queued(engine, history_id=result.history_id)
+        assert {r.person_id for r in rows} == expected, trigger
+        subject = CATALOG[f"ouverture_parcours/{trigger}"].subject
+        assert all(r.subject == f"{result.reference} — {subject}" for r in rows)
+        if comment:
+            assert all(comment in r.text for r in rows)
+
+
+def test_each_email_says_what_to_do_next_with_tasks_and_links(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    world = make_world(mailing)
+    fired = dict(_drive(mailing, world, "realisee"))
+    formateur = world.team.formateurs[0]
+    # The pilot is asked to validate, with the link to that action.
+    (to_pilot,) = queued(engine, history_id=fired["soumettre_scenario"].history_id)
+    dossier_id = fired["soumettre_scenario"].dossier_id
+    assert "CE QUE VOUS AVEZ À FAIRE" in to_pilot.text
+    assert f"{BASE_URL}/dossiers/{dossier_id}/actions/valider_scenario" in to_pilot.text
+    assert f'href="{BASE_URL}/dossiers/{dossier_id}/actions/valider_scenario"' in to_pilot.html
+    # Validation hands out the "en amont" tasks, each recipient their own.
+    amont = {
+        r.person_id: r for r in queued(engine, history_id=fired["valider_scenario"].history_id)
+    }
+    assert "- [ ] Configurer l'espace numérique (parcours M@gistère" in amont[formateur].text
+    assert "Configurer l'espace numérique" not in amont[world.team.stagiaires[0]].text
+    assert "VOS TÂCHES POUR CETTE PHASE" in amont[world.team.stagiaires[0]].text
+    assert world.team.chef_etablissement is not None
+    assert "Mettre à disposition une salle" in amont[world.team.chef_etablissement].text
+    assert "VOS TÂCHES" not in amont[world.team.gestionnaire].text
+    # The end of the training: the pilot makes the bilan of the quality questionnaires.
+    after = {r.person_id: r for r in queued(engine, history_id=fired["terminer"].history_id)}
+    assert formateur not in after  # the formateur ended it: no email about their own action
+    assert "VOS TÂCHES POUR CETTE PHASE" in after[world.team.pilote].text
+
+
+def test_the_trainer_reads_their_own_amount_and_its_calculation(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    world = make_world(mailing)
+    fired = dict(_drive(mailing, world, "paiement_accorde"))
+    rows = {
+        r.person_id: r for r in queued(engine, history_id=fired["accorder_paiement"].history_id)
+    }
+    mine = rows[world.team.formateurs[0]]
+    assert "VOTRE RÉMUNÉRATION" in mine.text
+    assert "13 h ÷ 2 = 6,5 vacations" in mine.text
+    assert "5 × 45,00 € = 225,00 €" in mine.text
+    assert "<li>13 h ÷ 2 = 6,5 vacations</li>" in mine.html
+    # The pilot is told of the decision but has no remuneration of their own.
+    assert "VOTRE RÉMUNÉRATION" not in rows[world.team.pilote].text
+    assert "225,00 €" in rows[world.team.pilote].text
+
+
+def test_substitute_of_a_recipient_is_written_to_as_well(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    world = make_world(mailing)
+    substitute = world.person("suppleant")
+    now = utcnow()
+    dossier = mailing.formation(world.academie_id, world.team, title="Classe virtuelle")
+    mailing.editor.delegate(
+        world.team.pilote, substitute, now - timedelta(hours=1), now + timedelta(days=10)
+    )
+    fired = dict(_drive(mailing, world, "scenario_soumis", dossier))
+    rows = {
+        r.person_id: r for r in queued(engine, history_id=fired["soumettre_scenario"].history_id)
+    }
+    assert set(rows) == {world.team.pilote, substitute}
+    assert "suppléant·e de" in rows[substitute].text
+    assert "/actions/valider_scenario" in rows[substitute].text
+
+
+def _rename(engine: Engine, person_id: int, name: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(person_table).where(person_table.c.id == person_id).values(full_name=name)
+        )
+
+
+def test_names_and_comments_cannot_inject_headers_or_markup(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    world = make_world(mailing)
+    _rename(engine, world.team.formateurs[0], "Eve\r\nBcc: intrus@example.org\r\nX-Evil: 1")
+    _rename(engine, world.team.pilote, 'Paul <script>alert("x")</script>')
+    dossier = mailing.formation(world.academie_id, world.team, title="Titre <b>gras</b>")
+    comment = "Ligne 1\r\nBcc: intrus@example.org\n<img src=x onerror=alert(1)>"
+    result = mailing.service.fire(
+        FireCommand(dossier, "emettre_contrat", world.team.pilote, comment=comment)
+    )
+    rows = {r.person_id: r for r in queued(engine, history_id=result.history_id)}
+    to_eve = rows[world.team.formateurs[0]]
+    assert to_eve.message["Bcc"] is None and to_eve.message["X-Evil"] is None
+    assert to_eve.message.get_all("To") is not None and len(to_eve.message.get_all("To")) == 1
+    assert "intrus@example.org" not in [a.addr_spec for a in to_eve.message["To"].addresses]
+    html = to_eve.html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<b>gras</b>" not in html and "&lt;b&gt;gras&lt;/b&gt;" in html
+    # The plain-text part keeps the words as typed: nothing there is interpreted.
+    assert "<img src=x onerror=alert(1)>" in to_eve.text
+
+
+def test_a_rendering_failure_fails_the_transition_and_writes_nothing(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    class Broken:
+        def __call__(self, conn: Connection, event: TransitionEvent) -> None:
+            writer()(conn, event)
+            render("dossier_formation/emettre_contrat", {"dossier": {}})
+
+    world = make_world(mailing)
+    dossier = mailing.formation(world.academie_id, world.team, title="Dossier")
+    service = WorkflowService(engine, subscribers=[Broken()])
+    before = snapshot(engine, dossier)
+    with pytest.raises(UndefinedError):
+        service.fire(FireCommand(dossier, "emettre_contrat", world.team.pilote, comment="ok"))
+    assert snapshot(engine, dossier) == before
+    assert queued(engine, dossier_id=dossier) == []
+
+
+def test_every_template_the_specs_name_exists_and_is_catalogued() -> None:
+    names = set()
+    for spec in SPECS.values():
+        for transition in spec.transitions:
+            names |= {rule.template for rule in transition.notifications}
+        names |= {d.template for d in spec.deadlines if d.template}
+    assert names <= set(CATALOG)
+    missing = [name for name in CATALOG if not template_exists(name)]
+    assert missing == []
+
+
+def test_person_emails_stay_in_the_outbox_addresses(engine: Engine) -> None:
+    with engine.connect() as conn:
+        bad = conn.execute(
+            select(outbox_table.c.to_email).where(outbox_table.c.to_email.like("%\n%"))
+        ).all()
+    assert bad == []

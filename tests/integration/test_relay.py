@@ -1,0 +1,274 @@
+"""The relay against a real SMTP server over TCP: delivery, outages, refusals, crashes.
+
+Each test runs on a database of its own (same kind as the suite's), so that "every message
+delivered once" counts exactly this test's messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+
+from notifications.relay import Relay, SmtpTarget
+from notifications.rendering import Envelope, build_message
+from tests.support.mail import mail_settings
+from tests.support.smtp import SmtpSink, free_port
+from workflow.database import make_engine
+from workflow.migrate import upgrade
+from workflow.tables import academie_table
+from workflow.tables import outbox_table as O
+from workflow.types import utcnow
+
+
+@pytest.fixture
+def fresh_engine(fresh_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    server = SmtpSink().start()
+    yield server
+    server.stop()
+
+
+def enqueue(engine: Engine, count: int, *, to: str = "destinataire{n}@example.org") -> list[str]:
+    """Rendered messages as the outbox holds them; their Message-IDs."""
+    now = utcnow()
+    with engine.begin() as conn:
+        academie = conn.execute(select(academie_table.c.id).limit(1)).scalar()
+        if academie is None:
+            academie = conn.execute(
+                insert(academie_table).values(
+                    slug="relais", name="Académie du relais", code="REL", created_at=now
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        start = int(conn.execute(select(func.count()).select_from(O)).scalar_one())
+        rows, ids = [], []
+        for n in range(start, start + count):
+            message_id = f"<formaflow.test{n}@example.org>"
+            address = to.format(n=n)
+            raw = build_message(
+                Envelope(
+                    "formaflow",
+                    "formaflow@example.org",
+                    f"Personne {n}",
+                    address,
+                    None,
+                    f"26-REL-{n:04d} — Essai",
+                    message_id,
+                    now,
+                    f"26-REL-{n:04d}",
+                ),
+                f"Bonjour, message {n}.",
+                f"<p>Bonjour, message {n}.</p>",
+            )
+            ids.append(message_id)
+            rows.append(
+                {
+                    "message_id": message_id,
+                    "academie_id": academie,
+                    "template": "essai",
+                    "to_email": address,
+                    "from_email": "formaflow@example.org",
+                    "subject": f"Essai {n}",
+                    "raw": raw,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+        conn.execute(insert(O), rows)
+    return ids
+
+
+def statuses(engine: Engine) -> Counter[str]:
+    with engine.connect() as conn:
+        return Counter(
+            dict(conn.execute(select(O.c.status, func.count()).group_by(O.c.status)).all())
+        )
+
+
+def relay_for(
+    engine: Engine, port: int, *, later: timedelta = timedelta(0), **settings: object
+) -> Relay:
+    return Relay(
+        engine,
+        mail_settings(**settings),
+        SmtpTarget("127.0.0.1", port, timeout=5),
+        clock=lambda: utcnow() + later,
+    )
+
+
+def test_every_message_goes_once_with_its_message_id(fresh_engine: Engine, sink: SmtpSink) -> None:
+    ids = enqueue(fresh_engine, 60)
+    attempted = asyncio.run(relay_for(fresh_engine, sink.port, relay_batch=25).drain())
+    assert attempted == 60
+    received = sink.messages()
+    assert sorted(r.message_id for r in received) == sorted(ids)
+    assert all(r.rcpt_tos == [str(r.message["To"].addresses[0].addr_spec)] for r in received)
+    assert statuses(fresh_engine) == Counter({"sent": 60})
+    # Nothing is due any more: a second pass sends nothing.
+    assert asyncio.run(relay_for(fresh_engine, sink.port).drain()) == 0
+    assert len(sink.messages()) == 60
+
+
+def test_smtp_down_messages_wait_then_all_go_once_it_is_back(fresh_engine: Engine) -> None:
+    port = free_port()
+    ids = enqueue(fresh_engine, 30)
+    asyncio.run(relay_for(fresh_engine, port).drain())
+    assert statuses(fresh_engine) == Counter({"pending": 30})
+    with fresh_engine.connect() as conn:
+        rows = conn.execute(select(O.c.attempts, O.c.last_error, O.c.next_attempt_at)).all()
+    assert {r.attempts for r in rows} == {1}
+    assert all("connexion" in (r.last_error or "") or "Error" in (r.last_error or "") for r in rows)
+    server = SmtpSink(port).start()
+    try:
+        asyncio.run(relay_for(fresh_engine, port, later=timedelta(hours=1)).drain())
+        assert sorted(r.message_id for r in server.messages()) == sorted(ids)
+        assert statuses(fresh_engine) == Counter({"sent": 30})
+    finally:
+        server.stop()
+
+
+def test_temporary_refusals_are_retried_then_delivered(
+    fresh_engine: Engine, sink: SmtpSink
+) -> None:
+    ids = enqueue(fresh_engine, 20)
+    busy = "destinataire3@example.org"
+    sink.refuse(busy, "450 4.2.1 Boîte occupée")
+    sink.fail_next_data(4)
+    slow = {"relay_backoff_seconds": 60.0, "relay_backoff_max_seconds": 600.0}
+    asyncio.run(relay_for(fresh_engine, sink.port, **slow).drain())
+    assert sink.temporary_failures == 4
+    assert statuses(fresh_engine) == Counter({"sent": 15, "pending": 5})
+    with fresh_engine.connect() as conn:
+        waiting = conn.execute(
+            select(O.c.to_email, O.c.last_error).where(O.c.status == "pending")
+        ).all()
+    assert busy in {w.to_email for w in waiting}
+    assert any("451" in (w.last_error or "") for w in waiting)
+    sink.script.refuse.clear()
+    asyncio.run(relay_for(fresh_engine, sink.port, later=timedelta(hours=1), **slow).drain())
+    assert statuses(fresh_engine) == Counter({"sent": 20})
+    assert sorted(r.message_id for r in sink.messages()) == sorted(ids)
+
+
+def test_permanent_refusal_is_dead_with_the_servers_answer(
+    fresh_engine: Engine, sink: SmtpSink
+) -> None:
+    enqueue(fresh_engine, 5)
+    sink.refuse("destinataire2@example.org", "550 5.1.1 Destinataire inconnu")
+    asyncio.run(relay_for(fresh_engine, sink.port).drain())
+    assert statuses(fresh_engine) == Counter({"sent": 4, "dead": 1})
+    with fresh_engine.connect() as conn:
+        dead = conn.execute(select(O).where(O.c.status == "dead")).one()
+    assert dead.to_email == "destinataire2@example.org"
+    assert dead.last_error == "550 5.1.1 Destinataire inconnu"
+    assert dead.attempts == 1
+    # Later passes leave it alone.
+    asyncio.run(relay_for(fresh_engine, sink.port, later=timedelta(days=1)).drain())
+    assert statuses(fresh_engine) == Counter({"sent": 4, "dead": 1})
+
+
+def test_a_message_still_refused_after_the_last_attempt_is_dead(
+    fresh_engine: Engine, sink: SmtpSink
+) -> None:
+    enqueue(fresh_engine, 1)
+    sink.refuse("destinataire0@example.org", "452 4.2.2 Boîte pleine")
+    slow = {"relay_backoff_seconds": 60.0, "relay_backoff_max_seconds": 600.0}
+    for hours in range(4):
+        asyncio.run(
+            relay_for(fresh_engine, sink.port, later=timedelta(hours=hours), **slow).drain()
+        )
+    with fresh_engine.connect() as conn:
+        row = conn.execute(select(O.c.status, O.c.attempts, O.c.last_error)).one()
+    assert (row.status, row.attempts) == ("dead", 4)
+    assert row.last_error == "452 4.2.2 Boîte pleine"
+    assert sink.messages() == []
+
+
+def _relay_process(
+    database_url: str, port: int, *extra: str, **env: str
+) -> subprocess.Popen[bytes]:
+    formaflow = Path(sys.executable).parent / "formaflow"
+    environment = {
+        **os.environ,
+        "FORMAFLOW_DATABASE_URL": database_url,
+        "FORMAFLOW_SMTP_HOST": "127.0.0.1",
+        "FORMAFLOW_SMTP_PORT": str(port),
+        "FORMAFLOW_ENV": "production",
+        **env,
+    }
+    return subprocess.Popen(
+        [str(formaflow), "relay", *extra],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_relay_killed_mid_batch_loses_nothing(
+    fresh_engine: Engine, fresh_database_url: str, sink: SmtpSink
+) -> None:
+    ids = enqueue(fresh_engine, 300)
+    sink.slow_down(0.01)
+    settings = {"FORMAFLOW_RELAY_LEASE_SECONDS": "2", "FORMAFLOW_RELAY_BATCH": "40"}
+    first = _relay_process(fresh_database_url, sink.port, **settings)
+    try:
+        assert sink.wait_for(lambda got: len(got) >= 60, timeout=60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        assert first.stderr is not None
+        first.stderr.close()
+    assert len(sink.messages()) < 300, "the relay was killed before the end"
+    sink.slow_down(0)
+    second = _relay_process(fresh_database_url, sink.port, **settings)
+    try:
+        assert sink.wait_for(lambda got: {r.message_id for r in got} >= set(ids), timeout=90)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 0, err.decode()
+    received = Counter(r.message_id for r in sink.messages())
+    assert set(received) == set(ids), "every message delivered, none unknown"
+    duplicates = {mid: n for mid, n in received.items() if n > 1}
+    # At-least-once: a duplicate is possible only for what was sent but not yet marked at the
+    # kill (about one batch of 40, plus the 8 in flight), never for what was marked; it
+    # carries the very Message-ID of its first copy, being the same stored message.
+    assert len(duplicates) <= 100
+    assert all(mid in ids for mid in duplicates)
+    assert statuses(fresh_engine) == Counter({"sent": 300})
+
+
+def test_two_relays_in_parallel_send_each_message_once(
+    fresh_engine: Engine, fresh_database_url: str, sink: SmtpSink
+) -> None:
+    ids = enqueue(fresh_engine, 2000)
+    settings = {"FORMAFLOW_RELAY_BATCH": "50"}
+    relays = [_relay_process(fresh_database_url, sink.port, "--once", **settings) for _ in range(2)]
+    for process in relays:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()
+    received = Counter(r.message_id for r in sink.messages())
+    assert sorted(received) == sorted(ids)
+    assert max(received.values()) == 1
+    assert statuses(fresh_engine) == Counter({"sent": 2000})
+    with fresh_engine.connect() as conn:
+        workers = conn.execute(select(func.count(func.distinct(O.c.leased_by)))).scalar_one()
+    assert workers == 2, "both relays took part"
