@@ -101,7 +101,7 @@ def test_every_transition_writes_to_the_right_people_in_french(
     for key, result in fired:
         rows = queued(engine, history_id=result.history_id)
         expected = set().union(*(roles[r] for r in EXPECTED[key]))
-        got = [row.person_id for row in rows]
+        got = [row.person_id or 0 for row in rows]
         assert sorted(got) == sorted(expected), key
         assert len(got) == len(set(got)), f"{key}: one email per person"
         assert result.actor_id not in got, f"{key}: the actor is not told of their own action"
@@ -238,7 +238,7 @@ def test_names_and_comments_cannot_inject_headers_or_markup(
     rows = {r.person_id: r for r in queued(engine, history_id=result.history_id)}
     to_eve = rows[world.team.formateurs[0]]
     assert to_eve.message["Bcc"] is None and to_eve.message["X-Evil"] is None
-    assert to_eve.message.get_all("To") is not None and len(to_eve.message.get_all("To")) == 1
+    assert len(to_eve.message.get_all("To") or []) == 1
     assert "intrus@example.org" not in [a.addr_spec for a in to_eve.message["To"].addresses]
     html = to_eve.html
     assert "<script>" not in html and "&lt;script&gt;" in html

@@ -104,7 +104,7 @@ def statuses(engine: Engine) -> Counter[str]:
 
 
 def relay_for(
-    engine: Engine, port: int, *, later: timedelta = timedelta(0), **settings: object
+    engine: Engine, port: int, *, later: timedelta = timedelta(0), **settings: float
 ) -> Relay:
     return Relay(
         engine,
@@ -152,8 +152,11 @@ def test_temporary_refusals_are_retried_then_delivered(
     busy = "destinataire3@example.org"
     sink.refuse(busy, "450 4.2.1 Boîte occupée")
     sink.fail_next_data(4)
-    slow = {"relay_backoff_seconds": 60.0, "relay_backoff_max_seconds": 600.0}
-    asyncio.run(relay_for(fresh_engine, sink.port, **slow).drain())
+    asyncio.run(
+        relay_for(
+            fresh_engine, sink.port, relay_backoff_seconds=60.0, relay_backoff_max_seconds=600.0
+        ).drain()
+    )
     assert sink.temporary_failures == 4
     assert statuses(fresh_engine) == Counter({"sent": 15, "pending": 5})
     with fresh_engine.connect() as conn:
@@ -163,7 +166,15 @@ def test_temporary_refusals_are_retried_then_delivered(
     assert busy in {w.to_email for w in waiting}
     assert any("451" in (w.last_error or "") for w in waiting)
     sink.script.refuse.clear()
-    asyncio.run(relay_for(fresh_engine, sink.port, later=timedelta(hours=1), **slow).drain())
+    asyncio.run(
+        relay_for(
+            fresh_engine,
+            sink.port,
+            later=timedelta(hours=1),
+            relay_backoff_seconds=60.0,
+            relay_backoff_max_seconds=600.0,
+        ).drain()
+    )
     assert statuses(fresh_engine) == Counter({"sent": 20})
     assert sorted(r.message_id for r in sink.messages()) == sorted(ids)
 
@@ -190,10 +201,15 @@ def test_a_message_still_refused_after_the_last_attempt_is_dead(
 ) -> None:
     enqueue(fresh_engine, 1)
     sink.refuse("destinataire0@example.org", "452 4.2.2 Boîte pleine")
-    slow = {"relay_backoff_seconds": 60.0, "relay_backoff_max_seconds": 600.0}
     for hours in range(4):
         asyncio.run(
-            relay_for(fresh_engine, sink.port, later=timedelta(hours=hours), **slow).drain()
+            relay_for(
+                fresh_engine,
+                sink.port,
+                later=timedelta(hours=hours),
+                relay_backoff_seconds=60.0,
+                relay_backoff_max_seconds=600.0,
+            ).drain()
         )
     with fresh_engine.connect() as conn:
         row = conn.execute(select(O.c.status, O.c.attempts, O.c.last_error)).one()
