@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -100,12 +101,23 @@ def _entry(path: Path, message: EmailMessage) -> MailboxEntry:
     )
 
 
+def _headers(path: Path) -> EmailMessage:
+    with path.open("rb") as handle:
+        message = BytesHeaderParser(policy=email.policy.default).parse(handle)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def count_messages(directory: Path) -> int:
+    return sum(1 for _ in directory.glob("*.eml")) if directory.is_dir() else 0
+
+
 def list_messages(directory: Path, limit: int = 200) -> list[MailboxEntry]:
-    """The most recent messages first."""
+    """The most recent messages first; only their headers are read."""
     if not directory.is_dir():
         return []
     paths = sorted(directory.glob("*.eml"), reverse=True)[:limit]
-    return [_entry(path, _parse(path)) for path in paths]
+    return [_entry(path, _headers(path)) for path in paths]
 
 
 def read_message(directory: Path, message_id: str) -> MailboxMessage | None:

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.deps import Caller, Wired
 from api.problems import ApiProblem
-from notifications.devmail import list_messages, read_message
+from notifications.devmail import count_messages, list_messages, read_message
 from workflow.frenchtext import format_datetime
 
 router = APIRouter(prefix="/dev/mailbox", tags=["développement"], include_in_schema=False)
@@ -39,7 +39,7 @@ def _development(wired: Wired) -> Path:
 def mailbox(caller: Caller, wired: Wired) -> HTMLResponse:
     directory = _development(wired)
     page = _TEMPLATES.get_template("dev/mailbox.html").render(
-        messages=list_messages(directory), person=caller
+        messages=list_messages(directory), total=count_messages(directory), person=caller
     )
     return HTMLResponse(page)
 
