@@ -44,6 +44,8 @@ test: install
 ## Benchmarks (figures in the README), against SQLite and a throw-away PostgreSQL.
 bench: install
 	$(BIN)/python -m bench.transitions
+	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.notifications
 
 clean:
 	rm -rf $(VENV) formaflow.db formaflow.db-* var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -34,3 +34,17 @@ def test_api_benchmark_runs_and_reports_its_ratio() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "HTTP/direct: sqlite" in result.stdout
+
+
+def test_notifications_benchmark_runs_and_reports_its_ratios() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMAFLOW_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.notifications", "--quick", "--database", "sqlite"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "relay/naive: sqlite" in result.stdout and "relay/bare: sqlite" in result.stdout
