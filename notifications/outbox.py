@@ -59,9 +59,16 @@ class _Occasion:
     event: dict[str, Any]
     actor: str | None
     deadline: dict[str, Any] | None
-    tasks_phase: str | None
     academie: str
     reply_to: str | None
+    due: str | None
+    """The date a deliverable is due by, when there is one (the bilan)."""
+    total: str | None
+    """The payment decision's total, once taken."""
+    tasks: dict[int, list[dict[str, str | None]]]
+    """Per person, their open tasks of the phase this transition opened."""
+    payments: dict[int, dict[str, Any]]
+    """Per person paid, their own lines of the decision."""
 
 
 class OutboxWriter:
@@ -90,8 +97,7 @@ class OutboxWriter:
             },
             actor=_actor(conn, event.actor_id, event.on_behalf_of_id),
             deadline=None,
-            tasks_phase=transition.opens_phase_tasks,
-            **_academie(conn, dossier.academie_id),
+            **_facts(conn, spec, dossier, transition.opens_phase_tasks),
         )
         seen: set[int] = set()
         rows: list[dict[str, Any]] = []
@@ -128,8 +134,7 @@ class OutboxWriter:
                 "since": format_date(event.anchor_at.date()),
                 "due": format_date(event.due_at.date()),
             },
-            tasks_phase=None,
-            **_academie(conn, dossier.academie_id),
+            **_facts(conn, spec, dossier, None),
         )
         rows = [
             self._compose(conn, occasion, event.template, recipient)
@@ -147,7 +152,6 @@ class OutboxWriter:
         base = self.settings.base_url.rstrip("/")
         dossier_url = f"{base}/dossiers/{dossier.id}"
         subject = subject_of(template, dossier.reference)
-        payment = _payment(conn, dossier.id, recipient.person_id)
         context = {
             "subject": subject,
             "recipient": {
@@ -170,10 +174,10 @@ class OutboxWriter:
                 {"label": t.label, "url": f"{dossier_url}/actions/{t.trigger}"}
                 for t in _expected_actions(occasion.spec, dossier.state, recipient.roles)
             ],
-            "due": _due_date(conn, occasion.spec, dossier),
-            "tasks": _tasks(conn, dossier.id, recipient.person_id, occasion.tasks_phase),
-            "payment": payment,
-            "total": _decision_total(conn, dossier.id),
+            "due": occasion.due,
+            "tasks": occasion.tasks.get(recipient.person_id, []),
+            "payment": occasion.payments.get(recipient.person_id),
+            "total": occasion.total,
         }
         text, html = render(template, context)
         message_id = (
@@ -211,14 +215,25 @@ class OutboxWriter:
         }
 
 
-def _academie(conn: Connection, academie_id: int) -> dict[str, Any]:
-    """The académie's name and reply address: its configuration file first, then its row."""
+def _facts(
+    conn: Connection, spec: WorkflowSpec, dossier: DossierRow, phase: str | None
+) -> dict[str, Any]:
+    """What every email of one occasion shares, read once rather than per recipient."""
     row = conn.execute(
         select(academie_table.c.slug, academie_table.c.name, academie_table.c.reply_to).where(
-            academie_table.c.id == academie_id
+            academie_table.c.id == dossier.academie_id
         )
     ).one()
-    return {"academie": str(row.name), "reply_to": reply_to_for(row.slug) or row.reply_to}
+    total, payments = _payments(conn, dossier.id)
+    return {
+        # The académie's configuration file first, then its row.
+        "academie": str(row.name),
+        "reply_to": reply_to_for(row.slug) or row.reply_to,
+        "due": _due_date(conn, spec, dossier),
+        "total": total,
+        "tasks": _tasks(conn, dossier.id, phase),
+        "payments": payments,
+    }
 
 
 def _actor(conn: Connection, actor_id: int | None, on_behalf_of_id: int | None) -> str:
@@ -274,53 +289,60 @@ def _due_date(conn: Connection, spec: WorkflowSpec, dossier: DossierRow) -> str 
 
 
 def _tasks(
-    conn: Connection, dossier_id: int, person_id: int, phase: str | None
-) -> list[dict[str, str | None]]:
+    conn: Connection, dossier_id: int, phase: str | None
+) -> dict[int, list[dict[str, str | None]]]:
     if phase is None:
-        return []
+        return {}
     rows = conn.execute(
-        select(T.c.label, T.c.due_at)
-        .where(
-            T.c.dossier_id == dossier_id,
-            T.c.person_id == person_id,
-            T.c.phase == phase,
-            T.c.done_at.is_(None),
-        )
+        select(T.c.person_id, T.c.label, T.c.due_at)
+        .where(T.c.dossier_id == dossier_id, T.c.phase == phase, T.c.done_at.is_(None))
         .order_by(T.c.id)
     ).all()
-    return [
-        {"label": row.label, "due": format_datetime(row.due_at) if row.due_at else None}
-        for row in rows
-    ]
+    found: dict[int, list[dict[str, str | None]]] = {}
+    for row in rows:
+        found.setdefault(row.person_id, []).append(
+            {"label": row.label, "due": format_datetime(row.due_at) if row.due_at else None}
+        )
+    return found
 
 
-def _payment(conn: Connection, dossier_id: int, person_id: int) -> dict[str, Any] | None:
-    """This person's own lines of the dossier's payment decision, with their steps."""
-    rows = conn.execute(
-        select(PL.c.component, PL.c.unit, PL.c.units, PL.c.rate, PL.c.amount, PL.c.steps)
-        .join(decision_table, decision_table.c.id == PL.c.decision_id)
-        .where(decision_table.c.dossier_id == dossier_id, PL.c.person_id == person_id)
-        .order_by(PL.c.id)
-    ).all()
-    if not rows:
-        return None
-    return {
-        "lines": [
-            {
-                "component": COMPONENT_LABELS.get(row.component, row.component),
-                "units": format_units(row.units, row.unit),
-                "rate": format_euros(row.rate),
-                "amount": format_euros(row.amount),
-                "steps": list(row.steps or []),
-            }
-            for row in rows
-        ],
-        "total": format_euros(sum((row.amount for row in rows), start=Decimal(0))),
-    }
-
-
-def _decision_total(conn: Connection, dossier_id: int) -> str | None:
+def _payments(conn: Connection, dossier_id: int) -> tuple[str | None, dict[int, dict[str, Any]]]:
+    """The decision's total and, per person paid, their own lines with their steps."""
     total = conn.execute(
         select(decision_table.c.total).where(decision_table.c.dossier_id == dossier_id)
     ).scalar()
-    return None if total is None else format_euros(total)
+    if total is None:
+        return None, {}
+    rows = conn.execute(
+        select(
+            PL.c.person_id,
+            PL.c.component,
+            PL.c.unit,
+            PL.c.units,
+            PL.c.rate,
+            PL.c.amount,
+            PL.c.steps,
+        )
+        .join(decision_table, decision_table.c.id == PL.c.decision_id)
+        .where(decision_table.c.dossier_id == dossier_id)
+        .order_by(PL.c.id)
+    ).all()
+    lines: dict[int, list[Any]] = {}
+    for row in rows:
+        lines.setdefault(row.person_id, []).append(row)
+    return format_euros(total), {
+        person: {
+            "lines": [
+                {
+                    "component": COMPONENT_LABELS.get(row.component, row.component),
+                    "units": format_units(row.units, row.unit),
+                    "rate": format_euros(row.rate),
+                    "amount": format_euros(row.amount),
+                    "steps": list(row.steps or []),
+                }
+                for row in own
+            ],
+            "total": format_euros(sum((row.amount for row in own), start=Decimal(0))),
+        }
+        for person, own in lines.items()
+    }
