@@ -11,13 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from states import LATEST
+from tests.support.smtp import SmtpSink
 from workflow.database import make_engine
 from workflow.tables import dossier_table
 
 
-def run_cli(url: str, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    url: str, data: Path, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORMAFLOW_")}
-    env |= {"FORMAFLOW_DATABASE_URL": url, "FORMAFLOW_DATA_DIR": str(data)}
+    env |= {"FORMAFLOW_DATABASE_URL": url, "FORMAFLOW_DATA_DIR": str(data), **(extra or {})}
     return subprocess.run(
         [sys.executable, "-m", "api", *args],
         env=env,
@@ -153,3 +156,30 @@ def test_diagram_export(fmt: str, tmp_path: Path) -> None:
     assert result.stdout.startswith(expected)
     bad = run_cli(url, tmp_path, "diagram", "inconnu")
     assert bad.returncode == 2 and "Workflow inconnu" in bad.stderr
+
+
+def test_outbox_relay_and_timers_commands(loaded: tuple[str, Path]) -> None:
+    url, data = loaded
+    listed = run_cli(url, data, "outbox", "list", "--statut", "pending", "--limit", "3")
+    assert listed.returncode == 0, listed.stderr
+    first = listed.stdout.splitlines()[0]
+    assert first.startswith("En attente : ") and "en échec : 0" in first
+    assert "[en attente]" in listed.stdout and "26-DEM-" in listed.stdout
+    assert run_cli(url, data, "outbox", "list", "--statut", "perdu").returncode == 2
+    # The relay, pointed at a real SMTP server, empties the queue.
+    sink = SmtpSink().start()
+    try:
+        smtp = {"FORMAFLOW_SMTP_HOST": "127.0.0.1", "FORMAFLOW_SMTP_PORT": str(sink.port)}
+        relayed = run_cli(url, data, "relay", "--once", extra=smtp)
+    finally:
+        sink.stop()
+    assert relayed.returncode == 0, relayed.stderr
+    count = int(relayed.stdout.split()[0])
+    assert count > 100 and len(sink.messages()) == count
+    after = run_cli(url, data, "outbox", "list", "--limit", "1").stdout.splitlines()[0]
+    assert after.startswith("En attente : 0 · envoyés : ")
+    timers = run_cli(url, data, "timers", "--once")
+    assert timers.returncode == 0 and "échéance(s) traitée(s)." in timers.stdout
+    assert run_cli(url, data, "outbox", "retry").stdout.strip() == "0 courriel(s) remis en file."
+    purged = run_cli(url, data, "outbox", "purge", "--jours", "0")
+    assert purged.stdout.strip() == f"{count} courriel(s) supprimé(s)."

@@ -130,7 +130,7 @@ def test_every_message_goes_once_with_its_message_id(fresh_engine: Engine, sink:
 def test_smtp_down_messages_wait_then_all_go_once_it_is_back(fresh_engine: Engine) -> None:
     port = free_port()
     ids = enqueue(fresh_engine, 30)
-    asyncio.run(relay_for(fresh_engine, port).drain())
+    asyncio.run(relay_for(fresh_engine, port, relay_backoff_seconds=60.0).drain())
     assert statuses(fresh_engine) == Counter({"pending": 30})
     with fresh_engine.connect() as conn:
         rows = conn.execute(select(O.c.attempts, O.c.last_error, O.c.next_attempt_at)).all()
