@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -50,3 +51,19 @@ def create_app(container: Container | None = None, background: Background | None
     for module in (health, auth, oidc, dossiers, work, tasks, workflows, outbox, mailbox):
         app.include_router(module.router)
     return app
+
+
+SERVE_RELAY = "FORMAFLOW_SERVE_RELAY"
+SERVE_TIMERS = "FORMAFLOW_SERVE_TIMERS"
+
+
+def served_app() -> FastAPI:
+    """The app of one of several ``formaflow serve --workers N`` processes, with its own
+    relay and deadline loop unless ``serve`` was told otherwise."""
+    container = build()
+    background = Background(
+        container,
+        relay=os.environ.get(SERVE_RELAY, "1") == "1",
+        timers=os.environ.get(SERVE_TIMERS, "1") == "1",
+    )
+    return create_app(container, background)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -17,7 +19,7 @@ import typer
 import uvicorn
 
 from api.accounts import MIN_PASSWORD_LENGTH
-from api.app import create_app
+from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
 from api.demo_accounts import demo_password
 from api.walkthrough import run_walkthrough
@@ -272,11 +274,19 @@ def serve(
                 f"Courriels : serveur SMTP de développement sur 127.0.0.1:{mail.dev_smtp_port}, "
                 f"à lire sur http://{host}:{port}/dev/mailbox\n"
             )
+    if workers > 1:
+        # Several processes need an import string, and uvicorn's spawned workers cannot
+        # re-import this console script: hand over to ``python -m uvicorn``. Each worker
+        # builds its own app, relay and deadline loop; they coordinate through the database.
+        os.environ[SERVE_RELAY] = "1" if relay else "0"
+        os.environ[SERVE_TIMERS] = "1" if timers else "0"
+        command = [sys.executable, "-m", "uvicorn", "api.app:served_app", "--factory"]
+        command += ["--host", host, "--port", str(port), "--workers", str(workers)]
+        os.execv(sys.executable, [*command, "--proxy-headers"])  # noqa: S606
     uvicorn.run(
         create_app(container, background),
         host=host,
         port=port,
-        workers=workers,
         log_level="info",
         proxy_headers=True,
     )
