@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from notifications.catalog import subject as subject_of
+from notifications.links import ActionLinks, LinkClaim
 from notifications.recipients import Recipient, resolve
 from notifications.rendering import Envelope, build_message, render
 from notifications.settings import MailSettings
@@ -74,8 +75,10 @@ class _Occasion:
 class OutboxWriter:
     """Renders and enqueues the emails of transitions and deadlines, never sends them."""
 
-    def __init__(self, settings: MailSettings) -> None:
+    def __init__(self, settings: MailSettings, links: ActionLinks | None = None) -> None:
         self.settings = settings
+        self.links = links
+        """Signs the action links; without it, actions link to the dossier's action page."""
 
     # --- subscribers -------------------------------------------------------------------
 
@@ -171,7 +174,7 @@ class OutboxWriter:
             "event": occasion.event,
             "deadline": occasion.deadline,
             "actions": [
-                {"label": t.label, "url": f"{dossier_url}/actions/{t.trigger}"}
+                {"label": t.label, "url": self._action_url(dossier, t.trigger, recipient)}
                 for t in _expected_actions(occasion.spec, dossier.state, recipient.roles)
             ],
             "due": occasion.due,
@@ -213,6 +216,11 @@ class OutboxWriter:
             "next_attempt_at": occasion.at,
             "created_at": occasion.at,
         }
+
+    def _action_url(self, dossier: DossierRow, trigger: str, recipient: Recipient) -> str:
+        if self.links is None:
+            return f"{self.settings.base_url.rstrip('/')}/dossiers/{dossier.id}/actions/{trigger}"
+        return self.links.url(LinkClaim(dossier.id, trigger, recipient.person_id, dossier.version))
 
 
 def _facts(

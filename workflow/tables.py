@@ -448,6 +448,17 @@ class DeadlinePoint(SQLModel, table=True):
     fired_at: datetime = _created()
 
 
+class ActionLinkUse(SQLModel, table=True):
+    """An email action link that was used, recorded with the transition it performed."""
+
+    __tablename__ = "action_link_use"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id")
+    dossier_id: int = Field(foreign_key="dossier.id")
+    used_at: datetime = _created()
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -479,5 +490,6 @@ idempotency_table = _table(IdempotencyRecord)
 login_attempt_table = _table(LoginAttempt)
 outbox_table = _table(OutboxMessage)
 deadline_point_table = _table(DeadlinePoint)
+action_link_use_table = _table(ActionLinkUse)
 
 metadata = SQLModel.metadata

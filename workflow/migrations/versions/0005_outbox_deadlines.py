@@ -1,4 +1,4 @@
-"""email outbox and deadline points
+"""email outbox, deadline points, used action links
 
 Revision ID: 0005
 Revises: 0004
@@ -67,8 +67,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("dossier_id", "deadline_id", "anchor_at", name="uq_deadline_point"),
     )
 
+    op.create_table(
+        "action_link_use",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("dossier_id", sa.Integer(), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["dossier_id"], ["dossier.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("action_link_use")
     op.drop_table("deadline_point")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_dossier_id"))
