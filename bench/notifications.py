@@ -31,18 +31,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiosmtplib
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, select, update
 
 from notifications.relay import Relay, SmtpTarget
-from notifications.rendering import Envelope, build_message
 from notifications.settings import MailSettings
+from tests.support.mail import enqueue
 from tests.support.postgres import server
 from tests.support.smtp import free_port
 from workflow.database import make_engine
 from workflow.migrate import upgrade
-from workflow.tables import academie_table
 from workflow.tables import outbox_table as O
-from workflow.types import utcnow
 
 CONNECTIONS = 8
 
@@ -101,51 +99,6 @@ def sink() -> Iterator[int]:
             process.stdout.close()
 
 
-def enqueue(engine: Engine, count: int) -> None:
-    now = utcnow()
-    with engine.begin() as conn:
-        academie = conn.execute(
-            insert(academie_table).values(
-                slug="banc", name="Académie du banc d'essai", code="BNC", created_at=now
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        for start in range(0, count, 1000):
-            rows = []
-            for n in range(start, min(count, start + 1000)):
-                message_id = f"<formaflow.bench{n}.p1@example.org>"
-                raw = build_message(
-                    Envelope(
-                        "formaflow — Académie du banc d'essai",
-                        "formaflow@example.org",
-                        "Camille Morel",
-                        f"camille.morel+{n}@example.org",
-                        "eafc@example.org",
-                        f"26-DEM-{n:04d} — Bilan d'activités à examiner",
-                        message_id,
-                        now,
-                        f"26-DEM-{n:04d}",
-                    ),
-                    _TEXT.format(n=n),
-                    "<p>" + _TEXT.format(n=n).replace("\n", "<br>\n") + "</p>",
-                )
-                rows.append(
-                    {
-                        "message_id": message_id,
-                        "academie_id": academie,
-                        "template": "dossier_formation/soumettre_bilan",
-                        "to_email": f"camille.morel+{n}@example.org",
-                        "from_email": "formaflow@example.org",
-                        "subject": f"26-DEM-{n:04d} — Bilan d'activités à examiner",
-                        "raw": raw,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                )
-            conn.execute(insert(O), rows)
-
-
 def reset(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(update(O).values(status="pending", attempts=0, lease_until=None, sent_at=None))
@@ -195,7 +148,7 @@ def relay(engine: Engine, port: int, count: int) -> float:
 def bench(label: str, url: str, options: Options, port: int) -> None:
     engine = make_engine(url)
     upgrade(engine)
-    enqueue(engine, options.messages)
+    enqueue(engine, options.messages, to="camille.morel+{n}@example.org", body=_TEXT)
     messages = stored(engine)
     results: dict[str, list[float]] = {"naive": [], "bare": [], "relay": []}
     for _ in range(options.rounds):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, RowId, Wired
@@ -18,27 +17,9 @@ router = APIRouter(prefix="/api/v1/emails", tags=["courriels"])
 ERRORS = problem_responses(401, 403, 404, 422)
 
 
-class EmailOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    message_id: str
-    academie_id: int
-    dossier_id: int | None
-    dossier_reference: str | None
-    template: str
-    to_email: str
-    subject: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-
 class EmailPage(BaseModel):
     counts: dict[str, int]
-    items: list[EmailOut]
+    items: list[backlog.OutboxLine]
     limit: int
     offset: int
 
@@ -77,7 +58,7 @@ def list_emails(
     )
     return EmailPage(
         counts=backlog.counts(wired.engine, academies),
-        items=[EmailOut.model_validate(i) for i in items],
+        items=items,
         limit=limit,
         offset=offset,
     )

@@ -7,11 +7,14 @@ import email.policy
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select
 
 from notifications.outbox import OutboxWriter
+from notifications.rendering import Envelope, build_message
 from notifications.settings import MailSettings
+from workflow.tables import academie_table
 from workflow.tables import outbox_table as O
+from workflow.types import utcnow
 
 BASE_URL = "http://formaflow.test"
 
@@ -85,3 +88,61 @@ def queued(
             )
         )
     return result
+
+
+def enqueue(
+    engine: Engine,
+    count: int,
+    *,
+    to: str = "destinataire{n}@example.org",
+    body: str = "Bonjour, message {n}.",
+) -> list[str]:
+    """Rendered messages as the outbox holds them, for the relay's tests and benchmark;
+    returns their Message-IDs (the académie they belong to is created if need be)."""
+    now = utcnow()
+    with engine.begin() as conn:
+        academie = conn.execute(select(academie_table.c.id).limit(1)).scalar()
+        if academie is None:
+            academie = conn.execute(
+                insert(academie_table).values(
+                    slug="relais", name="Académie du relais", code="REL", created_at=now
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        start = int(conn.execute(select(func.count()).select_from(O)).scalar_one())
+        ids: list[str] = []
+        for first in range(start, start + count, 1000):
+            rows = []
+            for n in range(first, min(start + count, first + 1000)):
+                message_id = f"<formaflow.test{n}@example.org>"
+                address, text = to.format(n=n), body.format(n=n)
+                reference = f"26-REL-{n:04d}"
+                envelope = Envelope(
+                    "formaflow",
+                    "formaflow@example.org",
+                    f"Personne {n}",
+                    address,
+                    "eafc@example.org",
+                    f"{reference} — Essai",
+                    message_id,
+                    now,
+                    reference,
+                )
+                html = "<p>" + text.replace("\n", "<br>\n") + "</p>"
+                ids.append(message_id)
+                rows.append(
+                    {
+                        "message_id": message_id,
+                        "academie_id": academie,
+                        "template": "essai",
+                        "to_email": address,
+                        "from_email": "formaflow@example.org",
+                        "subject": f"{reference} — Essai",
+                        "raw": build_message(envelope, text, html),
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+            conn.execute(insert(O), rows)
+    return ids
