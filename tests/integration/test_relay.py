@@ -190,10 +190,13 @@ def test_relay_killed_mid_batch_loses_nothing(
 ) -> None:
     ids = enqueue(fresh_engine, 300)
     sink.slow_down(0.01)
-    settings = {"FORMAFLOW_RELAY_LEASE_SECONDS": "2", "FORMAFLOW_RELAY_BATCH": "40"}
+    settings = {"FORMAFLOW_RELAY_LEASE_SECONDS": "5", "FORMAFLOW_RELAY_BATCH": "40"}
     first = _relay_process(fresh_database_url, sink.port, **settings)
     try:
-        assert sink.wait_for(lambda got: len(got) >= 60, timeout=60)
+        # Kill it once it has both sent and marked some messages: mid-batch, mid-run.
+        assert sink.wait_for(
+            lambda got: len(got) >= 60 and statuses(fresh_engine)["sent"] >= 40, timeout=120
+        )
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
@@ -216,8 +219,7 @@ def test_relay_killed_mid_batch_loses_nothing(
     # At-least-once: a duplicate is possible only for what was sent but not yet marked when
     # the relay died, never for what it had marked; it carries the very Message-ID of its
     # first copy, being the same stored message.
-    assert not duplicates & marked
-    assert max(received.values()) <= 2
+    assert marked and not duplicates & marked
     assert statuses(fresh_engine) == Counter({"sent": 300})
 
 
