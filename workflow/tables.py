@@ -189,6 +189,9 @@ class TrainingSession(SQLModel, table=True):
     formateur_id: int | None = Field(default=None, foreign_key="person.id")
     trainer_count: int = 1
     """Trainers animating together (co-animation from 15 trainees, seed 004)."""
+    revision: int = 0
+    """Bumped each time the session changes, so calendars see the change (iCalendar
+    ``SEQUENCE``): a calendar keeps the event with the highest sequence."""
     created_at: datetime = _created()
 
 
@@ -330,6 +333,34 @@ class PaymentLineRow(SQLModel, table=True):
     adjusted: bool = False
 
 
+class JournalEntry(SQLModel, table=True):
+    """One payment decision or signature, chained to the previous entry of its académie.
+
+    ``body`` is the canonical JSON of what was decided or signed; ``entry_hash`` is the
+    SHA-256 of the previous entry's hash and of ``body``, so editing, inserting or deleting
+    an entry breaks the chain (``formaflow audit verify``). Append-only: the migration
+    installs triggers refusing UPDATE and DELETE. ``position`` is unique per académie, so
+    two concurrent appends can never both extend the same entry (no fork).
+    """
+
+    __tablename__ = "decision_journal"
+    __table_args__ = (
+        UniqueConstraint("academie_id", "position", name="uq_journal_position"),
+        UniqueConstraint("kind", "source_id", name="uq_journal_source"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    position: int
+    kind: str = Field(max_length=32)
+    """``decision`` (payment_decision row) or ``signature`` (signature row)."""
+    source_id: int
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    recorded_at: datetime = _created()
+    body: str = Field(sa_type=Text)
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
 class WebSession(SQLModel, table=True):
     """A browser session; the cookie carries a random token, the table only its hash."""
 
@@ -417,5 +448,6 @@ web_session_table = _table(WebSession)
 api_token_table = _table(ApiToken)
 idempotency_table = _table(IdempotencyRecord)
 login_attempt_table = _table(LoginAttempt)
+journal_table = _table(JournalEntry)
 
 metadata = SQLModel.metadata
