@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import auth, dossiers, health, oidc, tasks, work, workflows
+from api.routes import auth, baremes, dossiers, exports, health, oidc, tasks, work, workflows
 from api.wiring import Container, build
 
 
@@ -29,6 +29,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
-    for module in (health, auth, oidc, dossiers, work, tasks, workflows):
+    for module in (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports):
         app.include_router(module.router)
     return app

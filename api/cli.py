@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from api import commands_payments
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import create_app
 from api.demo_accounts import demo_password
@@ -47,6 +48,7 @@ token_app = typer.Typer(
     help="Jetons d'API (Bearer) pour les autres systèmes.", no_args_is_help=True
 )
 app.add_typer(token_app, name="token")
+commands_payments.register(app)
 
 
 def _container() -> Container:

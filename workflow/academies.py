@@ -67,3 +67,23 @@ def _load(directory: Path, slug: str) -> Rates:
 def rates_for(slug: str) -> Rates:
     directory = get_settings().academies_dir or PACKAGED
     return _load(directory, slug)
+
+
+@cache
+def _in_person(directory: Path, slug: str) -> Decimal | None:
+    path = directory / f"{slug}.toml"
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        tarifs = tomllib.load(handle).get("tarifs", {})
+    rate = _optional(tarifs, "presentiel_par_heure", str(path))
+    if rate is not None and (not rate.is_finite() or rate <= 0):
+        raise ConfigurationError(f"{path} presentiel_par_heure : montant positif attendu.")
+    return rate
+
+
+def in_person_hourly_rate(slug: str) -> Decimal | None:
+    """The hourly cost of in-person training an académie budgets with (T-Offres), if it set
+    one (``tarifs.presentiel_par_heure``); the seeds give none, so there is no default."""
+    directory = get_settings().academies_dir or PACKAGED
+    return _in_person(directory, slug)
