@@ -19,6 +19,11 @@ from workflow.reports import CalendarSession, Header
 UID_DOMAIN = "formaflow"
 
 
+def _utc(value: datetime) -> datetime:
+    """iCalendar times are to the second."""
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
 def session_uid(session_id: int) -> str:
     return f"session-{session_id}@{UID_DOMAIN}"
 
@@ -36,10 +41,10 @@ def to_ics(header: Header, sessions: list[CalendarSession], now: datetime) -> by
         event = Event()
         event.add("uid", session_uid(s.id))
         event.add("sequence", s.revision)
-        event.add("dtstamp", now.astimezone(UTC))
-        event.add("created", s.created_at.astimezone(UTC))
-        event.add("dtstart", s.starts_at.astimezone(UTC))
-        event.add("dtend", item.ends_at.astimezone(UTC))
+        event.add("dtstamp", _utc(now))
+        event.add("created", _utc(s.created_at))
+        event.add("dtstart", _utc(s.starts_at))
+        event.add("dtend", _utc(item.ends_at))
         event.add("summary", f"{item.modality} — {header.title}")
         lines = [f"Dossier {header.reference} : {header.title}", f"Modalité : {item.modality}"]
         if item.formateur:
