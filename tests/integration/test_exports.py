@@ -151,7 +151,7 @@ def test_the_calendar_keeps_uids_and_bumps_the_sequence_of_a_changed_session(
         with engine.connect() as conn:
             content = files.sessions_file(conn, dossier, NOW).content
         return {
-            str(e["UID"]): (int(e["SEQUENCE"]), e.decoded("DTSTART"), str(e.get("URL", "")))
+            str(e["UID"]): (int(str(e["SEQUENCE"])), e.decoded("DTSTART"), str(e.get("URL", "")))
             for e in Calendar.from_ical(content).walk("VEVENT")
         }
 
