@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, insert, select, text
 
 from workflow.database import is_postgresql
 from workflow.tables import (
@@ -242,7 +242,7 @@ def _check_chain(conn: Connection, academie_id: int, slug: str) -> tuple[int, Fi
                 len(rows),
                 finding(
                     row.position,
-                    "inseree" if row.position == expected_position else "supprimee",
+                    "inseree",
                     "elle ne suit pas l'entrée précédente (empreinte précédente différente) : "
                     "une entrée a été insérée, supprimée ou remplacée à cet endroit.",
                 ),
@@ -329,11 +329,3 @@ def verify(conn: Connection, academie_slug: str | None = None) -> Report:
         elif count:
             heads[str(academie.slug)] = head
     return Report(entries, len(academies), tuple(findings), heads)
-
-
-def chain_length(conn: Connection, academie_id: int) -> int:
-    return int(
-        conn.execute(
-            select(func.count()).select_from(J).where(J.c.academie_id == academie_id)
-        ).scalar_one()
-    )
