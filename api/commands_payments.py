@@ -17,7 +17,7 @@ from api.exports import files
 from api.exports.files import ExportFile
 from api.wiring import Container, build
 from workflow import journal
-from workflow.academies import ConfigurationError, rates_for
+from workflow.academies import ConfigurationError, is_configured, rates_for
 from workflow.baremes import BaremeError, Rates
 from workflow.dossiers import find_id
 from workflow.errors import WorkflowError
@@ -97,6 +97,11 @@ def bareme_simulate(
         raise _bad_input(f"--rate doit être un montant en euros (« {rate} »).") from exc
     except (BaremeError, ConfigurationError) as error:
         raise _bad_input(str(error)) from error
+    if academie and not is_configured(academie):
+        typer.echo(
+            f"(Aucune configuration pour l'académie « {academie} » : seuls les taux des textes "
+            "sont utilisés.)"
+        )
     for line in result.lines:
         typer.echo(line)
 

@@ -64,6 +64,11 @@ def _load(directory: Path, slug: str) -> Rates:
         return parse_rates(tomllib.load(handle), str(path))
 
 
+def is_configured(slug: str) -> bool:
+    """Whether the académie has a configuration file (else only the seeds' figures apply)."""
+    return ((get_settings().academies_dir or PACKAGED) / f"{slug}.toml").exists()
+
+
 def rates_for(slug: str) -> Rates:
     directory = get_settings().academies_dir or PACKAGED
     return _load(directory, slug)
