@@ -11,7 +11,19 @@ from fastapi import FastAPI
 from api import problems
 from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import auth, dossiers, health, mailbox, oidc, outbox, tasks, work, workflows
+from api.routes import (
+    auth,
+    baremes,
+    dossiers,
+    exports,
+    health,
+    mailbox,
+    oidc,
+    outbox,
+    tasks,
+    work,
+    workflows,
+)
 from api.wiring import Container, build
 
 
@@ -48,7 +60,8 @@ def create_app(container: Container | None = None, background: Background | None
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
-    for module in (health, auth, oidc, dossiers, work, tasks, workflows, outbox, mailbox):
+    modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
+    for module in (*modules, mailbox):
         app.include_router(module.router)
     return app
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from api import commands_payments
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
@@ -57,6 +58,7 @@ token_app = typer.Typer(
 app.add_typer(token_app, name="token")
 outbox_app = typer.Typer(help="Boîte d'envoi des courriels.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+commands_payments.register(app)
 
 
 def _container() -> Container:

@@ -64,6 +64,11 @@ def _load(directory: Path, slug: str) -> Rates:
         return parse_rates(tomllib.load(handle), str(path))
 
 
+def is_configured(slug: str) -> bool:
+    """Whether the académie has a configuration file (else only the seeds' figures apply)."""
+    return ((get_settings().academies_dir or PACKAGED) / f"{slug}.toml").exists()
+
+
 def rates_for(slug: str) -> Rates:
     directory = get_settings().academies_dir or PACKAGED
     return _load(directory, slug)
@@ -83,3 +88,22 @@ def reply_to_for(slug: str) -> str | None:
     """The address the académie wants answers to its emails sent to (``reply_to``)."""
     directory = get_settings().academies_dir or PACKAGED
     return _contacts(directory, slug).get("reply_to")
+
+
+def _in_person(directory: Path, slug: str) -> Decimal | None:
+    path = directory / f"{slug}.toml"
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        tarifs = tomllib.load(handle).get("tarifs", {})
+    rate = _optional(tarifs, "presentiel_par_heure", str(path))
+    if rate is not None and (not rate.is_finite() or rate <= 0):
+        raise ConfigurationError(f"{path} presentiel_par_heure : montant positif attendu.")
+    return rate
+
+
+def in_person_hourly_rate(slug: str) -> Decimal | None:
+    """The hourly cost of in-person training an académie budgets with (T-Offres), if it set
+    one (``tarifs.presentiel_par_heure``); the seeds give none, so there is no default."""
+    directory = get_settings().academies_dir or PACKAGED
+    return _in_person(directory, slug)

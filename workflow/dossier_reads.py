@@ -83,6 +83,8 @@ class SessionRecord:
     formateur_id: int | None
     trainer_count: int
     created_at: datetime
+    revision: int = 0
+    """How many times the session changed (the iCalendar SEQUENCE of its event)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -390,12 +390,21 @@ class DossierEditor:
             self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
-            updated = conn.execute(
-                update(session_table)
-                .where(session_table.c.id == session_id, session_table.c.dossier_id == dossier_id)
-                .values(**data.model_dump())
-            ).rowcount
-            return bool(updated)
+            values = data.model_dump()
+            where = (session_table.c.id == session_id, session_table.c.dossier_id == dossier_id)
+            current = conn.execute(
+                select(*(session_table.c[name] for name in values)).where(*where)
+            ).first()
+            if current is None:
+                return False
+            if current._asdict() != values:
+                # A calendar keeps the event with the highest SEQUENCE: count real changes.
+                conn.execute(
+                    update(session_table)
+                    .where(*where)
+                    .values(**values, revision=session_table.c.revision + 1)
+                )
+            return True
 
     def set_attendance(
         self, dossier_id: int, data: AttendanceInput, *, actor_id: int | None = None

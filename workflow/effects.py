@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 
 from states.dispositifs import DISPOSITIFS
+from workflow import journal
 from workflow.contract import contract_sha256
 from workflow.guards import GuardContext
 from workflow.tables import signature_table
@@ -40,7 +41,7 @@ def enregistrer_signature(ctx: EffectContext) -> dict[str, bool]:
     dispositif = DISPOSITIFS[g.dossier.dispositif or ""]
     held = {c.role for c in ctx.capacities if c.on_behalf_of is None}
     role = next(rule.role for rule in dispositif.signatories if rule.role in held)
-    g.conn.execute(
+    signature_id = g.conn.execute(
         insert(signature_table).values(
             dossier_id=g.dossier.id,
             person_id=g.actor_id,
@@ -48,6 +49,15 @@ def enregistrer_signature(ctx: EffectContext) -> dict[str, bool]:
             signed_at=g.now,
             contract_sha256=contract_sha256(g.conn, g.dossier),
         )
+    ).inserted_primary_key
+    assert signature_id is not None
+    # Same transaction as the signature: the journal entry exists iff the signature does.
+    journal.append(
+        g.conn,
+        academie_id=g.dossier.academie_id,
+        kind=journal.KIND_SIGNATURE,
+        source_id=int(signature_id[0]),
+        now=g.now,
     )
     return {"signatures_completes": signature_status(g.conn, g.dossier.ref).complete}
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from workflow import baremes
+from workflow import baremes, journal
 from workflow.academies import rates_for
 from workflow.baremes import BaremeError, Proposal, VirtualClass
 from workflow.dossiers import DossierRow
@@ -219,5 +219,13 @@ def enregistrer_decision(ctx: EffectContext) -> dict[str, bool]:
             }
             for line in proposal.lines
         ],
+    )
+    # Chained in the decision's own transaction: no decision without its journal entry.
+    journal.append(
+        g.conn,
+        academie_id=g.dossier.academie_id,
+        kind=journal.KIND_DECISION,
+        source_id=int(decision_id[0]),
+        now=g.now,
     )
     return {}

@@ -189,6 +189,9 @@ class TrainingSession(SQLModel, table=True):
     formateur_id: int | None = Field(default=None, foreign_key="person.id")
     trainer_count: int = 1
     """Trainers animating together (co-animation from 15 trainees, seed 004)."""
+    revision: int = 0
+    """Bumped each time the session changes, so calendars see the change (iCalendar
+    ``SEQUENCE``): a calendar keeps the event with the highest sequence."""
     created_at: datetime = _created()
 
 
@@ -328,6 +331,34 @@ class PaymentLineRow(SQLModel, table=True):
     amount: Decimal = Field(sa_type=MONEY)
     steps: list[str] = Field(default_factory=list, sa_type=JSON)
     adjusted: bool = False
+
+
+class JournalEntry(SQLModel, table=True):
+    """One payment decision or signature, chained to the previous entry of its académie.
+
+    ``body`` is the canonical JSON of what was decided or signed; ``entry_hash`` is the
+    SHA-256 of the previous entry's hash and of ``body``, so editing, inserting or deleting
+    an entry breaks the chain (``formaflow audit verify``). Append-only: the migration
+    installs triggers refusing UPDATE and DELETE. ``position`` is unique per académie, so
+    two concurrent appends can never both extend the same entry (no fork).
+    """
+
+    __tablename__ = "decision_journal"
+    __table_args__ = (
+        UniqueConstraint("academie_id", "position", name="uq_journal_position"),
+        UniqueConstraint("kind", "source_id", name="uq_journal_source"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    position: int
+    kind: str = Field(max_length=32)
+    """``decision`` (payment_decision row) or ``signature`` (signature row)."""
+    source_id: int
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    recorded_at: datetime = _created()
+    body: str = Field(sa_type=Text)
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
 
 
 class WebSession(SQLModel, table=True):
@@ -491,5 +522,6 @@ login_attempt_table = _table(LoginAttempt)
 outbox_table = _table(OutboxMessage)
 deadline_point_table = _table(DeadlinePoint)
 action_link_use_table = _table(ActionLinkUse)
+journal_table = _table(JournalEntry)
 
 metadata = SQLModel.metadata

@@ -1,0 +1,89 @@
+"""Each export as a finished file (name, media type, bytes), shared by the CLI and the API
+so that both hand out exactly the same document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import Connection
+
+from api.exports.calendar import to_ics
+from api.exports.layouts import budget_table, dossiers_table
+from api.exports.printing import render_bilan, render_fiche
+from api.exports.sheets import Table, to_csv, to_xlsx
+from api.exports.sofia import pack
+from workflow import reports
+from workflow.reports import Scope, plan_year_label
+
+SheetFormat = Literal["xlsx", "csv"]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+ZIP = "application/zip"
+ICS = "text/calendar; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def _sheet(table: Table, stem: str, fmt: SheetFormat) -> ExportFile:
+    if fmt == "csv":
+        return ExportFile(f"{stem}.csv", CSV, to_csv(table))
+    return ExportFile(f"{stem}.xlsx", XLSX, to_xlsx([table]))
+
+
+def _stem(kind: str, scope: Scope) -> str:
+    parts = [kind]
+    if scope.academie:
+        parts.append(scope.academie)
+    if scope.plan_year is not None:
+        parts.append(plan_year_label(scope.plan_year))
+    return "-".join(parts)
+
+
+def budget_file(conn: Connection, scope: Scope, fmt: SheetFormat, now: datetime) -> ExportFile:
+    data = reports.budget(conn, scope, now)
+    title = "Budget prévisionnel"
+    if scope.plan_year is not None:
+        title += f" {plan_year_label(scope.plan_year)}"
+    return _sheet(budget_table(data, title), _stem("budget", scope), fmt)
+
+
+def dossiers_file(conn: Connection, scope: Scope, fmt: SheetFormat, now: datetime) -> ExportFile:
+    rows = reports.dossier_list(conn, scope, now)
+    return _sheet(dossiers_table(rows), _stem("dossiers", scope), fmt)
+
+
+def fiche_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
+    fiche = reports.fiche(conn, dossier_id)
+    html = render_fiche(fiche, now)
+    name = f"fiche-remuneration-{fiche.header.reference}.html"
+    return ExportFile(name, HTML, html.encode("utf-8"))
+
+
+def bilan_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
+    view = reports.bilan_view(conn, dossier_id)
+    html = render_bilan(view, now)
+    return ExportFile(f"bilan-{view.header.reference}.html", HTML, html.encode("utf-8"))
+
+
+def sofia_file(conn: Connection, dossier_id: int, data_dir: Path, now: datetime) -> ExportFile:
+    fiche = reports.fiche(conn, dossier_id)
+    files = reports.sofia_files(conn, dossier_id, data_dir)
+    html = render_fiche(fiche, now) if fiche.decision is not None else None
+    content = pack(fiche.header, files, html, now)
+    return ExportFile(f"sofia-fmo-{fiche.header.reference}.zip", ZIP, content)
+
+
+def sessions_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
+    header = reports.header(conn, dossier_id)
+    content = to_ics(header, reports.calendar_sessions(conn, dossier_id), now)
+    return ExportFile(f"sessions-{header.reference}.ics", ICS, content)

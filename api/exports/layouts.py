@@ -1,0 +1,115 @@
+"""Which columns each spreadsheet export has, with its French headers."""
+
+from __future__ import annotations
+
+from api.exports.sheets import Cell, Column, Kind, Table
+from workflow.reports import Budget, BudgetRow, Cost, ListedDossier
+
+T, M, N = Kind.TEXT, Kind.MONEY, Kind.NUMBER
+
+BUDGET_COLUMNS = (
+    Column("Référence", T, 14),
+    Column("Intitulé", T, 40),
+    Column("Académie", T, 14),
+    Column("Année du plan", T, 12),
+    Column("Pilote", T, 22),
+    Column("Dispositif", T, 30),
+    Column("État", T, 20),
+    Column("Base de l'estimation", T, 26),
+    Column("Conception (vacations)", N, 12),
+    Column("Conception (€)", M, 14),
+    Column("Tutorat / accompagnement (unités)", N, 14),
+    Column("Tutorat / accompagnement (€)", M, 14),
+    Column("Classes virtuelles (vacations)", N, 12),
+    Column("Classes virtuelles (€)", M, 14),
+    Column("Présentiel (h)", N, 10),
+    Column("Présentiel (€)", M, 14),
+    Column("Total prévisionnel (€)", M, 16),
+    Column("Réalisé (€)", M, 14),
+    Column("Remarques", T, 60),
+)
+
+
+def _cost(cost: Cost) -> list[Cell]:
+    return [cost.units, cost.amount]
+
+
+def _budget_row(row: BudgetRow) -> list[Cell]:
+    return [
+        row.reference,
+        row.title,
+        row.academie,
+        row.plan_year,
+        row.pilotes,
+        row.dispositif,
+        row.state,
+        row.basis,
+        *_cost(row.conception),
+        *_cost(row.tutorat),
+        *_cost(row.classes),
+        *_cost(row.presentiel),
+        row.planned_total,
+        row.realised,
+        " ; ".join(row.notes),
+    ]
+
+
+def budget_table(budget: Budget, title: str = "Budget prévisionnel") -> Table:
+    """In the spirit of the T-Offres file: one row per dossier, the four cost families of
+    seed 004 §6 (conception, tutorat, classes virtuelles, présentiel), and the realised."""
+    t = budget.totals
+    totals: list[Cell] = [
+        "Total",
+        f"{len(budget.rows)} dossier(s)",
+        *([None] * 6),
+        None,
+        t.get("conception"),
+        None,
+        t.get("tutorat"),
+        None,
+        t.get("classes"),
+        None,
+        t.get("presentiel"),
+        t.get("planned_total"),
+        t.get("realised"),
+        "montants non chiffrés exclus (voir Remarques)",
+    ]
+    return Table(title, BUDGET_COLUMNS, [_budget_row(r) for r in budget.rows], totals)
+
+
+DOSSIER_COLUMNS = (
+    Column("Référence", T, 14),
+    Column("Intitulé", T, 40),
+    Column("Académie", T, 14),
+    Column("Workflow", T, 28),
+    Column("Dispositif", T, 30),
+    Column("État", T, 22),
+    Column("Phase", T, 14),
+    Column("Dans cet état depuis le", Kind.DATETIME, 18),
+    Column("Mis à jour le", Kind.DATETIME, 18),
+    Column("Pilote", T, 22),
+    Column("Échéances dépassées", T, 60),
+)
+
+
+def dossiers_table(rows: list[ListedDossier]) -> Table:
+    return Table(
+        "Dossiers",
+        DOSSIER_COLUMNS,
+        [
+            [
+                r.reference,
+                r.title,
+                r.academie,
+                r.workflow,
+                r.dispositif,
+                r.state,
+                r.phase,
+                r.state_entered_at,
+                r.updated_at,
+                r.pilotes,
+                " ; ".join(r.late),
+            ]
+            for r in rows
+        ],
+    )
