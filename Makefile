@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# npm ci writes this file last: present and newer than the lock file means up to date.
+ASSETS := node_modules/.package-lock.json
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run walkthrough test lint install bench clean
 
@@ -12,7 +15,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-install: $(STAMP)
+## The DSFR served to the pages and axe-core for the browser tests, pinned by the lock file.
+## --ignore-scripts: the DSFR's install script only checks for a project of its own kind.
+$(ASSETS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(ASSETS)
+
+## The browser of the end-to-end tests: Debian's Chromium (never a downloaded build).
+$(CHROMIUM):
+	@echo "Installation de Chromium (paquet Debian) pour les tests dans le navigateur…"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 ## Start the product on its embedded defaults (SQLite, demo data): http://127.0.0.1:8000
 HOST ?= 127.0.0.1
@@ -30,7 +45,7 @@ lint: install
 	$(BIN)/mypy
 
 ## Lint, type-check, then the whole suite on SQLite and on a throw-away PostgreSQL.
-test: install
+test: install $(CHROMIUM)
 	@status=0; \
 	echo "=== ruff + mypy ==="; $(MAKE) --no-print-directory lint || status=1; \
 	echo "=== Suite sur SQLite ==="; \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import problems
+from api import pages, problems
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import auth, dossiers, health, oidc, tasks, work, workflows
 from api.wiring import Container, build
@@ -31,4 +31,5 @@ def create_app(container: Container | None = None) -> FastAPI:
     problems.install(app)
     for module in (health, auth, oidc, dossiers, work, tasks, workflows):
         app.include_router(module.router)
+    pages.install(app)
     return app
