@@ -63,9 +63,7 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
 
 
 @router.get("/dossiers/{dossier_id}")
-async def dossier_page(
-    request: Request, dossier_id: RowId, viewer: Seen, wired: Wired
-) -> Response:
+async def dossier_page(request: Request, dossier_id: RowId, viewer: Seen, wired: Wired) -> Response:
     context = await run_in_threadpool(_dossier_context, wired, viewer, dossier_id)
     dossier: DossierRow = context["dossier"]
     return render(

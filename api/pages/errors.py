@@ -89,7 +89,7 @@ class PageRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
-            except Exception as error:  # noqa: BLE001 -- every error becomes a page
+            except Exception as error:
                 return page_for(request, error)
 
         return guarded

@@ -158,4 +158,6 @@ def home(viewer: Seen) -> Response:
 
 @router.get("/accessibilite")
 def accessibility(request: Request, wired: Wired) -> Response:
-    return render(request, "pages/accessibilite.html", {"page_title": "Déclaration d'accessibilité"})
+    return render(
+        request, "pages/accessibilite.html", {"page_title": "Déclaration d'accessibilité"}
+    )

@@ -52,7 +52,9 @@ async def _tick(
     task = await run_in_threadpool(action, task_id, viewer.person_id)
     response = RedirectResponse(safe_next(back), status_code=303)
     title = "Tâche faite" if done else "Tâche rouverte"
-    set_flash(request, response, Flash("success", title, f"{task.label} ({task.dossier_reference})"))
+    set_flash(
+        request, response, Flash("success", title, f"{task.label} ({task.dossier_reference})")
+    )
     return response
 
 
