@@ -44,14 +44,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Lint, type-check, then the whole suite on SQLite and on a throw-away PostgreSQL.
+## Lint, type-check, then the whole suite on SQLite and on a throw-away PostgreSQL (the
+## browser tests, tests/e2e, in the SQLite pass only; the reads the pages add are tested
+## without a browser in both passes).
 test: install $(CHROMIUM)
 	@status=0; \
 	echo "=== ruff + mypy ==="; $(MAKE) --no-print-directory lint || status=1; \
 	echo "=== Suite sur SQLite ==="; \
 	env -u FORMAFLOW_TEST_DATABASE_URL $(BIN)/pytest || status=1; \
 	echo "=== Suite sur PostgreSQL ==="; \
-	$(BIN)/python -m tests.support.postgres -- $(BIN)/pytest || status=1; \
+	$(BIN)/python -m tests.support.postgres -- $(BIN)/pytest --ignore=tests/e2e || status=1; \
 	if [ $$status -eq 0 ]; then echo "make test : tout est vert (SQLite et PostgreSQL)."; \
 	else echo "make test : ÉCHEC (voir ci-dessus)."; fi; \
 	exit $$status

@@ -40,11 +40,14 @@ def _waiting(container: Container, viewer: Viewer) -> list[Waiting]:
         scenarios = {row.id: scenario_of(conn, row.id) for row in rows}
     found = []
     for row in rows:
-        actions = [
-            a
-            for a in container.service.available(row.id, viewer.person_id)
-            if a.trigger in REVIEW_TRIGGERS
-        ]
+        actions = sorted(
+            (
+                a
+                for a in container.service.available(row.id, viewer.person_id)
+                if a.trigger in REVIEW_TRIGGERS
+            ),
+            key=lambda a: REVIEW_TRIGGERS.index(a.trigger),
+        )
         if actions:
             found.append(Waiting(row, scenarios[row.id], actions))
     return found
