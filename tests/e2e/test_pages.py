@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
@@ -249,3 +249,61 @@ def test_accessibility_statement(page: Page, live_url: str) -> None:
     page.goto(f"{live_url}/accessibilite")
     expect(page.get_by_role("heading", name="Déclaration d'accessibilité")).to_be_visible()
     check_page(page, "accessibilite")
+
+
+def test_trainer_fills_the_bilan_uploads_attendance_and_submits(
+    page: Page, live_url: str, people: People
+) -> None:
+    world = people.world
+    dossier = world.formation()
+    world.builder.drive(dossier, world.team, "realisee")
+    formateur = world.team.formateurs[0]
+
+    sign_in(page, live_url, people.email(formateur))
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    page.get_by_role("link", name="Bilan d'activités et documents du dossier").click()
+    _at(page, live_url, f"/dossiers/{dossier}/bilan")
+    expect(page.get_by_text("Aucun document déposé pour l'instant.")).to_be_visible()
+    check_page(page, "bilan")
+
+    # Typed values survive a refusal; each error is next to its field and in the summary.
+    page.get_by_label("Inscrits").fill("8")
+    page.get_by_label("Effectivement présents").fill("beaucoup")
+    page.get_by_label("Effets de la formation").fill("Des séances hybrides conçues.")
+    page.get_by_role("button", name="Enregistrer le bilan").click()
+    expect(page.get_by_text(re.compile("Le formulaire contient 1 erreur"))).to_be_visible()
+    expect(page.locator("#presents-erreur")).to_have_text("nombre entier attendu")
+    expect(page.get_by_label("Effets de la formation")).to_have_value(
+        "Des séances hybrides conçues."
+    )
+    check_page(page, "bilan-erreurs")
+
+    page.get_by_label("Effectivement présents").fill("6")
+    page.get_by_label(re.compile("^Heures de ")).fill("12,5")
+    page.get_by_role("button", name="Enregistrer le bilan").click()
+    expect(page.get_by_text("Bilan enregistré")).to_be_visible()
+    expect(page.get_by_label(re.compile("^Heures de "))).to_have_value("12,5")
+
+    page.get_by_role("button", name="Déposer le document").click()
+    expect(page.locator("#document-fichier-messages")).to_contain_text("Choisissez un fichier")
+    check_page(page, "bilan-depot-erreur")
+    attendance: FilePayload = {
+        "name": "emargement.pdf",
+        "mimeType": "application/pdf",
+        "buffer": _PDF,
+    }
+    page.get_by_label(re.compile("^Fichier à déposer")).set_input_files(files=attendance)
+    page.get_by_role("button", name="Déposer le document").click()
+    expect(page.get_by_text("Document déposé")).to_be_visible()
+    expect(page.get_by_role("link", name="emargement.pdf")).to_be_visible()
+
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    page.get_by_role("button", name="Soumettre le bilan d'activités").click()
+    expect(page.get_by_text("Action effectuée : Soumettre le bilan d'activités")).to_be_visible()
+    expect(page.get_by_text("Bilan soumis").first).to_be_visible()
+
+
+_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
