@@ -307,3 +307,53 @@ _PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+
+def test_concepteur_writes_the_scenario_and_submits_it(
+    page: Page, live_url: str, people: People
+) -> None:
+    world = people.world
+    dossier = world.formation()
+    world.builder.drive(dossier, world.team, "contrat_signe")
+    assert world.team.concepteur is not None
+
+    sign_in(page, live_url, people.email(world.team.concepteur))
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    page.get_by_role("link", name="Voir ou modifier le scénario").click()
+    _at(page, live_url, f"/dossiers/{dossier}/scenario")
+    check_page(page, "scenario-vide")
+
+    page.get_by_label("Objectifs opérationnels").fill("Concevoir une séance hybride.")
+    page.get_by_label("Critères de validation").fill("Une séance scénarisée déposée.")
+    page.get_by_label("Titre de la séquence 1").fill("Lancement")
+    step = " (séquence 1, étape 1)"
+    page.get_by_label("Contenu et objectifs pédagogiques" + step).fill("Forum de rentrée")
+    page.get_by_label("Modalité" + step).select_option("asynchrone")
+    page.get_by_label("Durée en minutes" + step).fill("une heure")
+    page.get_by_role("button", name="Ajouter une étape à la séquence 1").click()
+    expect(page.get_by_label("Durée en minutes (séquence 1, étape 2)")).to_be_visible()
+    expect(page.get_by_label("Contenu et objectifs pédagogiques" + step)).to_have_value(
+        "Forum de rentrée"
+    )
+    page.get_by_role("button", name="Enregistrer le scénario").click()
+    expect(page.get_by_text("Le formulaire contient 1 erreur")).to_be_visible()
+    expect(page.locator("#seq-0-step-0-duration-erreur")).to_have_text("nombre entier attendu")
+    check_page(page, "scenario-erreurs")
+
+    page.get_by_label("Durée en minutes" + step).fill("60")
+    page.get_by_role("button", name="Enregistrer le scénario").click()
+    expect(page.get_by_text("Scénario enregistré")).to_be_visible()
+    check_page(page, "scenario")
+
+    # The guard still wants a tutor for the asynchronous step: said on the dossier page.
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    expect(page.get_by_text(re.compile("l'accompagnement \\(tuteur\\)"))).to_be_visible()
+    page.goto(f"{live_url}/dossiers/{dossier}/scenario")
+    page.get_by_label("Accompagnement (tuteur)" + step).select_option(index=1)
+    page.get_by_role("button", name="Enregistrer le scénario").click()
+    expect(page.get_by_text("Scénario enregistré")).to_be_visible()
+
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    page.get_by_role("button", name="Soumettre le scénario au pilote").click()
+    expect(page.get_by_text("Action effectuée : Soumettre le scénario au pilote")).to_be_visible()
+    expect(page.get_by_text("Scénario soumis au pilote").first).to_be_visible()
