@@ -52,9 +52,23 @@ class BilanForm:
     values: dict[str, str] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
     upload_error: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
     def error(self, field_id: str) -> str | None:
         return next((m for f, m in self.errors if f == field_id), None)
+
+    @property
+    def summary(self) -> list[tuple[str, str]]:
+        """The errors for the summary at the top: each names the field it is about."""
+        return [(f, f"{self.labels[f]} : {m}" if f in self.labels else m) for f, m in self.errors]
+
+
+def _labels(formateurs: list[Any]) -> dict[str, str]:
+    labels = {"inscrits": "Inscrits", "presents": "Effectivement présents", **TEXTS}
+    for member in formateurs:
+        labels[f"heures-{member.person_id}"] = f"Heures de {member.full_name}"
+        labels[f"suivis-{member.person_id}"] = f"Stagiaires suivis par {member.full_name}"
+    return labels
 
 
 def _typed(bilan: Any) -> dict[str, str]:
@@ -153,7 +167,7 @@ async def save_bilan(request: Request, dossier_id: RowId, viewer: Seen, wired: W
         bilan = BilanInput.model_validate(data)
     except ValidationError as error:
         errors = [(_field_id(e.field, people), e.message) for e in french_errors(error.errors())]
-        form = BilanForm(values, errors)
+        form = BilanForm(values, errors, labels=_labels(context["formateurs"]))
         return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 422)
     try:
         await run_in_threadpool(

@@ -61,6 +61,37 @@ class ScenarioForm:
     def error(self, field_id: str) -> str | None:
         return next((m for f, m in self.errors if f == field_id), None)
 
+    @property
+    def summary(self) -> list[tuple[str, str]]:
+        """The errors for the summary at the top: each names the field it is about."""
+        return [(f, f"{_label(f, self.layout)} : {m}" if f else m) for f, m in self.errors]
+
+
+_STEP_LABELS = {
+    "period": "Période",
+    "content": "Contenu et objectifs pédagogiques",
+    "modality": "Modalité",
+    "duration": "Durée en minutes",
+    "led_by": "Animée par",
+    "tutor": "Accompagnement (tuteur)",
+    "material": "Matériel, ressource, support",
+}
+
+
+def _label(field_id: str, layout: list[tuple[int, list[int]]]) -> str:
+    """The label the form shows for ``field_id`` (sequences and steps by their position)."""
+    if field_id in GENERAL or field_id in HOURS:
+        return {**GENERAL, **HOURS}[field_id]
+    positions = {i: (n, steps) for n, (i, steps) in enumerate(layout, start=1)}
+    if (m := re.match(r"^seq-(\d+)-title$", field_id)) is not None:
+        return f"Titre de la séquence {positions.get(int(m.group(1)), (0, []))[0]}"
+    if (m := re.match(r"^seq-(\d+)-step-(\d+)-(\w+)$", field_id)) is not None:
+        n, steps = positions.get(int(m.group(1)), (0, []))
+        step = int(m.group(2))
+        position = steps.index(step) + 1 if step in steps else step + 1
+        return f"{_STEP_LABELS.get(m.group(3), m.group(3))} (séquence {n}, étape {position})"
+    return field_id
+
 
 def _number(value: Any) -> str:
     return "" if value is None else format_decimal(value, "0.##", locale="fr_FR")

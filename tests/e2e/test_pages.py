@@ -273,6 +273,8 @@ def test_trainer_fills_the_bilan_uploads_attendance_and_submits(
     page.get_by_role("button", name="Enregistrer le bilan").click()
     expect(page.get_by_text(re.compile("Le formulaire contient 1 erreur"))).to_be_visible()
     expect(page.locator("#presents-erreur")).to_have_text("nombre entier attendu")
+    page.get_by_role("link", name="Effectivement présents : nombre entier attendu").click()
+    expect(page.get_by_label("Effectivement présents")).to_be_focused()
     expect(page.get_by_label("Effets de la formation")).to_have_value(
         "Des séances hybrides conçues."
     )
@@ -338,6 +340,9 @@ def test_concepteur_writes_the_scenario_and_submits_it(
     page.get_by_role("button", name="Enregistrer le scénario").click()
     expect(page.get_by_text("Le formulaire contient 1 erreur")).to_be_visible()
     expect(page.locator("#seq-0-step-0-duration-erreur")).to_have_text("nombre entier attendu")
+    expect(
+        page.get_by_role("link", name="Durée en minutes (séquence 1, étape 1) : nombre")
+    ).to_be_visible()
     check_page(page, "scenario-erreurs")
 
     page.get_by_label("Durée en minutes" + step).fill("60")
