@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_currency
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -72,6 +73,12 @@ def french_number(value: Decimal | int | None) -> str:
     return str(value).replace(".", ",")
 
 
+def euros(value: Decimal | None) -> str:
+    if value is None:
+        return "(taux non configuré)"
+    return format_currency(value, "EUR", locale="fr_FR")
+
+
 def _date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return format_date(value.astimezone(PARIS).date())
@@ -92,6 +99,7 @@ environment.filters.update(
         "due_fr": due_date,
         "hours_fr": format_hours,
         "number_fr": french_number,
+        "euros": euros,
         "badge": state_badge,
         "role_label": role_label,
         "dispositif_label": dispositif_label,

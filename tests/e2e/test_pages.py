@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests.e2e.conftest import People
-from tests.support.browser import check_page, sign_in
+from tests.support.browser import PASSWORD, check_page, sign_in
 from workflow.service import FireCommand
 
 
@@ -362,3 +362,43 @@ def test_concepteur_writes_the_scenario_and_submits_it(
     page.get_by_role("button", name="Soumettre le scénario au pilote").click()
     expect(page.get_by_text("Action effectuée : Soumettre le scénario au pilote")).to_be_visible()
     expect(page.get_by_text("Scénario soumis au pilote").first).to_be_visible()
+
+
+def test_responsable_reads_the_proposal_and_grants_payment(
+    page: Page, live_url: str, people: People
+) -> None:
+    world = people.world
+    dossier = world.formation()
+    world.builder.drive(dossier, world.team, "bilan_valide")
+
+    sign_in(page, live_url, people.email(world.team.responsable))
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    page.get_by_role("link", name="Proposition et décision de paiement").click()
+    _at(page, live_url, f"/dossiers/{dossier}/paiement")
+    expect(
+        page.get_by_role("heading", name=re.compile("^Proposition du barème : .* €"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile("vacations")).first).to_be_visible()
+    check_page(page, "paiement-proposition")
+
+    page.get_by_role("link", name="Accorder le paiement…").click()
+    page.get_by_role("button", name=re.compile("^Confirmer")).click()
+    expect(page.get_by_text("Action effectuée : Accorder le paiement")).to_be_visible()
+    page.goto(f"{live_url}/dossiers/{dossier}/paiement")
+    expect(page.get_by_role("heading", name=re.compile("^Paiement accordé : .* €"))).to_be_visible()
+    check_page(page, "paiement-decision")
+
+
+def test_keyboard_only_sign_in_and_skip_link(page: Page, live_url: str, people: People) -> None:
+    page.goto(f"{live_url}/connexion")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Contenu")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile("#contenu$"))
+    page.get_by_label("Adresse électronique").focus()
+    page.keyboard.type(people.email(people.world.team.formateurs[0]))
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Mot de passe")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    _at(page, live_url, "/mes-taches")
