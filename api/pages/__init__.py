@@ -11,12 +11,22 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import bilan, dashboard, dossier, payment, review, scenario, signin, tasks
+from api.pages import (
+    bilan,
+    dashboard,
+    demande,
+    dossier,
+    payment,
+    review,
+    scenario,
+    signin,
+    tasks,
+)
 
 DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static/dsfr", StaticFiles(directory=DSFR_DIST, check_dir=False), name="dsfr")
-    for module in (signin, tasks, dossier, review, dashboard, bilan, scenario, payment):
+    for module in (signin, tasks, dossier, review, dashboard, bilan, scenario, payment, demande):
         app.include_router(module.router)

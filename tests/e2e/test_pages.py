@@ -11,6 +11,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from tests.e2e.conftest import People
 from tests.support.browser import PASSWORD, check_page, sign_in
+from workflow.inputs import DossierInput
 from workflow.service import FireCommand
 
 
@@ -402,3 +403,56 @@ def test_keyboard_only_sign_in_and_skip_link(page: Page, live_url: str, people: 
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     _at(page, live_url, "/mes-taches")
+
+
+def test_concepteur_fills_and_sends_an_ouverture_request(
+    page: Page, live_url: str, people: People
+) -> None:
+    world = people.world
+    editor = world.builder.editor
+    dossier = editor.create_dossier(
+        DossierInput(
+            title="Parcours M@gistère — Évaluer sans noter",
+            academie_id=world.academie_id,
+            workflow="ouverture_parcours",
+        )
+    )
+    assert world.team.concepteur is not None
+    editor.assign(world.team.pilote, "pilote", dossier_id=dossier)
+    editor.assign(world.team.concepteur, "concepteur", dossier_id=dossier)
+
+    sign_in(page, live_url, people.email(world.team.concepteur))
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    page.get_by_role("link", name="Formulaire de la demande d'ouverture").click()
+    check_page(page, "demande-vide")
+
+    for label, value in {
+        "Nom du parcours": "Évaluer sans noter",
+        "Pilote : nom": "Pilote de test",
+        "Pilote : adresse électronique": "pilote@example.org",
+        "Format du parcours": "Parcours accompagné",
+        "Objectifs visés": "Évaluer par compétences.",
+        "Description (contenu et organisation)": "Trois modules.",
+        "Concepteurs": "Concepteur de test",
+        "Accompagnement prévu pour la partie à distance": "Forum tutoré.",
+        "Durée prévue à distance (heures)": "trois",
+    }.items():
+        page.get_by_label(label).fill(value)
+    # DSFR draws its own radios and checkboxes: a person clicks their label.
+    page.locator("label[for=presentiel-non]").click()
+    page.locator("label[for=public-college]").click()
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    expect(page.get_by_text("Le formulaire contient 1 erreur")).to_be_visible()
+    expect(page.locator("#duree_distance_h-erreur")).to_have_text("nombre décimal attendu")
+    expect(page.get_by_label("Collège")).to_be_checked()
+    check_page(page, "demande-erreurs")
+
+    page.get_by_label("Durée prévue à distance (heures)").fill("4,5")
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    expect(page.get_by_text("Demande enregistrée")).to_be_visible()
+    expect(page.get_by_label("Durée prévue à distance (heures)")).to_have_value("4,5")
+    check_page(page, "demande")
+
+    page.goto(f"{live_url}/dossiers/{dossier}")
+    page.get_by_role("button", name="Soumettre la demande").click()
+    expect(page.get_by_text("Action effectuée : Soumettre la demande")).to_be_visible()
