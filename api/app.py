@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import pages, problems
 from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
@@ -63,6 +63,7 @@ def create_app(container: Container | None = None, background: Background | None
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
     for module in (*modules, mailbox):
         app.include_router(module.router)
+    pages.install(app)
     return app
 
 

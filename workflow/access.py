@@ -203,3 +203,15 @@ def may_create_in(conn: Connection, academie_id: int, person_id: int) -> bool:
         conn.execute(on_academie.limit(1)).first() is not None
         or conn.execute(on_a_dossier.limit(1)).first() is not None
     )
+
+
+def may_edit(dossier: DossierRow, held: list[Capacity], part: Edit) -> bool:
+    """Whether ``require_edit`` would let these roles edit ``part`` now (for showing or
+    hiding a form; the write itself still goes through ``require_edit``)."""
+    workflow = WORKFLOWS.get(part)
+    open_states = OPEN_STATES.get(part)
+    return (
+        any(c.role in EDITORS[part] for c in held)
+        and (workflow is None or dossier.workflow_name == workflow)
+        and (open_states is None or dossier.state in open_states)
+    )

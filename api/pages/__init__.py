@@ -1,0 +1,32 @@
+"""The web pages in French on the State design system (DSFR), server-rendered with Jinja2.
+
+``install`` mounts the DSFR files that ``make install`` put in ``node_modules`` (never a
+CDN: the pages must work on a closed network) and adds the page routers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.pages import (
+    bilan,
+    dashboard,
+    demande,
+    dossier,
+    payment,
+    review,
+    scenario,
+    signin,
+    tasks,
+)
+
+DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static/dsfr", StaticFiles(directory=DSFR_DIST, check_dir=False), name="dsfr")
+    for module in (signin, tasks, dossier, review, dashboard, bilan, scenario, payment, demande):
+        app.include_router(module.router)

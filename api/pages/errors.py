@@ -1,0 +1,95 @@
+"""Errors on a page become French pages, never JSON and never a 500 with a traceback.
+
+The API answers problem+json through the app's exception handlers; page routes use
+``PageRoute``, which catches the same errors first and renders them for a person: not
+signed in → redirect to the sign-in page, not visible → « page introuvable », a refused
+action → its French message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.pages.rendering import render
+from api.pages.viewer import LoginRequired
+from api.problems import ApiProblem
+from workflow.errors import DossierNotFound, NotPermitted, PersonNotFound, WorkflowError
+from workflow.tasks import TaskNotFound
+
+log = logging.getLogger("formaflow.pages")
+
+NOT_FOUND = "La page demandée n'existe pas, ou vous n'avez pas accès à ce dossier."
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    # After sign-in, come back to the page; a form post cannot be replayed, so its
+    # sender lands on their home page instead.
+    target = "/"
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/connexion?suivant={quote(target, safe='/')}", status_code=303)
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    return render(
+        request,
+        "pages/error.html",
+        {"page_title": title, "status": status, "title": title, "detail": detail},
+        status_code=status,
+    )
+
+
+def page_for(request: Request, error: Exception) -> Response:
+    if isinstance(error, LoginRequired):
+        return login_redirect(request)
+    if isinstance(error, DossierNotFound | TaskNotFound | PersonNotFound):
+        return error_page(request, 404, "Page introuvable", NOT_FOUND)
+    if isinstance(error, NotPermitted):
+        return error_page(request, 403, "Accès refusé", error.message)
+    if isinstance(error, WorkflowError):
+        return error_page(request, 409, "Action impossible", error.message)
+    if isinstance(error, ApiProblem):
+        if error.code == "jeton-csrf":
+            return error_page(
+                request,
+                403,
+                "Formulaire expiré",
+                "Ce formulaire a expiré ou ne vient pas de cette application : "
+                "rechargez la page puis recommencez.",
+            )
+        return error_page(request, error.status, "Action impossible", error.detail)
+    if isinstance(error, RequestValidationError):
+        return error_page(request, 404, "Page introuvable", NOT_FOUND)
+    if isinstance(error, StarletteHTTPException) and error.status_code == 404:
+        return error_page(request, 404, "Page introuvable", NOT_FOUND)
+    log.exception("unexpected error on page %s %s", request.method, request.url.path)
+    return error_page(
+        request,
+        500,
+        "Erreur inattendue",
+        "Une erreur inattendue est survenue ; elle a été journalisée. Réessayez plus tard.",
+    )
+
+
+class PageRoute(APIRoute):
+    """A route whose errors are rendered as French pages (see the module docstring)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as error:
+                return page_for(request, error)
+
+        return guarded

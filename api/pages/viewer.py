@@ -1,0 +1,98 @@
+"""Who is looking at a page: the signed-in person and the roles that shape their menu.
+
+Authentication and CSRF are the API's own (``api.deps.current_principal``: session
+cookie, and for a form post the ``csrf_token`` field); a page only turns « not signed in »
+into a redirect to the sign-in page instead of a 401.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.accounts import Principal
+from api.deps import Wired, current_principal
+from api.problems import ApiProblem
+from api.wiring import Container
+from states.roles import ACADEMIE_ROLES
+from workflow.queries import reading
+from workflow.worklists import roles_held
+
+
+class LoginRequired(Exception):
+    """No valid session: the page answers with a redirect to ``/connexion``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    href: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    principal: Principal
+    roles: frozenset[str]
+
+    @property
+    def person_id(self) -> int:
+        return self.principal.person_id
+
+    @property
+    def full_name(self) -> str:
+        return self.principal.full_name
+
+    @property
+    def csrf_token(self) -> str:
+        return self.principal.csrf_token or ""
+
+    @property
+    def is_staff(self) -> bool:
+        """Gestionnaire or responsable of an académie: they follow every dossier of it."""
+        return bool(self.roles & set(ACADEMIE_ROLES))
+
+    @property
+    def reviews(self) -> bool:
+        return "pilote" in self.roles
+
+    @property
+    def home(self) -> str:
+        if self.is_staff:
+            return "/tableau-de-bord"
+        if self.reviews:
+            return "/a-valider"
+        return "/mes-taches"
+
+    @property
+    def menu(self) -> list[MenuItem]:
+        items = [MenuItem("/mes-taches", "Mes tâches")]
+        if self.reviews:
+            items.append(MenuItem("/a-valider", "À valider"))
+        items.append(
+            MenuItem("/tableau-de-bord", "Tableau de bord" if self.is_staff else "Mes dossiers")
+        )
+        return items
+
+
+def _roles(container: Container, person_id: int) -> frozenset[str]:
+    with reading(container.engine) as conn:
+        return roles_held(conn, person_id, container.service.clock())
+
+
+async def current_viewer(request: Request, wired: Wired) -> Viewer:
+    try:
+        principal = await current_principal(request, wired)
+    except ApiProblem as problem:
+        if problem.status == 401:
+            raise LoginRequired from problem
+        raise
+    roles = await run_in_threadpool(_roles, wired, principal.person_id)
+    viewer = Viewer(principal, roles)
+    request.state.viewer = viewer
+    return viewer
+
+
+Seen = Annotated[Viewer, Depends(current_viewer)]

@@ -1,0 +1,59 @@
+"""Helpers of the browser tests: sign in, check accessibility with axe-core, keep a
+screenshot of every page looked at."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PASSWORD = "mot-de-passe-des-tests-e2e"
+
+
+def sign_in(page: Page, base_url: str, email: str, next_path: str | None = None) -> None:
+    target = f"{base_url}/connexion" + (f"?suivant={next_path}" if next_path else "")
+    page.goto(target)
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """The WCAG 2.1 A/AA violations axe-core finds on the page as it stands."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG_TAGS,
+    )
+    violations: list[dict[str, Any]] = result["violations"]
+    return violations
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        targets = [node["target"] for node in v["nodes"][:5]]
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} — {json.dumps(targets)}")
+    return "\n".join(lines)
+
+
+def check_page(page: Page, name: str) -> None:
+    """Screenshot under tests/artifacts/<name>.png, then 0 axe violations or fail."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on « {name} » ({page.url}):\n{describe(violations)}"
