@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from api.accounts import Accounts
 from api.settings import ApiSettings, get_api_settings
+from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
 from notifications.settings import MailSettings, get_mail_settings
 from workflow.database import make_engine
@@ -29,8 +30,12 @@ class Container:
         return make_engine(self.settings.database_url, self.settings)
 
     @cached_property
+    def links(self) -> ActionLinks:
+        return ActionLinks(self.api_settings.signing_key(), self.mail_settings.base_url)
+
+    @cached_property
     def outbox(self) -> OutboxWriter:
-        return OutboxWriter(self.mail_settings)
+        return OutboxWriter(self.mail_settings, links=self.links)
 
     @cached_property
     def service(self) -> WorkflowService:

@@ -16,6 +16,7 @@ from api.pages import (
     dashboard,
     demande,
     dossier,
+    links,
     payment,
     review,
     scenario,
@@ -28,5 +29,16 @@ DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "
 
 def install(app: FastAPI) -> None:
     app.mount("/static/dsfr", StaticFiles(directory=DSFR_DIST, check_dir=False), name="dsfr")
-    for module in (signin, tasks, dossier, review, dashboard, bilan, scenario, payment, demande):
+    for module in (
+        signin,
+        tasks,
+        dossier,
+        links,
+        review,
+        dashboard,
+        bilan,
+        scenario,
+        payment,
+        demande,
+    ):
         app.include_router(module.router)

@@ -29,7 +29,7 @@ from workflow.dossier_reads import scenario_of
 from workflow.dossiers import DossierRow
 from workflow.errors import GuardFailed, NotPermitted, StaleVersion, TriggerNotAvailable
 from workflow.queries import history, reading
-from workflow.service import COMMENT_MISSING, Availability, FireCommand
+from workflow.service import COMMENT_MISSING, Availability, FireCommand, FireResult
 from workflow.team import members, signature_status
 from workflow.vocabulary import MODALITIES
 from workflow.worklists import tasks_of
@@ -91,7 +91,9 @@ def _action_page(
     trigger: str,
     form: ActionForm,
     status_code: int = 200,
+    post_to: str | None = None,
 ) -> Response:
+    """``post_to`` is where the confirmation goes: this page itself, or an email's link."""
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, _ = readable(conn, dossier_id, viewer.person_id, now)
@@ -110,6 +112,7 @@ def _action_page(
             "trigger": trigger,
             "action": action,
             "form": form,
+            "post_to": post_to or f"/dossiers/{dossier_id}/actions/{trigger}",
         },
         status_code=status_code if action is not None or status_code != 200 else 409,
     )
@@ -173,12 +176,16 @@ async def perform_action(
         return await run_in_threadpool(
             _action_page, request, wired, viewer, dossier_id, trigger, form, status
         )
+    return done(request, result, safe_next(retour) if retour else f"/dossiers/{dossier_id}")
+
+
+def done(request: Request, result: FireResult, back: str) -> Response:
+    """After a transition from a page: back to where one came from, with what happened."""
     request.app.state.metrics.transition(result.workflow_name, result.trigger)
     spec = get_spec(result.workflow_name, result.workflow_version)
     text = f"Le dossier {result.reference} est maintenant « {spec.state(result.to_state).label} »."
     if result.tasks_created:
         text += f" {result.tasks_created} tâche(s) de la charte ont été attribuées à l'équipe."
-    back = safe_next(retour) if retour else f"/dossiers/{dossier_id}"
     response = RedirectResponse(back, status_code=303)
     set_flash(
         request,
