@@ -90,7 +90,9 @@ def test_dev_mailbox_shows_what_the_embedded_server_received(
     finally:
         server.stop()
     headers = api.auth(world.team.gestionnaire)
-    assert client.get("/dev/mailbox").status_code == 401
+    signed_out = client.get("/dev/mailbox", follow_redirects=False)
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"].startswith("/connexion")
     listing = client.get("/dev/mailbox", headers=headers)
     assert listing.status_code == 200
     assert "26-DEM-0001 — Scénario hybride à valider" in listing.text
