@@ -14,6 +14,7 @@ from api.pages.errors import PageRoute
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
+from notifications import backlog
 from states import SPECS
 from states.dispositifs import DISPOSITIFS
 from workflow.queries import DossierFilters, list_dossiers, reading
@@ -39,7 +40,13 @@ def _dashboard(container: Container, viewer: Viewer, filters: DossierFilters) ->
     for count in counts:
         key = (count.workflow_label, count.phase_label)
         phases[key] = phases.get(key, 0) + count.count
+    dead: list[backlog.OutboxLine] = []
+    if viewer.is_staff:
+        # A dead email is someone who never heard they had something to do: show it here.
+        academies = backlog.staff_academies(container.engine, viewer.person_id)
+        dead = backlog.lines(container.engine, academies=academies, status="dead", limit=20)
     return {
+        "dead_emails": dead,
         "counts": [c for c in counts if c.count],
         "phases": [(w, p, n) for (w, p), n in phases.items() if n],
         "late": late,

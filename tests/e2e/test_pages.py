@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import FilePayload, Page, expect
+from sqlalchemy import select, update
 
+from api.wiring import Container
 from tests.e2e.conftest import People
 from tests.support.browser import PASSWORD, check_page, sign_in
 from workflow.inputs import DossierInput
 from workflow.service import FireCommand
+from workflow.tables import outbox_table
 
 
 def _at(page: Page, base: str, path: str) -> None:
@@ -214,17 +217,34 @@ def test_irreversible_action_goes_through_a_confirmation_page(
 
 
 def test_gestionnaire_dashboard_counts_and_filters(
-    page: Page, live_url: str, people: People
+    page: Page, live_url: str, people: People, api_container: Container
 ) -> None:
     world = people.world
     for target in ("brouillon", "scenario_soumis", "en_cours"):
         world.builder.drive(world.formation(), world.team, target)
+    # One email of the académie that the mail server refused for good.
+    emitted = api_container.service.fire(
+        FireCommand(world.formation(), "emettre_contrat", world.team.pilote)
+    )
+    with api_container.engine.begin() as conn:
+        target_id = conn.execute(
+            select(outbox_table.c.id)
+            .where(outbox_table.c.dossier_id == emitted.dossier_id)
+            .limit(1)
+        ).scalar_one()
+        conn.execute(
+            update(outbox_table)
+            .where(outbox_table.c.id == target_id)
+            .values(status="dead", last_error="550 5.1.1 Destinataire inconnu")
+        )
 
     sign_in(page, live_url, people.email(world.team.gestionnaire))
     page.goto(f"{live_url}/")
     _at(page, live_url, "/tableau-de-bord")
     expect(page.get_by_role("heading", name="Tableau de bord", exact=True)).to_be_visible()
     expect(page.get_by_role("table", name="Dossiers par état")).to_be_visible()
+    expect(page.get_by_role("heading", name="Courriels en échec (1)")).to_be_visible()
+    expect(page.get_by_text("550 5.1.1 Destinataire inconnu")).to_be_visible()
     check_page(page, "tableau-de-bord")
 
     page.get_by_label("État", exact=True).select_option(label="Formation en cours")
