@@ -37,7 +37,10 @@ def set_session_cookie(response: Response, container: Container, token: str) -> 
     )
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    """``async`` on purpose: FastAPI runs a plain ``def`` dependency in the thread pool, and
+    that hop (a thread wake-up and a return to the event loop) cost more than all of this
+    attribute read, on every request."""
     container = request.app.state.container
     assert isinstance(container, Container)
     return container
