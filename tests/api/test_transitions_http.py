@@ -7,7 +7,6 @@ import json
 import pytest
 
 from api.schemas import TransitionOut
-
 from tests.conftest import World
 from tests.support.api import Api
 
