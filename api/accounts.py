@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.problems import ApiProblem
 from api.settings import ApiSettings
@@ -74,6 +75,59 @@ _BEARER = (
 )
 
 
+class PreparedLookup:
+    """One read-only ``SELECT`` of a single row, compiled once into the driver's own SQL and
+    run on a pooled DBAPI connection, its columns converted by their SQLAlchemy types.
+
+    Why below Core: the bearer lookup runs before every API call, and a Core ``execute`` on
+    a ``Connection`` cost about 0.35 ms of CPU on SQLite here (the ``Connection``, its
+    ``BEGIN`` and ``ROLLBACK``, the execution context), six times the driver's ~0.06 ms for
+    the same statement. The SQL still comes from the Core statement (no hand-written copy to
+    drift from the tables); the same text each time lets SQLite reuse its prepared statement
+    and psycopg prepare it on the server. A single statement needs no explicit transaction:
+    SQLite (the driver's autocommit mode, see ``workflow.database``) reads it in one
+    snapshot; on PostgreSQL the pool's reset-on-return rolls the read back. Driver errors
+    are raised as SQLAlchemy's ``DBAPIError``, as Core would.
+    """
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        self.engine = engine
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names = list(compiled.positiontup or ()) if compiled.positional else None
+        self.processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        ]
+        self.fields = [column.name for column in statement.selected_columns]
+        self.dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def one_or_none(self, **values: Any) -> dict[str, Any] | None:
+        parameters: Any = (
+            values if self.names is None else tuple(values[name] for name in self.names)
+        )
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self.sql, parameters)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except self.dbapi_error as error:
+            # A dead connection fails its reset on return and the pool discards it.
+            raise DBAPIError.instance(self.sql, parameters, error, self.dbapi_error) from error
+        finally:
+            connection.close()
+        if row is None:
+            return None
+        return {
+            name: value if process is None else process(value)
+            for name, process, value in zip(self.fields, self.processors, row, strict=True)
+        }
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -100,6 +154,7 @@ class Accounts:
         self.clock = clock
         self.hasher = PasswordHash.recommended()
         self._bearers: dict[str, tuple[float, datetime, Principal]] = {}
+        self._bearer_lookup = PreparedLookup(engine, _BEARER)
 
     # Local accounts ------------------------------------------------------------------
 
@@ -267,19 +322,19 @@ class Accounts:
 
     def _bearer_from_database(self, token_hash: str) -> tuple[Principal, datetime] | None:
         now = self.clock()
-        with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-            row = conn.execute(_BEARER, {"token_hash": token_hash}).first()
-            conn.rollback()
-        if row is None or row.expires_at <= now:
+        row = self._bearer_lookup.one_or_none(token_hash=token_hash)
+        if row is None or row["expires_at"] <= now:
             return None
-        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        last_used_at = row["last_used_at"]
+        if last_used_at is None or now - last_used_at > timedelta(minutes=5):
             with self.engine.begin() as conn:
                 conn.execute(
                     update(api_token_table)
-                    .where(api_token_table.c.id == row.id)
+                    .where(api_token_table.c.id == row["id"])
                     .values(last_used_at=now)
                 )
-        return Principal(row.person_id, row.email, row.full_name, "token"), row.expires_at
+        principal = Principal(row["person_id"], row["email"], row["full_name"], "token")
+        return principal, row["expires_at"]
 
     # OpenID Connect --------------------------------------------------------------------
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from api.schemas import TransitionOut
 from tests.conftest import World
 from tests.support.api import Api
 
@@ -92,3 +95,45 @@ def test_cookie_session_needs_the_csrf_token_for_changes(world: World, api: Api)
     assert accepted.status_code == 200, accepted.text
     assert client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert client.get(f"/api/v1/dossiers/{dossier}").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("credential", "body", "status"),
+    [
+        # Who is calling is settled before what they sent: 401 before any 422.
+        ("invalid", {"inconnu": 1}, 401),
+        ("invalid", {"comment": "x" * 10_001}, 401),
+        ("none", {"inconnu": 1}, 401),
+        ("valid", {"inconnu": 1}, 422),
+        # A body that is not even JSON is refused before anything is looked up.
+        ("invalid", b"{pas du json", 422),
+        ("invalid", {}, 401),
+    ],
+)
+def test_authentication_comes_before_validation(
+    world: World, api: Api, credential: str, body: object, status: int
+) -> None:
+    dossier = world.formation()
+    headers = {"If-Match": '"1"', "Content-Type": "application/json"}
+    if credential == "valid":
+        headers.update(api.auth(world.team.pilote))
+    elif credential == "invalid":
+        headers["Authorization"] = "Bearer ffk_jeton-inconnu"
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    path = f"/api/v1/dossiers/{dossier}/transitions/emettre_contrat"
+    for target in (path, "/api/v1/dossiers/0/transitions/emettre_contrat"):
+        response = api.client.post(target, content=content, headers=headers)
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith(JSON_PROBLEM)
+    assert api.version(dossier, world.team.pilote) == '"1"'
+
+
+def test_a_fire_answers_exactly_the_documented_fields(world: World, api: Api) -> None:
+    dossier = world.formation()
+    response = api.fire(dossier, "emettre_contrat", world.team.pilote)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert list(body) == list(TransitionOut.model_fields)
+    assert TransitionOut.model_validate(body).to_state == "contrat_a_signer"
+    assert response.headers["ETag"] == f'"{body["version"]}"'
