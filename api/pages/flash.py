@@ -12,7 +12,7 @@ from typing import Literal
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from api.deps import get_container
+from api.deps import get_container_of
 
 FLASH_COOKIE = "formaflow_flash"
 FLASH_SECONDS = 120
@@ -28,7 +28,7 @@ class Flash:
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
-    key = get_container(request).api_settings.signing_key()
+    key = get_container_of(request).api_settings.signing_key()
     return URLSafeTimedSerializer(key, salt="formaflow-flash")
 
 
@@ -41,7 +41,7 @@ def set_flash(request: Request, response: Response, flash: Flash) -> None:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=get_container(request).api_settings.cookie_secure,
+        secure=get_container_of(request).api_settings.cookie_secure,
     )
 
 
