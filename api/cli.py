@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
+import uvloop
 
 from api import commands_payments
 from api.accounts import MIN_PASSWORD_LENGTH
@@ -373,7 +374,7 @@ def relay_command(
     mail = container.mail_settings
     relay = Relay(container.engine, mail, smtp_target(mail))
     if once:
-        sent = asyncio.run(relay.drain())
+        sent = uvloop.run(relay.drain())
         typer.echo(f"{sent} courriel(s) traité(s).")
         return
     typer.echo(f"Relais vers {relay.target.host}:{relay.target.port} (Ctrl+C pour arrêter).")
@@ -385,7 +386,7 @@ def relay_command(
             loop.add_signal_handler(sig, stop.set)
         await relay.run(stop)
 
-    asyncio.run(main())
+    uvloop.run(main())
 
 
 @app.command("timers", help="Traite les échéances : relances, escalades, démarrages et fins.")

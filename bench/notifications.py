@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiosmtplib
+import uvloop
 from sqlalchemy import Engine, func, select, update
 
 from notifications.relay import Relay, SmtpTarget
@@ -129,7 +130,7 @@ async def _bare(port: int, messages: Sequence[tuple[str, str, bytes]]) -> None:
 
 def bare(port: int, messages: Sequence[tuple[str, str, bytes]]) -> float:
     started = time.perf_counter()
-    asyncio.run(_bare(port, messages))
+    uvloop.run(_bare(port, messages))
     return len(messages) / (time.perf_counter() - started)
 
 
@@ -137,7 +138,7 @@ def relay(engine: Engine, port: int, count: int) -> float:
     settings = MailSettings(relay_connections=CONNECTIONS, relay_batch=200)
     target = SmtpTarget("127.0.0.1", port)
     started = time.perf_counter()
-    attempted = asyncio.run(Relay(engine, settings, target).drain())
+    attempted = uvloop.run(Relay(engine, settings, target).drain())
     elapsed = time.perf_counter() - started
     with engine.connect() as conn:
         sent = conn.execute(select(func.count()).where(O.c.status == "sent")).scalar_one()
