@@ -51,9 +51,9 @@ test: install $(CHROMIUM)
 	@status=0; \
 	echo "=== ruff + mypy ==="; $(MAKE) --no-print-directory lint || status=1; \
 	echo "=== Suite sur SQLite ==="; \
-	env -u FORMAFLOW_TEST_DATABASE_URL $(BIN)/pytest || status=1; \
+	env -u FORMAFLOW_TEST_DATABASE_URL $(BIN)/pytest --durations=15 || status=1; \
 	echo "=== Suite sur PostgreSQL ==="; \
-	$(BIN)/python -m tests.support.postgres -- $(BIN)/pytest --ignore=tests/e2e || status=1; \
+	$(BIN)/python -m tests.support.postgres -- $(BIN)/pytest --ignore=tests/e2e --durations=15 || status=1; \
 	if [ $$status -eq 0 ]; then echo "make test : tout est vert (SQLite et PostgreSQL)."; \
 	else echo "make test : ÉCHEC (voir ci-dessus)."; fi; \
 	exit $$status

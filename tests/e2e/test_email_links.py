@@ -7,9 +7,7 @@ recipient signs in, confirms, and the transition is done as them, once.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -19,7 +17,7 @@ from notifications.links import LinkClaim
 from notifications.relay import Relay, SmtpTarget
 from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
-from tests.support.mail import mail_settings
+from tests.support.mail import drain, mail_settings
 from tests.support.smtp import SmtpSink
 from workflow.service import FireCommand
 from workflow.tables import dossier_table
@@ -51,9 +49,7 @@ def test_the_pilot_validates_from_the_link_of_their_email(
     sink = SmtpSink().start()
     try:
         relay = Relay(api_container.engine, mail_settings(), SmtpTarget("127.0.0.1", sink.port))
-        # Playwright's sync API holds this thread's event loop: the relay gets its own.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, relay.drain()).result(timeout=300)
+        drain(relay)
     finally:
         sink.stop()
     pilot = people.email(team.pilote)

@@ -6,7 +6,6 @@ delivered once" counts exactly this test's messages.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from notifications.relay import Relay, SmtpTarget
-from tests.support.mail import enqueue, mail_settings
+from tests.support.mail import drain, enqueue, mail_settings
 from tests.support.smtp import SmtpSink, free_port
 from workflow.database import make_engine
 from workflow.migrate import upgrade
@@ -63,21 +62,21 @@ def relay_for(
 
 def test_every_message_goes_once_with_its_message_id(fresh_engine: Engine, sink: SmtpSink) -> None:
     ids = enqueue(fresh_engine, 60)
-    attempted = asyncio.run(relay_for(fresh_engine, sink.port, relay_batch=25).drain())
+    attempted = drain(relay_for(fresh_engine, sink.port, relay_batch=25))
     assert attempted == 60
     received = sink.messages()
     assert sorted(r.message_id for r in received) == sorted(ids)
     assert all(r.rcpt_tos == [str(r.message["To"].addresses[0].addr_spec)] for r in received)
     assert statuses(fresh_engine) == Counter({"sent": 60})
     # Nothing is due any more: a second pass sends nothing.
-    assert asyncio.run(relay_for(fresh_engine, sink.port).drain()) == 0
+    assert drain(relay_for(fresh_engine, sink.port)) == 0
     assert len(sink.messages()) == 60
 
 
 def test_smtp_down_messages_wait_then_all_go_once_it_is_back(fresh_engine: Engine) -> None:
     port = free_port()
     ids = enqueue(fresh_engine, 30)
-    asyncio.run(relay_for(fresh_engine, port, relay_backoff_seconds=60.0).drain())
+    drain(relay_for(fresh_engine, port, relay_backoff_seconds=60.0))
     assert statuses(fresh_engine) == Counter({"pending": 30})
     with fresh_engine.connect() as conn:
         rows = conn.execute(select(O.c.attempts, O.c.last_error, O.c.next_attempt_at)).all()
@@ -85,7 +84,7 @@ def test_smtp_down_messages_wait_then_all_go_once_it_is_back(fresh_engine: Engin
     assert all("connexion" in (r.last_error or "") or "Error" in (r.last_error or "") for r in rows)
     server = SmtpSink(port).start()
     try:
-        asyncio.run(relay_for(fresh_engine, port, later=timedelta(hours=1)).drain())
+        drain(relay_for(fresh_engine, port, later=timedelta(hours=1)))
         assert sorted(r.message_id for r in server.messages()) == sorted(ids)
         assert statuses(fresh_engine) == Counter({"sent": 30})
     finally:
@@ -99,10 +98,10 @@ def test_temporary_refusals_are_retried_then_delivered(
     busy = "destinataire3@example.org"
     sink.refuse(busy, "450 4.2.1 Boîte occupée")
     sink.fail_next_data(4)
-    asyncio.run(
+    drain(
         relay_for(
             fresh_engine, sink.port, relay_backoff_seconds=60.0, relay_backoff_max_seconds=600.0
-        ).drain()
+        )
     )
     assert sink.temporary_failures == 4
     assert statuses(fresh_engine) == Counter({"sent": 15, "pending": 5})
@@ -113,14 +112,14 @@ def test_temporary_refusals_are_retried_then_delivered(
     assert busy in {w.to_email for w in waiting}
     assert any("451" in (w.last_error or "") for w in waiting)
     sink.script.refuse.clear()
-    asyncio.run(
+    drain(
         relay_for(
             fresh_engine,
             sink.port,
             later=timedelta(hours=1),
             relay_backoff_seconds=60.0,
             relay_backoff_max_seconds=600.0,
-        ).drain()
+        )
     )
     assert statuses(fresh_engine) == Counter({"sent": 20})
     assert sorted(r.message_id for r in sink.messages()) == sorted(ids)
@@ -131,7 +130,7 @@ def test_permanent_refusal_is_dead_with_the_servers_answer(
 ) -> None:
     enqueue(fresh_engine, 5)
     sink.refuse("destinataire2@example.org", "550 5.1.1 Destinataire inconnu")
-    asyncio.run(relay_for(fresh_engine, sink.port).drain())
+    drain(relay_for(fresh_engine, sink.port))
     assert statuses(fresh_engine) == Counter({"sent": 4, "dead": 1})
     with fresh_engine.connect() as conn:
         dead = conn.execute(select(O).where(O.c.status == "dead")).one()
@@ -139,7 +138,7 @@ def test_permanent_refusal_is_dead_with_the_servers_answer(
     assert dead.last_error == "550 5.1.1 Destinataire inconnu"
     assert dead.attempts == 1
     # Later passes leave it alone.
-    asyncio.run(relay_for(fresh_engine, sink.port, later=timedelta(days=1)).drain())
+    drain(relay_for(fresh_engine, sink.port, later=timedelta(days=1)))
     assert statuses(fresh_engine) == Counter({"sent": 4, "dead": 1})
 
 
@@ -149,14 +148,14 @@ def test_a_message_still_refused_after_the_last_attempt_is_dead(
     enqueue(fresh_engine, 1)
     sink.refuse("destinataire0@example.org", "452 4.2.2 Boîte pleine")
     for hours in range(4):
-        asyncio.run(
+        drain(
             relay_for(
                 fresh_engine,
                 sink.port,
                 later=timedelta(hours=hours),
                 relay_backoff_seconds=60.0,
                 relay_backoff_max_seconds=600.0,
-            ).drain()
+            )
         )
     with fresh_engine.connect() as conn:
         row = conn.execute(select(O.c.status, O.c.attempts, O.c.last_error)).one()

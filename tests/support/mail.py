@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlalchemy import Engine, func, insert, select
 
 from notifications.outbox import OutboxWriter
+from notifications.relay import Relay
 from notifications.rendering import Envelope, build_message
 from notifications.settings import MailSettings
 from workflow.tables import academie_table
@@ -146,3 +149,10 @@ def enqueue(
                 )
             conn.execute(insert(O), rows)
     return ids
+
+
+def drain(relay: Relay) -> int:
+    """Run the relay until nothing is due, on an event loop of its own thread: the browser
+    tests' Playwright keeps a loop running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(relay.drain())).result(timeout=600)
