@@ -18,19 +18,21 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 import uvloop
+from sqlalchemy.exc import DBAPIError
 
 from api import commands_payments
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
+from api.command_context import close_commands, command_container
 from api.demo_accounts import demo_password
 from api.walkthrough import run_walkthrough
-from api.wiring import Container, build
 from notifications import backlog
 from notifications.relay import Relay, smtp_target
 from states import LATEST
 from states.roles import role_label
 from workflow import demo, migrate
+from workflow.database import failure_message
 from workflow.diagram import dot, mermaid
 from workflow.dossiers import find_id
 from workflow.errors import WorkflowError
@@ -62,10 +64,6 @@ app.add_typer(outbox_app, name="outbox")
 commands_payments.register(app)
 
 
-def _container() -> Container:
-    return build()
-
-
 def _fail(error: WorkflowError) -> typer.Exit:
     typer.secho(error.message, fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
@@ -73,14 +71,14 @@ def _fail(error: WorkflowError) -> typer.Exit:
 
 @db_app.command("upgrade", help="Applique les migrations du schéma (Alembic).")
 def db_upgrade() -> None:
-    container = _container()
+    container = command_container()
     migrate.upgrade(container.engine)
     typer.echo("Schéma à jour.")
 
 
 @app.command("demo", help="Charge les données de démonstration si elles sont absentes.")
 def load_demo() -> None:
-    container = _container()
+    container = command_container()
     migrate.upgrade(container.engine)
     if demo.is_loaded(container.engine):
         typer.echo("Données de démonstration déjà présentes : rien à faire.")
@@ -103,7 +101,7 @@ def fire(
     payload: Annotated[str | None, typer.Option(help="Données complémentaires, en JSON.")] = None,
     version: Annotated[int | None, typer.Option(help="Version attendue du dossier.")] = None,
 ) -> None:
-    container = _container()
+    container = command_container()
     try:
         data: Any = json.loads(payload) if payload else {}
     except json.JSONDecodeError as exc:
@@ -135,7 +133,7 @@ def actions(
     reference: Annotated[str, typer.Argument(help="Référence du dossier.")],
     as_email: Annotated[str, typer.Option("--as", help="Courriel de la personne.")],
 ) -> None:
-    container = _container()
+    container = command_container()
     try:
         with reading(container.engine) as conn:
             dossier_id = find_id(conn, reference)
@@ -155,7 +153,7 @@ def actions(
 
 @app.command("history", help="Affiche l'historique d'un dossier.")
 def show_history(reference: Annotated[str, typer.Argument(help="Référence du dossier.")]) -> None:
-    container = _container()
+    container = command_container()
     try:
         with reading(container.engine) as conn:
             lines = history(conn, find_id(conn, reference))
@@ -171,7 +169,7 @@ def show_history(reference: Annotated[str, typer.Argument(help="Référence du d
 
 @app.command("status", help="Nombre de dossiers par état et par phase.")
 def status() -> None:
-    container = _container()
+    container = command_container()
     with reading(container.engine) as conn:
         counts = counts_by_state(conn)
     current = None
@@ -217,7 +215,7 @@ def delegate(
         str | None, typer.Option("--dossier", help="Limiter à un dossier.")
     ] = None,
 ) -> None:
-    container = _container()
+    container = command_container()
     try:
         with reading(container.engine) as conn:
             delegator = person_id_by_email(conn, pilote)
@@ -238,7 +236,7 @@ def delegate(
     "walkthrough", help="Déroule un dossier de démonstration de bout en bout, en l'expliquant."
 )
 def walkthrough() -> None:
-    container = _container()
+    container = command_container()
     migrate.upgrade(container.engine)
     if not demo.is_loaded(container.engine):
         demo.load_demo(container.engine, container.settings.data_dir, container.service)
@@ -258,7 +256,7 @@ def serve(
         typer.Option("--timers/--no-timers", help="Traiter les échéances dans ce processus."),
     ] = True,
 ) -> None:
-    container = _container()
+    container = command_container()
     background = Background(container, relay=relay, timers=timers)
     migrate.upgrade(container.engine)
     if container.api_settings.env == "development":
@@ -308,7 +306,7 @@ def user_create(
         typer.Option(envvar="FORMAFLOW_NEW_PASSWORD", help="Mot de passe (sinon demandé)."),
     ] = None,
 ) -> None:
-    container = _container()
+    container = command_container()
     migrate.upgrade(container.engine)
     if (academie is None) != (role is None):
         typer.secho("--academie et --role vont ensemble.", fg="red", err=True)
@@ -342,7 +340,7 @@ def token_create(
     name: Annotated[str, typer.Option(help="À quoi sert ce jeton.")] = "",
     days: Annotated[int, typer.Option("--jours", help="Durée de validité, en jours.")] = 90,
 ) -> None:
-    container = _container()
+    container = command_container()
     try:
         with reading(container.engine) as conn:
             person = person_id_by_email(conn, email)
@@ -356,7 +354,7 @@ def token_create(
 def token_revoke(
     token: Annotated[str, typer.Argument(help="Jeton ou préfixe ffk_xxxxxx.")],
 ) -> None:
-    container = _container()
+    container = command_container()
     count = container.accounts.revoke_token(token)
     if not count:
         typer.secho("Aucun jeton actif ne correspond.", fg="red", err=True)
@@ -370,7 +368,7 @@ def relay_command(
         bool, typer.Option("--once", help="Envoyer ce qui est dû maintenant, puis s'arrêter.")
     ] = False,
 ) -> None:
-    container = _container()
+    container = command_container()
     mail = container.mail_settings
     relay = Relay(container.engine, mail, smtp_target(mail))
     if once:
@@ -395,7 +393,7 @@ def timers_command(
         bool, typer.Option("--once", help="Traiter ce qui est dû maintenant, puis s'arrêter.")
     ] = False,
 ) -> None:
-    container = _container()
+    container = command_container()
     interval = container.mail_settings.timer_interval_seconds
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -416,7 +414,7 @@ def outbox_list(
     if statut is not None and statut not in backlog.STATUSES:
         typer.secho("Statut inconnu : pending, sent ou dead.", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2)
-    container = _container()
+    container = command_container()
     counts = backlog.counts(container.engine)
     typer.echo(
         f"En attente : {counts['pending']} · envoyés : {counts['sent']} · "
@@ -432,7 +430,7 @@ def outbox_list(
 
 @outbox_app.command("retry", help="Remet en file les courriels en échec (tous, ou ceux donnés).")
 def outbox_retry(ids: Annotated[list[int] | None, typer.Argument(help="Numéros.")] = None) -> None:
-    count = backlog.retry(_container().engine, ids=ids or None)
+    count = backlog.retry(command_container().engine, ids=ids or None)
     typer.echo(f"{count} courriel(s) remis en file.")
 
 
@@ -441,7 +439,7 @@ def outbox_purge(
     jours: Annotated[int, typer.Option(min=0, help="Âge minimal, en jours.")] = 90,
     echecs: Annotated[bool, typer.Option(help="Supprimer aussi les courriels en échec.")] = False,
 ) -> None:
-    count = backlog.purge(_container().engine, older_than_days=jours, dead_too=echecs)
+    count = backlog.purge(command_container().engine, older_than_days=jours, dead_too=echecs)
     typer.echo(f"{count} courriel(s) supprimé(s).")
 
 
@@ -456,4 +454,12 @@ def _state_label(workflow: str, state: str) -> str:
 
 
 def main() -> None:
-    app()
+    """The console script: a database that is missing, behind or unreachable is told in
+    French with what to do, rather than a traceback of SQL."""
+    try:
+        app()
+    except DBAPIError as error:
+        typer.secho(failure_message(error), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
+    finally:
+        close_commands()

@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
+from api.command_context import command_container
 from api.exports import files
 from api.exports.files import ExportFile
-from api.wiring import Container, build
 from workflow import journal
 from workflow.academies import ConfigurationError, is_configured, rates_for
 from workflow.baremes import BaremeError, Rates
@@ -32,10 +32,6 @@ export_app = typer.Typer(
     "calendrier.",
     no_args_is_help=True,
 )
-
-
-def _container() -> Container:
-    return build()
 
 
 def _bad_input(message: str) -> typer.Exit:
@@ -113,7 +109,7 @@ def bareme_simulate(
 def audit_verify(
     academie: Annotated[str | None, typer.Option(help="Ne vérifier qu'une académie.")] = None,
 ) -> None:
-    container = _container()
+    container = command_container()
     with reading(container.engine) as conn:
         report = journal.verify(conn, academie)
     if not report.ok:
@@ -167,7 +163,7 @@ def _list_export(
 ) -> None:
     if fmt not in ("xlsx", "csv"):
         raise _bad_input("Format inconnu : choisissez xlsx ou csv.")
-    container = _container()
+    container = command_container()
     now = container.service.clock()
     try:
         with reading(container.engine) as conn:
@@ -215,7 +211,7 @@ def export_dossiers(
 
 
 def _dossier_export(reference: str, kind: str, output: Path | None) -> None:
-    container = _container()
+    container = command_container()
     now = container.service.clock()
     try:
         with reading(container.engine) as conn:

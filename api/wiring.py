@@ -54,6 +54,12 @@ class Container:
     def accounts(self) -> Accounts:
         return Accounts(self.engine, self.api_settings, clock=self.service.clock)
 
+    def close(self) -> None:
+        """Release the database connections, if any were opened."""
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
+
 
 def build(
     settings: WorkflowSettings | None = None,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from workflow.settings import WorkflowSettings, get_settings
@@ -65,3 +66,22 @@ def _sqlite_engine(url: str, settings: WorkflowSettings) -> Engine:
 
 def is_postgresql(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def failure_message(error: DBAPIError) -> str:
+    """A French sentence for an ops person when the database itself is the problem.
+
+    The two cases met in practice are a schema that was never created or is behind the
+    code (a command run before ``formaflow db upgrade``), and a server that cannot be
+    reached; the driver's own text follows, since it names the table or the host.
+    """
+    detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else ""
+    missing = "no such table" in detail or type(error.orig).__name__ == "UndefinedTable"
+    if missing:
+        return (
+            "La base de données n'est pas initialisée ou pas à jour : lancez "
+            f"« formaflow db upgrade » (détail : {detail})."
+        )
+    if isinstance(error, OperationalError):
+        return f"La base de données est injoignable ou refuse la requête (détail : {detail})."
+    return f"La base de données a refusé la requête (détail : {detail})."

@@ -6,9 +6,7 @@ the database the whole suite shares, so one test's failures must not lock out an
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +23,7 @@ from api.app import create_app
 from api.deps import CSRF_HEADER, SESSION_COOKIE
 from api.settings import ApiSettings
 from api.wiring import Container
+from tests.support.cli import run_cli as run_formaflow
 from workflow.database import make_engine
 from workflow.editing import DossierEditor
 from workflow.settings import WorkflowSettings
@@ -286,18 +285,8 @@ def test_bearer_token_expires(
 def run_cli(
     url: str, data: Path, *args: str, password: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMAFLOW_")}
-    env |= {"FORMAFLOW_DATABASE_URL": url, "FORMAFLOW_DATA_DIR": str(data)}
-    if password is not None:
-        env["FORMAFLOW_NEW_PASSWORD"] = password
-    return subprocess.run(
-        [sys.executable, "-m", "api", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    extra = None if password is None else {"FORMAFLOW_NEW_PASSWORD": password}
+    return run_formaflow(url, data, *args, extra=extra)
 
 
 def test_cli_creates_a_user_and_tokens_that_the_api_accepts(

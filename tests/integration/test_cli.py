@@ -1,42 +1,18 @@
-"""The ``formaflow`` command as an EAFC agent or an ops person runs it, in a subprocess."""
+"""The ``formaflow`` command as an EAFC agent or an ops person runs it (in process, and in a
+subprocess for the console script itself and the commands that run an event loop)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from states import LATEST
+from tests.support.cli import run_cli
 from tests.support.smtp import SmtpSink
 from workflow.database import make_engine
 from workflow.tables import dossier_table
-
-
-def run_cli(
-    url: str, data: Path, *args: str, extra: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMAFLOW_")}
-    env |= {"FORMAFLOW_DATABASE_URL": url, "FORMAFLOW_DATA_DIR": str(data), **(extra or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "api", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-@pytest.fixture
-def loaded(fresh_database_url: str, tmp_path: Path) -> tuple[str, Path]:
-    result = run_cli(fresh_database_url, tmp_path, "demo")
-    assert result.returncode == 0, result.stderr
-    assert "Académie de démonstration créée : 20 personnes, 21 dossiers." in result.stdout
-    return fresh_database_url, tmp_path
 
 
 def reference(url: str, workflow: str, state: str) -> str:
@@ -58,7 +34,7 @@ def reference(url: str, workflow: str, state: str) -> str:
 
 def test_demo_then_status_shows_every_state_of_both_workflows(loaded: tuple[str, Path]) -> None:
     url, data = loaded
-    status = run_cli(url, data, "status")
+    status = run_cli(url, data, "status", process=True)
     assert status.returncode == 0, status.stderr
     lines = status.stdout.splitlines()
     for spec in LATEST.values():
@@ -170,7 +146,7 @@ def test_outbox_relay_and_timers_commands(loaded: tuple[str, Path]) -> None:
     sink = SmtpSink().start()
     try:
         smtp = {"FORMAFLOW_SMTP_HOST": "127.0.0.1", "FORMAFLOW_SMTP_PORT": str(sink.port)}
-        relayed = run_cli(url, data, "relay", "--once", extra=smtp)
+        relayed = run_cli(url, data, "relay", "--once", extra=smtp, process=True)
     finally:
         sink.stop()
     assert relayed.returncode == 0, relayed.stderr
@@ -178,8 +154,20 @@ def test_outbox_relay_and_timers_commands(loaded: tuple[str, Path]) -> None:
     assert count > 100 and len(sink.messages()) == count
     after = run_cli(url, data, "outbox", "list", "--limit", "1").stdout.splitlines()[0]
     assert after.startswith("En attente : 0 · envoyés : ")
-    timers = run_cli(url, data, "timers", "--once")
+    timers = run_cli(url, data, "timers", "--once", process=True)
     assert timers.returncode == 0 and "échéance(s) traitée(s)." in timers.stdout
     assert run_cli(url, data, "outbox", "retry").stdout.strip() == "0 courriel(s) remis en file."
     purged = run_cli(url, data, "outbox", "purge", "--jours", "0")
     assert purged.stdout.strip() == f"{count} courriel(s) supprimé(s)."
+
+
+def test_a_database_never_upgraded_is_explained_in_french(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'vide.db'}"
+    result = run_cli(url, tmp_path, "outbox", "list", process=True)
+    assert result.returncode == 1
+    assert "n'est pas initialisée ou pas à jour : lancez « formaflow db upgrade »" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert run_cli(url, tmp_path, "db", "upgrade").returncode == 0
+    assert run_cli(url, tmp_path, "outbox", "list").returncode == 0

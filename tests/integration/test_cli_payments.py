@@ -12,10 +12,9 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from api.cli import app
-from tests.integration.test_cli import loaded, reference, run_cli
+from tests.integration.test_cli import reference
+from tests.support.cli import run_cli
 from workflow.database import is_postgresql, make_engine
-
-__all__ = ["loaded"]  # the fixture, shared with test_cli
 
 SIMULATIONS = [
     (
