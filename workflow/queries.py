@@ -9,7 +9,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+)
 
 from states import SPECS
 from states.spec import DeadlineAction
@@ -255,10 +266,13 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def list_dossiers(
+def filtered_dossiers(
     conn: Connection, person_id: int, filters: DossierFilters, now: datetime
-) -> tuple[list[Row[Any]], bool]:
-    """A page of the dossiers this person may see, and whether more follow."""
+) -> Select[Any]:
+    """The dossiers this person may see that match ``filters``, sorted, without paging.
+
+    One statement for the page (``list_dossiers``) and for the dashboard's export, so that
+    what is downloaded is exactly what the page lists for the same filters."""
     D = dossier_table
     query = (
         select(D, academie_table.c.slug.label("academie_slug"))
@@ -301,7 +315,13 @@ def list_dossiers(
     column, descending = SORTS.get(filters.sort, SORTS["-mis_a_jour"])
     order = D.c[column].desc() if descending else D.c[column].asc()
     tiebreak = D.c.id.desc() if descending else D.c.id.asc()
-    rows = conn.execute(
-        query.order_by(order, tiebreak).limit(filters.limit + 1).offset(filters.offset)
-    ).all()
+    return query.order_by(order, tiebreak)
+
+
+def list_dossiers(
+    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+) -> tuple[list[Row[Any]], bool]:
+    """A page of the dossiers this person may see, and whether more follow."""
+    query = filtered_dossiers(conn, person_id, filters, now)
+    rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
     return list(rows[: filters.limit]), len(rows) > filters.limit

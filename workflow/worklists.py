@@ -1,5 +1,6 @@
 """Reads that the web pages need beyond one dossier: the roles a person holds anywhere (to
-fit their menu), the counts of the dossiers they may see, and a dossier's charter tasks.
+fit their menu), the counts of the dossiers they may see, the choices of the dashboard's
+filters, and a dossier's charter tasks.
 
 Counts are scoped by ``visible_clause`` like every list: a page must never tell a person
 how many dossiers exist outside what they may see. Every function runs on the caller's
@@ -14,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import Connection, case, func, select
 
 from states import SPECS
-from states.roles import role_label
+from states.roles import ACADEMIE_ROLES, role_label
 from workflow.access import visible_clause
 from workflow.queries import overdue_clause
+from workflow.tables import academie_table as AC
 from workflow.tables import assignment_table as A
 from workflow.tables import delegation_table as G
 from workflow.tables import dossier_table as D
@@ -51,10 +53,18 @@ class VisibleCount:
     overdue: int
 
 
-def visible_counts(conn: Connection, person_id: int, now: datetime) -> list[VisibleCount]:
+def visible_counts(
+    conn: Connection, person_id: int, now: datetime, academie: str | None = None
+) -> list[VisibleCount]:
     """Every state of every spec, in spec order, with how many of the person's visible
-    dossiers stand in it and how many of those are late."""
+    dossiers stand in it and how many of those are late; within one académie (its slug)
+    when the dashboard is narrowed to it, so that the counts describe the académie shown."""
     late = overdue_clause(now)
+    scope = [visible_clause(conn, person_id, now)]
+    if academie is not None:
+        scope.append(
+            D.c.academie_id.in_(select(AC.c.id).where(AC.c.slug == academie).scalar_subquery())
+        )
     found = {
         (row.workflow_name, row.workflow_version, row.state): (int(row.n), int(row.late or 0))
         for row in conn.execute(
@@ -65,7 +75,7 @@ def visible_counts(conn: Connection, person_id: int, now: datetime) -> list[Visi
                 func.count().label("n"),
                 func.sum(case((late, 1), else_=0)).label("late"),
             )
-            .where(visible_clause(conn, person_id, now))
+            .where(*scope)
             .group_by(D.c.workflow_name, D.c.workflow_version, D.c.state)
         )
     }
@@ -105,6 +115,26 @@ def visible_pilotes(conn: Connection, person_id: int, now: datetime) -> list[Per
         .order_by(P.c.full_name)
     ).all()
     return [PersonChoice(int(r.id), r.full_name) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class AcademieChoice:
+    slug: str
+    name: str
+
+
+def staff_academies(conn: Connection, person_id: int) -> list[AcademieChoice]:
+    """The académies where the person is gestionnaire or responsable, by name: the
+    dashboard's académie filter offers these and no other (``visible_clause`` decides what
+    is shown; the filter only narrows it)."""
+    rows = conn.execute(
+        select(AC.c.slug, AC.c.name)
+        .join(A, A.c.academie_id == AC.c.id)
+        .where(A.c.person_id == person_id, A.c.role.in_(list(ACADEMIE_ROLES)))
+        .group_by(AC.c.slug, AC.c.name)
+        .order_by(AC.c.name)
+    ).all()
+    return [AcademieChoice(str(r.slug), str(r.name)) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

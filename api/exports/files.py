@@ -11,11 +11,13 @@ from typing import Literal
 from sqlalchemy import Connection
 
 from api.exports.calendar import to_ics
-from api.exports.layouts import budget_table, dossiers_table
+from api.exports.layouts import budget_table, dashboard_table, dossiers_table
 from api.exports.printing import render_bilan, render_fiche
 from api.exports.sheets import Table, to_csv, to_xlsx
 from api.exports.sofia import pack
 from workflow import reports
+from workflow.frenchtext import PARIS
+from workflow.queries import DossierFilters
 from workflow.reports import Scope, plan_year_label
 
 SheetFormat = Literal["xlsx", "csv"]
@@ -60,6 +62,16 @@ def budget_file(conn: Connection, scope: Scope, fmt: SheetFormat, now: datetime)
 def dossiers_file(conn: Connection, scope: Scope, fmt: SheetFormat, now: datetime) -> ExportFile:
     rows = reports.dossier_list(conn, scope, now)
     return _sheet(dossiers_table(rows), _stem("dossiers", scope), fmt)
+
+
+def dashboard_file(
+    conn: Connection, person_id: int, filters: DossierFilters, fmt: SheetFormat, now: datetime
+) -> ExportFile:
+    """What the « Tableau de bord » lists for these filters, every row of it, named after
+    the day (Paris) it was taken: the file says when its picture of the dossiers dates from."""
+    rows = reports.dashboard_list(conn, person_id, filters, now)
+    stem = f"tableau-de-bord-{now.astimezone(PARIS).date().isoformat()}"
+    return _sheet(dashboard_table(rows), stem, fmt)
 
 
 def fiche_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from api.exports.sheets import Cell, Column, Kind, Table
-from workflow.reports import Budget, BudgetRow, Cost, ListedDossier
+from workflow.frenchtext import PARIS
+from workflow.reports import Budget, BudgetRow, Cost, DashboardDossier, ListedDossier
 
 T, M, N = Kind.TEXT, Kind.MONEY, Kind.NUMBER
 
@@ -108,6 +109,59 @@ def dossiers_table(rows: list[ListedDossier]) -> Table:
                 r.state_entered_at,
                 r.updated_at,
                 r.pilotes,
+                " ; ".join(r.late),
+            ]
+            for r in rows
+        ],
+    )
+
+
+DASHBOARD_COLUMNS = (
+    Column("Référence", T, 14),
+    Column("Titre", T, 40),
+    Column("Académie", T, 24),
+    Column("Circuit", T, 28),
+    Column("Dispositif", T, 30),
+    Column("État", T, 24),
+    Column("Phase", T, 16),
+    Column("Pilote", T, 24),
+    Column("Heures prévues", N, 10),
+    Column("dont présentiel (h)", N, 10),
+    Column("dont à distance (h)", N, 10),
+    Column("Participants prévus", Kind.INTEGER, 10),
+    Column("Début prévu", Kind.DATE, 12),
+    Column("Fin prévue", Kind.DATE, 12),
+    Column("Dans cet état depuis le", Kind.DATE, 14),
+    Column("Mis à jour le", Kind.DATETIME, 17),
+    Column("Échéance dépassée", T, 10),
+    Column("Échéances dépassées (détail)", T, 60),
+)
+
+
+def dashboard_table(rows: list[DashboardDossier]) -> Table:
+    """The « Tableau de bord » as the page lists it: late dossiers first, one row each."""
+    return Table(
+        "Tableau de bord",
+        DASHBOARD_COLUMNS,
+        [
+            [
+                r.reference,
+                r.title,
+                r.academie,
+                r.workflow,
+                r.dispositif,
+                r.state,
+                r.phase,
+                r.pilotes,
+                r.planned_hours,
+                r.planned_hours_presentiel,
+                r.planned_hours_distance,
+                r.planned_participants,
+                r.planned_start,
+                r.planned_end,
+                r.state_entered_at.astimezone(PARIS).date(),
+                r.updated_at,
+                "Oui" if r.overdue else "Non",
                 " ; ".join(r.late),
             ]
             for r in rows

@@ -4,6 +4,10 @@ fiche, bilan, Sofia-FMO pack and calendar.
 Authorised like every other read: a dossier export asks ``readable`` first (a dossier one
 may not see is not found); a list export covers only the dossiers ``GET /dossiers`` would
 list for the caller (their roles, or their whole académie as gestionnaire or responsable).
+
+The routes of each family share one signature, so each family is declared by one factory
+(``_list_route``, ``_dossier_route``): a new export is one call, and the two families
+cannot drift apart in their parameters or authorisation.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, RowId, Wired
 from api.exports import files
+from api.exports.download import attachment
 from api.exports.files import ExportFile, SheetFormat
 from api.problems import problem_responses
-from api.uploads import content_disposition
 from api.wiring import Container
 from workflow.access import readable
 from workflow.queries import reading
@@ -34,18 +38,6 @@ def _documented(description: str, *media_types: str) -> dict[int | str, dict[str
         for media in media_types
     }
     return {200: {"description": description, "content": content}, **ERRORS}
-
-
-def _send(export: ExportFile) -> Response:
-    return Response(
-        export.content,
-        media_type=export.media_type,
-        headers={
-            "Content-Disposition": content_disposition(export.filename),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 Format = Annotated[SheetFormat, Query(description="xlsx (tableur) ou csv (« ; », UTF-8)")]
@@ -73,10 +65,40 @@ def _list_export(
         return files.dossiers_file(conn, scope, fmt, now)
 
 
-@router.get(
-    "/api/v1/exports/budget",
-    response_class=Response,
-    responses=_documented("Le budget prévisionnel et le réalisé", files.XLSX, files.CSV),
+def _list_route(
+    kind: str, name: str, response: str, summary: str, description: str | None = None
+) -> None:
+    """``GET /api/v1/exports/<kind>``: a spreadsheet of the caller's visible dossiers."""
+
+    async def endpoint(
+        caller: Caller,
+        wired: Wired,
+        format: Format = "xlsx",
+        academie: Academie = None,
+        pilote: Pilote = None,
+        annee: Annee = None,
+    ) -> Response:
+        export = await run_in_threadpool(
+            _list_export, wired, kind, caller.person_id, format, academie, pilote, annee
+        )
+        return attachment(export)
+
+    router.add_api_route(
+        f"/api/v1/exports/{kind}",
+        endpoint,
+        methods=["GET"],
+        name=name,  # the operationId, as when each route was its own function
+        response_class=Response,
+        responses=_documented(response, files.XLSX, files.CSV),
+        summary=summary,
+        description=description,
+    )
+
+
+_list_route(
+    "budget",
+    "export_budget",
+    "Le budget prévisionnel et le réalisé",
     summary="Exporter le budget prévisionnel (esprit du fichier T-Offres)",
     description=(
         "Une ligne par dossier de formation visible : conception, tutorat ou accompagnement, "
@@ -85,38 +107,12 @@ def _list_export(
         "une ligne de totaux. Filtres : académie, pilote, année du plan."
     ),
 )
-async def export_budget(
-    caller: Caller,
-    wired: Wired,
-    format: Format = "xlsx",
-    academie: Academie = None,
-    pilote: Pilote = None,
-    annee: Annee = None,
-) -> Response:
-    export = await run_in_threadpool(
-        _list_export, wired, "budget", caller.person_id, format, academie, pilote, annee
-    )
-    return _send(export)
-
-
-@router.get(
-    "/api/v1/exports/dossiers",
-    response_class=Response,
-    responses=_documented("La liste des dossiers", files.XLSX, files.CSV),
+_list_route(
+    "dossiers",
+    "export_dossiers",
+    "La liste des dossiers",
     summary="Exporter la liste des dossiers (état, phase, échéances dépassées)",
 )
-async def export_dossiers(
-    caller: Caller,
-    wired: Wired,
-    format: Format = "xlsx",
-    academie: Academie = None,
-    pilote: Pilote = None,
-    annee: Annee = None,
-) -> Response:
-    export = await run_in_threadpool(
-        _list_export, wired, "dossiers", caller.person_id, format, academie, pilote, annee
-    )
-    return _send(export)
 
 
 def _dossier_export(wired: Container, dossier_id: int, person_id: int, kind: str) -> ExportFile:
@@ -135,52 +131,66 @@ def _dossier_export(wired: Container, dossier_id: int, person_id: int, kind: str
 PREFIX = "/api/v1/dossiers/{dossier_id}/exports"
 
 
-@router.get(
-    f"{PREFIX}/fiche-remuneration",
-    response_class=Response,
-    responses=_documented("Page HTML imprimable", files.HTML),
+def _dossier_route(
+    kind: str,
+    path: str,
+    name: str,
+    response: str,
+    media_type: str,
+    summary: str,
+    description: str | None = None,
+) -> None:
+    """``GET /api/v1/dossiers/{id}/exports/<path>``: one dossier's file, if readable."""
+
+    async def endpoint(dossier_id: RowId, caller: Caller, wired: Wired) -> Response:
+        return attachment(
+            await run_in_threadpool(_dossier_export, wired, dossier_id, caller.person_id, kind)
+        )
+
+    router.add_api_route(
+        f"{PREFIX}/{path}",
+        endpoint,
+        methods=["GET"],
+        name=name,
+        response_class=Response,
+        responses=_documented(response, media_type),
+        summary=summary,
+        description=description,
+    )
+
+
+_dossier_route(
+    "fiche",
+    "fiche-remuneration",
+    "export_fiche",
+    "Page HTML imprimable",
+    files.HTML,
     summary="Fiche de rémunération imprimable (HTML)",
     description="Chaque personne payée, ses unités, taux, montants et étapes du calcul.",
 )
-async def export_fiche(dossier_id: RowId, caller: Caller, wired: Wired) -> Response:
-    return _send(
-        await run_in_threadpool(_dossier_export, wired, dossier_id, caller.person_id, "fiche")
-    )
-
-
-@router.get(
-    f"{PREFIX}/bilan",
-    response_class=Response,
-    responses=_documented("Page HTML imprimable", files.HTML),
+_dossier_route(
+    "bilan",
+    "bilan",
+    "export_bilan",
+    "Page HTML imprimable",
+    files.HTML,
     summary="Bilan d'activités imprimable (HTML)",
 )
-async def export_bilan(dossier_id: RowId, caller: Caller, wired: Wired) -> Response:
-    return _send(
-        await run_in_threadpool(_dossier_export, wired, dossier_id, caller.person_id, "bilan")
-    )
-
-
-@router.get(
-    f"{PREFIX}/sofia",
-    response_class=Response,
-    responses=_documented("Archive zip avec son manifeste (manifeste.csv)", files.ZIP),
+_dossier_route(
+    "sofia",
+    "sofia",
+    "export_sofia",
+    "Archive zip avec son manifeste (manifeste.csv)",
+    files.ZIP,
     summary="Paquet Sofia-FMO : listes d'émargement et fiches de rémunération (zip)",
 )
-async def export_sofia(dossier_id: RowId, caller: Caller, wired: Wired) -> Response:
-    return _send(
-        await run_in_threadpool(_dossier_export, wired, dossier_id, caller.person_id, "sofia")
-    )
-
-
-@router.get(
-    f"{PREFIX}/sessions.ics",
-    response_class=Response,
-    responses=_documented("Calendrier iCalendar (RFC 5545)", files.ICS),
+_dossier_route(
+    "ics",
+    "sessions.ics",
+    "export_sessions",
+    "Calendrier iCalendar (RFC 5545)",
+    files.ICS,
     summary="Sessions du dossier au format iCalendar",
     description="UID stable par session, SEQUENCE augmentée à chaque modification, lien "
     "de visio dans l'événement, heures en UTC.",
 )
-async def export_sessions(dossier_id: RowId, caller: Caller, wired: Wired) -> Response:
-    return _send(
-        await run_in_threadpool(_dossier_export, wired, dossier_id, caller.person_id, "ics")
-    )
