@@ -22,6 +22,7 @@ from api.pages import (
     payment,
     review,
     scenario,
+    sessions,
     signin,
     tasks,
 )
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
         scenario,
         payment,
         demande,
+        sessions,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)
