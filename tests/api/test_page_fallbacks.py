@@ -7,6 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from api.pages.errors import wants_page
 from api.problems import ApiProblem
@@ -21,9 +22,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 @pytest.mark.parametrize(
     "accept", [BROWSER_ACCEPT, "*/*", "", "text/html", "application/json;q=0.5, text/html"]
 )
-def test_an_unknown_browser_address_is_the_french_404_page(
-    client: TestClient, accept: str
-) -> None:
+def test_an_unknown_browser_address_is_the_french_404_page(client: TestClient, accept: str) -> None:
     headers = {"Accept": accept} if accept else {}
     response = client.get("/nimporte-quoi", headers=headers)
     assert response.status_code == 404
@@ -70,8 +69,6 @@ def test_a_wrong_method_on_the_api_stays_problem_json(client: TestClient) -> Non
 
 
 def test_probes_are_for_programs() -> None:
-    from starlette.requests import Request
-
     def request(path: str, accept: str) -> Request:
         headers = [(b"accept", accept.encode())]
         return Request({"type": "http", "path": path, "headers": headers, "query_string": b""})
