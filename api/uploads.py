@@ -20,12 +20,15 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from pydantic import ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from api.problems import ApiProblem
+from api.problems import ApiProblem, french_errors
+from workflow.inputs import DocumentInput
+from workflow.vocabulary import DOCUMENT_KINDS
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -346,3 +349,33 @@ async def _from_parsed_form(request: Request, limit: int) -> UploadForm:
         return result
     finally:
         await form.close()
+
+
+# Checking what the form describes -------------------------------------------------------
+
+
+def document_from(form: UploadForm) -> DocumentInput:
+    """What an upload form describes, checked once for the API and the pages alike: a known
+    kind, one named non-empty file whose content is an accepted type that its name agrees
+    with. Refusals are ``ApiProblem`` (422, or 415 for the type) with a French message,
+    which the API answers as problem+json and a page shows next to the file field."""
+    kind = form.fields.get("kind", "")
+    if kind not in DOCUMENT_KINDS:
+        raise _invalid(
+            f"Type de document inconnu : choisissez parmi {', '.join(DOCUMENT_KINDS.values())}."
+        )
+    if not form.has_file or not (form.filename or form.content):
+        # A browser sends an unnamed empty part when nothing was chosen.
+        raise _invalid("Choisissez un fichier à déposer.")
+    filename = clean_filename(form.filename or "")
+    if not filename:
+        raise _invalid("Le fichier déposé n'a pas de nom.")
+    if not form.content:
+        raise _invalid("Le fichier déposé est vide : choisissez un fichier non vide.")
+    detected = check_type(filename, form.content)
+    try:
+        return DocumentInput(kind=kind, filename=filename, content_type=detected.content_type)
+    except ValidationError as error:
+        errors = french_errors(error.errors())
+        detail = "Le document est invalide : " + " ; ".join(e.message for e in errors) + "."
+        raise ApiProblem(422, "saisie-invalide", detail, errors=errors) from error

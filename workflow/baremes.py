@@ -47,6 +47,8 @@ __all__ = [
     "format_hours",
     "format_units",
     "hse_convention_ent",
+    "override_range",
+    "override_refusal",
     "vacation_accompagnement",
     "virtual_class_rate",
 ]
@@ -812,39 +814,55 @@ def bounds(component: str) -> tuple[Decimal, Decimal] | None:
     return _BOUNDS.get(component)
 
 
-def check_override(
-    line: PaymentLine, new_units: Decimal, justification: str, rates: Rates
-) -> PaymentLine:
-    """The line as adjusted by the responsable, if the barème allows it.
-
-    Allowed: from the barème's lower bound (0, or 10 / 5 for conception / mise à jour) up to
-    the cap computed for the line, to the hundredth, with a written justification, which is
-    kept in the steps. The rate must be the one the line was computed with, so an adjustment
-    never silently re-prices a proposal.
-    """
-    reason = " ".join(justification.split())
-    if not reason:
-        raise BaremeError("Une justification est obligatoire pour ajuster le barème.")
-    _require_finite(new_units)
+def override_range(line: PaymentLine) -> tuple[Decimal, Decimal]:
+    """The units the responsable may set on ``line``: from the barème's lower bound (0, or
+    10 / 5 for conception / mise à jour) up to the cap computed for the line."""
     limits = bounds(line.component)
-    low = limits[0] if limits is not None else Decimal(0)
-    if not low <= new_units <= line.cap:
-        raise BaremeError(
+    return (limits[0] if limits is not None else Decimal(0), line.cap)
+
+
+def override_refusal(line: PaymentLine, new_units: Decimal, rates: Rates) -> str | None:
+    """Why the barème refuses ``new_units`` on ``line`` (French), or None: within
+    ``override_range``, to the hundredth, at the rate the line was computed with."""
+    if not new_units.is_finite():
+        return "Le nombre d'unités doit être un nombre décimal fini."
+    low, high = override_range(line)
+    if not low <= new_units <= high:
+        return (
             f"L'ajustement doit rester entre {format_decimal_fr(low)} et "
-            f"{format_units(line.cap, line.unit)} pour cette ligne "
+            f"{format_units(high, line.unit)} pour cette ligne "
             f"({format_decimal_fr(new_units)} {_agree(new_units, 'demandée', 'demandées')})."
         )
     if not _is_to_the_cent(new_units):
-        raise BaremeError(
-            f"L'ajustement s'exprime au centième près ({format_decimal_fr(new_units)})."
-        )
+        return f"L'ajustement s'exprime au centième près ({format_decimal_fr(new_units)})."
     rate = _rate_for(line.component, rates)
     if line.rate is not None and rate != line.rate:
         now = format_euros(rate) if rate is not None else "non configuré"
-        raise BaremeError(
+        return (
             f"Le taux a changé depuis le calcul de la proposition ({format_euros(line.rate)} → "
             f"{now}) : recalculez la proposition avant de l'ajuster."
         )
+    return None
+
+
+JUSTIFICATION_REQUIRED = "Une justification est obligatoire pour ajuster le barème."
+
+
+def check_override(
+    line: PaymentLine, new_units: Decimal, justification: str, rates: Rates
+) -> PaymentLine:
+    """The line as adjusted by the responsable, if the barème allows it
+    (``override_refusal``), with a written justification, which is kept in the steps. The
+    rate must be the one the line was computed with, so an adjustment never silently
+    re-prices a proposal.
+    """
+    reason = " ".join(justification.split())
+    if not reason:
+        raise BaremeError(JUSTIFICATION_REQUIRED)
+    _require_finite(new_units)
+    refusal = override_refusal(line, new_units, rates)
+    if refusal is not None:
+        raise BaremeError(refusal)
     adjusted = (
         f"Ajustement par le responsable : {format_units(new_units, line.unit)} "
         f"(justification : {reason})"

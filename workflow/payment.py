@@ -16,6 +16,7 @@ Payload of ``accorder_paiement`` (all optional)::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -162,6 +163,66 @@ def adjusted(proposal: Proposal, payload: Mapping[str, Any], rates: baremes.Rate
         line = baremes.check_override(proposal.lines[index], units, justification, rates)
         proposal = proposal.with_line(index, line)
     return proposal
+
+
+def adjustable_lines(proposal: Proposal) -> frozenset[int]:
+    """Indices of the lines an adjustment can name: the payload names a line by person and
+    component, so a person with two lines of one component (two virtual classes) cannot
+    have one of them adjusted alone."""
+    keys = [(line.payee, line.component) for line in proposal.lines]
+    return frozenset(n for n, key in enumerate(keys) if keys.count(key) == 1)
+
+
+@dataclass(frozen=True)
+class AdjustmentReview:
+    """The responsable's adjustments checked before the decision: either the proposal that
+    ``accorder_paiement`` would record with ``payload``, or each refusal in French, by line
+    index and for the justification, so that a form can show it next to its field."""
+
+    payload: dict[str, Any]
+    proposal: Proposal | None = None
+    line_errors: dict[int, str] = field(default_factory=dict)
+    justification_error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.payload.get("ajustements"))
+
+
+def review_adjustments(
+    proposal: Proposal, units: Mapping[int, Decimal], justification: str, rates: baremes.Rates
+) -> AdjustmentReview:
+    """Check the units wanted per line (``units[index]``; a line left at its proposed units
+    is not an adjustment) against the barème, as the guard will, without writing."""
+    changes = {n: u for n, u in units.items() if u != proposal.lines[n].units}
+    allowed = adjustable_lines(proposal)
+    errors: dict[int, str] = {}
+    for index, wanted in changes.items():
+        refusal = (
+            baremes.override_refusal(proposal.lines[index], wanted, rates)
+            if index in allowed
+            else "Cette ligne ne peut pas être ajustée seule."
+        )
+        if refusal is not None:
+            errors[index] = refusal
+    reason = " ".join(justification.split())
+    payload: dict[str, Any] = {}
+    if changes:
+        payload = {
+            "ajustements": [
+                {
+                    "personne": int(proposal.lines[n].payee),
+                    "composante": proposal.lines[n].component,
+                    "unites": str(wanted),
+                }
+                for n, wanted in sorted(changes.items())
+            ],
+            "justification": reason,
+        }
+    missing = baremes.JUSTIFICATION_REQUIRED if changes and not reason else None
+    if errors or missing:
+        return AdjustmentReview(payload, None, errors, missing)
+    return AdjustmentReview(payload, adjusted(proposal, payload, rates))
 
 
 def decision_for(ctx: GuardContext) -> Proposal:

@@ -1,7 +1,8 @@
 """The web pages in French on the State design system (DSFR), server-rendered with Jinja2.
 
 ``install`` mounts the DSFR files that ``make install`` put in ``node_modules`` (never a
-CDN: the pages must work on a closed network) and adds the page routers.
+CDN: the pages must work on a closed network), adds the page routers, and answers an
+unknown address outside the API with the French « page introuvable ».
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from api.pages import (
     dashboard,
     demande,
     dossier,
+    errors,
     links,
     payment,
     review,
     scenario,
+    sessions,
     signin,
     tasks,
 )
@@ -40,5 +43,7 @@ def install(app: FastAPI) -> None:
         scenario,
         payment,
         demande,
+        sessions,
     ):
         app.include_router(module.router)
+    errors.install_fallback(app)

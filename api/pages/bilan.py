@@ -22,12 +22,12 @@ from api.pages.flash import Flash, set_flash
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.problems import ApiProblem, french_errors
-from api.uploads import check_type, clean_filename, read_upload_form
+from api.uploads import document_from, read_upload_form
 from api.wiring import Container
 from workflow.access import Edit, may_edit, readable
 from workflow.dossier_reads import bilan_of, documents_of
 from workflow.errors import InvalidInput, NotPermitted
-from workflow.inputs import BilanInput, DocumentInput
+from workflow.inputs import BilanInput
 from workflow.queries import reading
 from workflow.team import members
 from workflow.vocabulary import DOCUMENT_KINDS
@@ -185,12 +185,7 @@ async def save_bilan(request: Request, dossier_id: RowId, viewer: Seen, wired: W
 async def upload(request: Request, dossier_id: RowId, viewer: Seen, wired: Wired) -> Response:
     try:
         form = await read_upload_form(request, wired.api_settings.max_upload_bytes)
-        kind = form.fields.get("kind", "")
-        filename = clean_filename(form.filename or "")
-        if not form.has_file or not filename or not form.content:
-            raise InvalidInput("Choisissez un fichier non vide à déposer.", "file")
-        detected = check_type(filename, form.content)
-        data = DocumentInput(kind=kind, filename=filename, content_type=detected.content_type)
+        data = document_from(form)
         await run_in_threadpool(
             wired.editor.add_document,
             dossier_id,
@@ -202,14 +197,9 @@ async def upload(request: Request, dossier_id: RowId, viewer: Seen, wired: Wired
     except ApiProblem as problem:
         failed = BilanForm(upload_error=problem.detail)
         return await run_in_threadpool(_page, request, wired, viewer, dossier_id, failed, 422)
-    except (InvalidInput, NotPermitted, ValidationError) as error:
-        message = (
-            "; ".join(e.message for e in french_errors(error.errors()))
-            if isinstance(error, ValidationError)
-            else error.message
-        )
-        failed = BilanForm(upload_error=message)
+    except (InvalidInput, NotPermitted) as error:
+        failed = BilanForm(upload_error=error.message)
         return await run_in_threadpool(_page, request, wired, viewer, dossier_id, failed, 422)
     response = RedirectResponse(f"/dossiers/{dossier_id}/bilan", status_code=303)
-    set_flash(request, response, Flash("success", "Document déposé", filename))
+    set_flash(request, response, Flash("success", "Document déposé", data.filename))
     return response

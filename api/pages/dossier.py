@@ -19,6 +19,7 @@ from api.deps import RowId, Wired
 from api.pages.errors import PageRoute
 from api.pages.flash import Flash, set_flash
 from api.pages.rendering import render
+from api.pages.sessions import session_rows
 from api.pages.signin import safe_next
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
@@ -56,6 +57,7 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
             "history": history(conn, dossier_id),
             "tasks": tasks_of(conn, dossier_id),
             "scenario": scenario_of(conn, dossier_id) if is_formation else None,
+            "sessions": session_rows(conn, dossier) if is_formation else None,
             "modalities": MODALITIES,
         }
     context["actions"] = container.service.available(dossier_id, viewer.person_id)

@@ -8,12 +8,13 @@ action → its French message.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
@@ -28,6 +29,15 @@ from workflow.tasks import TaskNotFound
 log = logging.getLogger("formaflow.pages")
 
 NOT_FOUND = "La page demandée n'existe pas, ou vous n'avez pas accès à ce dossier."
+UNKNOWN_ADDRESS = (
+    "Cette adresse ne correspond à aucune page de formaflow. Vérifiez-la, ou repartez de l'accueil."
+)
+WRONG_METHOD = (
+    "Cette page ne s'utilise pas ainsi (méthode non permise). Rouvrez-la depuis un lien de "
+    "formaflow plutôt que depuis l'adresse."
+)
+MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics")
+"""Addresses read by programs: their errors stay RFC 9457 problem+json, whatever Accept."""
 
 
 def login_redirect(request: Request) -> RedirectResponse:
@@ -78,6 +88,56 @@ def page_for(request: Request, error: Exception) -> Response:
         "Erreur inattendue",
         "Une erreur inattendue est survenue ; elle a été journalisée. Réessayez plus tard.",
     )
+
+
+def wants_page(request: Request) -> bool:
+    """Whether an error for this request is read by a person in a browser: any address
+    outside the API and the probes, unless the client prefers JSON to HTML."""
+    path = request.url.path
+    if path == "/api" or path.startswith(MACHINE_PATHS):
+        return False
+    return _prefers_html(request.headers.get("accept", ""))
+
+
+def _prefers_html(accept: str) -> bool:
+    """HTML unless JSON ranks strictly higher (no Accept, or ``*/*``, is a browser URL)."""
+    html, json = 0.0, -1.0
+    for item in accept.split(","):
+        media, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.strip().lower()
+        if media in ("text/html", "application/xhtml+xml"):
+            html = max(html, quality)
+        elif media in ("application/json", "application/problem+json"):
+            json = max(json, quality)
+    return html >= json
+
+
+def install_fallback(app: FastAPI) -> None:
+    """Unknown addresses and wrong methods outside any route (Starlette's own 404 and 405)
+    as French pages for people, leaving the API's problem+json handler for programs."""
+    api_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if wants_page(request) and error.status_code in (404, 405):
+            if error.status_code == 404:
+                return error_page(request, 404, "Page introuvable", UNKNOWN_ADDRESS)
+            page = error_page(request, 405, "Méthode non permise", WRONG_METHOD)
+            if error.headers and "Allow" in error.headers:
+                page.headers["Allow"] = error.headers["Allow"]
+            return page
+        answered = api_handler(request, error)
+        return await answered if inspect.isawaitable(answered) else answered
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
 
 class PageRoute(APIRoute):

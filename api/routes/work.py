@@ -15,18 +15,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, RowId, Wired
-from api.problems import ApiProblem, french_errors, problem_responses
-from api.uploads import (
-    ACCEPTED,
-    check_type,
-    clean_filename,
-    content_disposition,
-    read_upload_form,
-)
+from api.problems import ApiProblem, problem_responses
+from api.uploads import ACCEPTED, content_disposition, document_from, read_upload_form
 from api.wiring import Container
 from workflow.access import Edit, readable, require_edit
 from workflow.dossier_reads import (
@@ -43,7 +37,6 @@ from workflow.dossier_reads import (
 from workflow.inputs import (
     AttendanceInput,
     BilanInput,
-    DocumentInput,
     OuvertureInput,
     ScenarioInput,
     SessionInput,
@@ -371,30 +364,7 @@ async def upload_document(
     # again in the transaction that writes the row.
     await run_in_threadpool(_may_upload, wired, dossier_id, caller.person_id)
     form = await read_upload_form(request, wired.api_settings.max_upload_bytes)
-    kind = form.fields.get("kind", "")
-    if kind not in DOCUMENT_KINDS:
-        raise ApiProblem(
-            422,
-            "saisie-invalide",
-            f"Type de document inconnu : choisissez parmi {', '.join(DOCUMENT_KINDS)}.",
-        )
-    if not form.has_file:
-        raise ApiProblem(422, "saisie-invalide", "Joignez le fichier dans le champ « file ».")
-    filename = clean_filename(form.filename or "")
-    if not filename:
-        raise ApiProblem(422, "saisie-invalide", "Le fichier déposé n'a pas de nom.")
-    if not form.content:
-        raise ApiProblem(422, "saisie-invalide", "Le fichier déposé est vide.")
-    detected = check_type(filename, form.content)
-    try:
-        data = DocumentInput(kind=kind, filename=filename, content_type=detected.content_type)
-    except ValidationError as error:
-        raise ApiProblem(
-            422,
-            "saisie-invalide",
-            "Le document est invalide.",
-            errors=french_errors(error.errors()),
-        ) from error
+    data = document_from(form)
     document_id = await run_in_threadpool(
         wired.editor.add_document,
         dossier_id,

@@ -402,10 +402,11 @@ def test_responsable_reads_the_proposal_and_grants_payment(
     expect(page.get_by_text(re.compile("vacations")).first).to_be_visible()
     check_page(page, "paiement-proposition")
 
-    page.get_by_role("link", name="Accorder le paiement…").click()
-    page.get_by_role("button", name=re.compile("^Confirmer")).click()
+    # The proposal as it stands: verified, then confirmed (tests/e2e/test_work_pages.py
+    # covers adjusting it).
+    page.get_by_role("button", name="Vérifier la décision").click()
+    page.get_by_role("button", name=re.compile("^Confirmer : accorder")).click()
     expect(page.get_by_text("Action effectuée : Accorder le paiement")).to_be_visible()
-    page.goto(f"{live_url}/dossiers/{dossier}/paiement")
     expect(page.get_by_role("heading", name=re.compile("^Paiement accordé : .* €"))).to_be_visible()
     check_page(page, "paiement-decision")
 

@@ -1,0 +1,49 @@
+"""Checking the responsable's adjustments before the decision: refusals by line and for
+the justification, and otherwise the very proposal the guard will record."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from workflow.baremes import Rates, override_range, vacation_accompagnement
+from workflow.payment import adjustable_lines, review_adjustments
+
+RATES = Rates(vacation_accompagnement=Decimal("45.00"))
+PROPOSAL = vacation_accompagnement({"12": ("Alice Martin", Decimal(13))}, 5, RATES)
+
+
+def test_unchanged_units_are_no_adjustment() -> None:
+    review = review_adjustments(PROPOSAL, {0: Decimal(5)}, "", RATES)
+    assert (review.payload, review.line_errors, review.justification_error) == ({}, {}, None)
+    assert review.proposal == PROPOSAL and not review.changed
+
+
+def test_out_of_bounds_and_unjustified_are_both_reported() -> None:
+    assert override_range(PROPOSAL.lines[0]) == (Decimal(0), Decimal(5))
+    review = review_adjustments(PROPOSAL, {0: Decimal(9)}, "   ", RATES)
+    assert review.proposal is None
+    assert review.line_errors == {
+        0: "L'ajustement doit rester entre 0 et 5 vacations pour cette ligne (9 demandées)."
+    }
+    assert review.justification_error == "Une justification est obligatoire pour ajuster le barème."
+    thousandth = review_adjustments(PROPOSAL, {0: Decimal("4.005")}, "bilan", RATES)
+    assert "centième" in thousandth.line_errors[0]
+
+
+def test_a_justified_adjustment_gives_the_payload_and_the_recorded_lines() -> None:
+    review = review_adjustments(PROPOSAL, {0: Decimal(4)}, " Une  séance annulée ", RATES)
+    assert review.payload == {
+        "ajustements": [{"personne": 12, "composante": "accompagnement", "unites": "4"}],
+        "justification": "Une séance annulée",
+    }
+    assert review.proposal is not None and review.proposal.total == Decimal("180.00")
+    assert review.proposal.lines[0].steps[-2] == (
+        "Ajustement par le responsable : 4 vacations (justification : Une séance annulée)"
+    )
+
+
+def test_two_lines_of_one_component_for_one_person_cannot_be_adjusted_alone() -> None:
+    doubled = PROPOSAL.__class__(PROPOSAL.dispositif, (PROPOSAL.lines[0], PROPOSAL.lines[0]))
+    assert adjustable_lines(doubled) == frozenset()
+    review = review_adjustments(doubled, {1: Decimal(3)}, "bilan", RATES)
+    assert review.line_errors == {1: "Cette ligne ne peut pas être ajustée seule."}
