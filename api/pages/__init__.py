@@ -20,8 +20,10 @@ from api.pages import (
     payment,
     review,
     scenario,
+    setup,
     signin,
     tasks,
+    team,
 )
 
 DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
@@ -29,7 +31,9 @@ DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "
 
 def install(app: FastAPI) -> None:
     app.mount("/static/dsfr", StaticFiles(directory=DSFR_DIST, check_dir=False), name="dsfr")
+    # ``setup`` first: its ``/dossiers/nouveau`` must win over ``/dossiers/{dossier_id}``.
     for module in (
+        setup,
         signin,
         tasks,
         dossier,
@@ -40,5 +44,6 @@ def install(app: FastAPI) -> None:
         scenario,
         payment,
         demande,
+        team,
     ):
         app.include_router(module.router)
