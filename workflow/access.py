@@ -9,15 +9,17 @@ not found, so its existence does not leak.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, or_, select, union
 
 from states import SPECS, get_spec
 from states.roles import ACADEMIE_ROLES, role_label
 from workflow.dossiers import DossierRow, load_for_actor
-from workflow.errors import DossierNotFound, InvalidInput, NotPermitted
+from workflow.errors import DossierNotFound, InvalidInput, NotPermitted, StaleVersion
+from workflow.tables import academie_table as R
 from workflow.tables import assignment_table as A
 from workflow.tables import delegation_table as D
 from workflow.tables import dossier_table as T
@@ -159,9 +161,20 @@ def readable(
 
 
 def require_edit(
-    conn: Connection, dossier_id: int, person_id: int, part: Edit, now: datetime
+    conn: Connection,
+    dossier_id: int,
+    person_id: int,
+    part: Edit,
+    now: datetime,
+    *,
+    expected_version: int | None = None,
 ) -> DossierRow:
-    """The dossier, if ``person_id`` may edit ``part`` of it in its current state."""
+    """The dossier, if ``person_id`` may edit ``part`` of it in its current state.
+
+    With ``expected_version`` (the version a form or a client last read), a dossier that
+    changed since is refused as stale before its state is judged: « modifié entre-temps »
+    tells the person what happened, where « impossible dans cet état » would puzzle them.
+    """
     dossier, held = readable(conn, dossier_id, person_id, now, lock=True)
     allowed = EDITORS[part]
     if not any(c.role in allowed for c in held):
@@ -174,6 +187,8 @@ def require_edit(
             now,
         )
         raise NotPermitted(EDIT_LABELS[part], [role_label(r) for r in allowed])
+    if expected_version is not None and dossier.version != expected_version:
+        raise StaleVersion(expected_version, dossier.version)
     workflow = WORKFLOWS.get(part)
     if workflow is not None and dossier.workflow_name != workflow:
         if part is Edit.DEMANDE:
@@ -190,19 +205,49 @@ def require_edit(
     return dossier
 
 
+def _creator_academies(person_id: int) -> Select[tuple[int]]:
+    """The académies where ``person_id`` holds a role, on the académie itself or on one of
+    its dossiers: the one rule of who may open a dossier where."""
+    on_academie = select(A.c.academie_id.label("academie_id")).where(
+        A.c.person_id == person_id, A.c.academie_id.is_not(None)
+    )
+    on_a_dossier = (
+        select(T.c.academie_id.label("academie_id"))
+        .join(A, A.c.dossier_id == T.c.id)
+        .where(A.c.person_id == person_id)
+    )
+    found = union(on_academie, on_a_dossier).subquery("creator_academies")
+    return select(found.c.academie_id)
+
+
 def may_create_in(conn: Connection, academie_id: int, person_id: int) -> bool:
     """Anyone holding a role in an académie (on it, or on one of its dossiers) may open a
     dossier there; they become its pilote."""
-    on_academie = select(A.c.id).where(A.c.person_id == person_id, A.c.academie_id == academie_id)
-    on_a_dossier = (
-        select(A.c.id)
-        .join(T, T.c.id == A.c.dossier_id)
-        .where(and_(A.c.person_id == person_id, T.c.academie_id == academie_id))
-    )
+    mine = _creator_academies(person_id).subquery("mine")
     return (
-        conn.execute(on_academie.limit(1)).first() is not None
-        or conn.execute(on_a_dossier.limit(1)).first() is not None
+        conn.execute(
+            select(mine.c.academie_id).where(mine.c.academie_id == academie_id).limit(1)
+        ).first()
+        is not None
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AcademieChoice:
+    id: int
+    slug: str
+    name: str
+
+
+def creatable_academies(conn: Connection, person_id: int) -> list[AcademieChoice]:
+    """The académies where ``may_create_in`` lets ``person_id`` open a dossier, by name (for
+    the creation form and for offering « Nouveau dossier » at all)."""
+    rows = conn.execute(
+        select(R.c.id, R.c.slug, R.c.name)
+        .where(R.c.id.in_(_creator_academies(person_id)))
+        .order_by(R.c.name, R.c.id)
+    ).all()
+    return [AcademieChoice(int(r.id), r.slug, r.name) for r in rows]
 
 
 def may_edit(dossier: DossierRow, held: list[Capacity], part: Edit) -> bool:

@@ -19,7 +19,7 @@ from states import get_spec
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
 from workflow.access import Edit, may_create_in, require_edit
 from workflow.dossiers import DossierRow, load, next_reference
-from workflow.errors import InvalidInput, NotPermitted, PersonNotFound
+from workflow.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.inputs import (
     AttendanceInput,
     BilanInput,
@@ -57,15 +57,26 @@ class DossierEditor:
         self.clock = clock
 
     def _open(
-        self, conn: Connection, dossier_id: int, actor_id: int | None, part: Edit
+        self,
+        conn: Connection,
+        dossier_id: int,
+        actor_id: int | None,
+        part: Edit,
+        expected_version: int | None = None,
     ) -> DossierRow:
-        """The dossier to edit: checked against the actor's roles when one is given.
+        """The dossier to edit: checked against the actor's roles when one is given, and
+        against the version the editor last read when they say which.
 
         ``actor_id=None`` is the administrator's path (CLI, demo loader): no role check.
         """
         if actor_id is None:
-            return load(conn, dossier_id, for_update=True)
-        return require_edit(conn, dossier_id, actor_id, part, self.clock())
+            dossier = load(conn, dossier_id, for_update=True)
+            if expected_version is not None and dossier.version != expected_version:
+                raise StaleVersion(expected_version, dossier.version)
+            return dossier
+        return require_edit(
+            conn, dossier_id, actor_id, part, self.clock(), expected_version=expected_version
+        )
 
     # People and académies -------------------------------------------------------------
 
@@ -148,18 +159,33 @@ class DossierEditor:
             return dossier_id
 
     def update_planning(
-        self, dossier_id: int, data: PlanningInput, *, actor_id: int | None = None
+        self,
+        dossier_id: int,
+        data: PlanningInput,
+        *,
+        actor_id: int | None = None,
+        expected_version: int | None = None,
     ) -> None:
-        """Planning fields, editable while the dossier is a draft (the contract uses them)."""
+        """Planning fields, editable while the dossier is a draft (the contract uses them).
+
+        A change counts as a new version of the dossier, like a transition: two people
+        editing the same planning from stale forms cannot overwrite each other silently,
+        and an action confirmed on the old figures is refused as stale.
+        """
         with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.PLANNING)
+            dossier = self._open(conn, dossier_id, actor_id, Edit.PLANNING, expected_version)
             values = data.model_dump(exclude_unset=True)
             if values:
-                conn.execute(
+                changed = conn.execute(
                     update(dossier_table)
-                    .where(dossier_table.c.id == dossier_id)
-                    .values(updated_at=self.clock(), **values)
-                )
+                    .where(
+                        dossier_table.c.id == dossier_id,
+                        dossier_table.c.version == dossier.version,
+                    )
+                    .values(updated_at=self.clock(), version=dossier.version + 1, **values)
+                ).rowcount
+                if not changed:
+                    raise StaleVersion(expected_version or dossier.version, dossier.version + 1)
 
     def unassign(
         self, person_id: int, role: str, dossier_id: int, *, actor_id: int | None = None

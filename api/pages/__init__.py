@@ -23,8 +23,10 @@ from api.pages import (
     review,
     scenario,
     sessions,
+    setup,
     signin,
     tasks,
+    team,
 )
 
 DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
@@ -32,7 +34,9 @@ DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "
 
 def install(app: FastAPI) -> None:
     app.mount("/static/dsfr", StaticFiles(directory=DSFR_DIST, check_dir=False), name="dsfr")
+    # ``setup`` first: its ``/dossiers/nouveau`` must win over ``/dossiers/{dossier_id}``.
     for module in (
+        setup,
         signin,
         tasks,
         dossier,
@@ -44,6 +48,7 @@ def install(app: FastAPI) -> None:
         payment,
         demande,
         sessions,
+        team,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

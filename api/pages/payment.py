@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import RowId, Wired
 from api.pages.dossier import done
 from api.pages.errors import PageRoute
-from api.pages.forms import PageForm, french_decimal, typed_values
+from api.pages.forms import FormState, french_decimal, typed_values
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
@@ -138,12 +138,12 @@ def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str,
     }
 
 
-def _form(context: dict[str, Any], values: dict[str, str] | None = None) -> PageForm:
+def _form(context: dict[str, Any], values: dict[str, str] | None = None) -> FormState:
     lines: list[LineField] = context["lines"]
     labels = {f.field_id: f.label for f in lines} | {JUSTIFICATION: "Justification"}
     if values is None:
         values = {f.field_id: _units_fr(f.line.units) for f in lines if f.adjustable}
-    return PageForm(values, labels=labels)
+    return FormState(values, labels=labels)
 
 
 def _page(
@@ -151,7 +151,7 @@ def _page(
     container: Container,
     viewer: Viewer,
     dossier_id: int,
-    form: PageForm | None = None,
+    form: FormState | None = None,
     review: AdjustmentReview | None = None,
     status_code: int = 200,
     alert: str | None = None,
@@ -176,7 +176,7 @@ async def payment_page(request: Request, dossier_id: RowId, viewer: Seen, wired:
     return await run_in_threadpool(_page, request, wired, viewer, dossier_id)
 
 
-def _review(context: dict[str, Any], form: PageForm) -> AdjustmentReview | None:
+def _review(context: dict[str, Any], form: FormState) -> AdjustmentReview | None:
     """The typed units checked against the barème; None with the errors put on ``form``."""
     proposal: Proposal = context["proposal"]
     units: dict[int, Decimal] = {}
@@ -213,7 +213,7 @@ def _version(values: dict[str, str]) -> int | None:
 async def decide_payment(
     request: Request, dossier_id: RowId, viewer: Seen, wired: Wired
 ) -> Response:
-    values = await typed_values(request)
+    values = typed_values(await request.form())
     context = await run_in_threadpool(_context, wired, viewer, dossier_id)
     if not context["decides"]:
         # Decided meanwhile, or not theirs to decide: the page says what stands now.

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.deps import RowId, Wired
 from api.pages.errors import PageRoute
 from api.pages.flash import Flash, set_flash
-from api.pages.forms import PageForm, typed_values, validation_errors
+from api.pages.forms import FormState, typed_values, validation_errors
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
@@ -185,14 +185,14 @@ def _page(
     viewer: Viewer,
     dossier_id: int,
     session_id: int | None,
-    form: PageForm | None,
+    form: FormState | None,
     status_code: int = 200,
 ) -> Response:
     context = _context(container, viewer, dossier_id, session_id)
     current: SessionRecord | None = context["current"]
     if form is None:
         values = _typed(current) if current is not None else {"animateurs": "1"}
-        form = PageForm(values, labels=LABELS)
+        form = FormState(values, labels=LABELS)
     reference = context["dossier"].reference
     title = "Modifier une session" if current is not None else "Sessions"
     return render(
@@ -255,7 +255,7 @@ def _time(typed: str) -> time | str:
     return time(hour, minute)
 
 
-def _parse(form: PageForm, formateurs: set[str]) -> SessionInput | None:
+def _parse(form: FormState, formateurs: set[str]) -> SessionInput | None:
     """The typed form as a ``SessionInput``, or None with every error put on ``form``.
 
     Date and time are read here (French formats, Paris time); the rest is left to
@@ -315,7 +315,7 @@ async def _save(
     request: Request, wired: Wired, viewer: Viewer, dossier_id: int, session_id: int | None
 ) -> Response:
     context = await run_in_threadpool(_context, wired, viewer, dossier_id, session_id)
-    form = PageForm(await typed_values(request), labels=LABELS)
+    form = FormState(typed_values(await request.form()), labels=LABELS)
     session = _parse(form, {value for value, _ in context["formateurs"]})
     if session is None:
         return await run_in_threadpool(

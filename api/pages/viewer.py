@@ -18,6 +18,7 @@ from api.deps import Wired, current_principal
 from api.problems import ApiProblem
 from api.wiring import Container
 from states.roles import ACADEMIE_ROLES
+from workflow.access import creatable_academies
 from workflow.queries import reading
 from workflow.worklists import roles_held
 
@@ -36,6 +37,8 @@ class MenuItem:
 class Viewer:
     principal: Principal
     roles: frozenset[str]
+    creates: bool = False
+    """Whether some académie lets them open a dossier (``workflow.access``'s rule)."""
 
     @property
     def person_id(self) -> int:
@@ -74,12 +77,15 @@ class Viewer:
         items.append(
             MenuItem("/tableau-de-bord", "Tableau de bord" if self.is_staff else "Mes dossiers")
         )
+        if self.creates:
+            items.append(MenuItem("/dossiers/nouveau", "Nouveau dossier"))
         return items
 
 
-def _roles(container: Container, person_id: int) -> frozenset[str]:
+def _roles(container: Container, person_id: int) -> tuple[frozenset[str], bool]:
     with reading(container.engine) as conn:
-        return roles_held(conn, person_id, container.service.clock())
+        roles = roles_held(conn, person_id, container.service.clock())
+        return roles, bool(creatable_academies(conn, person_id))
 
 
 async def current_viewer(request: Request, wired: Wired) -> Viewer:
@@ -89,8 +95,8 @@ async def current_viewer(request: Request, wired: Wired) -> Viewer:
         if problem.status == 401:
             raise LoginRequired from problem
         raise
-    roles = await run_in_threadpool(_roles, wired, principal.person_id)
-    viewer = Viewer(principal, roles)
+    roles, creates = await run_in_threadpool(_roles, wired, principal.person_id)
+    viewer = Viewer(principal, roles, creates)
     request.state.viewer = viewer
     return viewer
 
