@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -48,6 +49,12 @@ class DevMailServer:
     """The embedded server, in its own thread and event loop (aiosmtpd's controller)."""
 
     def __init__(self, directory: Path, port: int = 8025, host: str = "127.0.0.1") -> None:
+        # aiosmtpd's controller checks readiness by connecting to the port it was given, so
+        # "any free port" (0) is chosen here, by the kernel, before handing it over.
+        if port == 0:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.bind((host, 0))
+                port = int(probe.getsockname()[1])
         self.controller = Controller(MailboxHandler(directory), hostname=host, port=port)
         self.host = host
 

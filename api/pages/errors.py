@@ -76,7 +76,8 @@ def page_for(request: Request, error: Exception) -> Response:
                 "Ce formulaire a expiré ou ne vient pas de cette application : "
                 "rechargez la page puis recommencez.",
             )
-        return error_page(request, error.status, "Action impossible", error.detail)
+        title = "Page introuvable" if error.status == 404 else "Action impossible"
+        return error_page(request, error.status, title, error.detail)
     if isinstance(error, RequestValidationError):
         return error_page(request, 404, "Page introuvable", NOT_FOUND)
     if isinstance(error, StarletteHTTPException) and error.status_code == 404:
