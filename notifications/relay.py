@@ -69,6 +69,7 @@ class SmtpTarget:
     username: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    ca_file: str | None = None
 
 
 def smtp_target(
@@ -81,6 +82,7 @@ def smtp_target(
         username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         timeout=settings.smtp_timeout_seconds,
+        ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
     )
 
 
@@ -196,6 +198,7 @@ class Relay:
             use_tls=t.security == "tls",
             start_tls=t.security == "starttls",
             timeout=t.timeout,
+            cert_bundle=t.ca_file,
         )
 
     async def _send(self, client: aiosmtplib.SMTP, message: Claimed) -> Outcome:
@@ -209,6 +212,13 @@ class Relay:
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError) as exc:
             client.close()
             return Outcome(message, False, False, f"connexion : {exc}")
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            # The relay's credentials, not the message: retried (an ops person can fix the
+            # setting meanwhile) until the last attempt, never dead on the first refusal.
+            client.close()
+            return Outcome(
+                message, False, False, f"authentification refusée : {exc.code} {exc.message}"
+            )
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code in (421,):
                 client.close()

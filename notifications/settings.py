@@ -33,6 +33,9 @@ class MailSettings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 30.0
+    smtp_ca_file: Path | None = None
+    """CA bundle (PEM) that signs the relay's certificate, for an académie's own CA; the
+    system's trust store otherwise. Certificates are always verified."""
 
     relay_connections: int = 8
     """SMTP connections the relay keeps open and sends over in parallel."""
