@@ -266,6 +266,7 @@ def test_responsable_decides_the_conception_of_an_eafc_parcours(
             "conception du parcours : 15 vacations décidées (barème : 10 à 20 vacations)"
         )
     ).to_be_visible()
+    expect(page.get_by_role("table").locator("tbody tr").first).to_contain_text("15 vacations")
     check_page(page, "paiement-conception")
     page.get_by_role("button", name=re.compile(r"^Confirmer : accorder 675,00\s€")).click()
     expect(
@@ -273,6 +274,7 @@ def test_responsable_decides_the_conception_of_an_eafc_parcours(
     ).to_be_visible()
     with api_container.engine.connect() as conn:
         decision = payment_decision(conn, dossier)
+    expect(page.get_by_role("cell", name="conception du parcours", exact=True)).to_be_visible()
     assert decision is not None and decision.total == Decimal("675.00")
     assert [(line.person_id, line.component, line.units) for line in decision.lines] == [
         (team.concepteur, "conception", Decimal(15))
