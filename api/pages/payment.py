@@ -41,7 +41,6 @@ from workflow.baremes import (
     decided_refusal,
     override_range,
 )
-from workflow.dossiers import DossierRow
 from workflow.errors import (
     GuardFailed,
     InvalidInput,
@@ -289,15 +288,20 @@ def _typed_units(context: dict[str, Any], form: FormState) -> dict[tuple[str, st
     return units
 
 
-def _with_figures(container: Container, dossier: DossierRow, payload: dict[str, Any]) -> Proposal:
+def _with_figures(
+    container: Container, context: dict[str, Any], payload: dict[str, Any]
+) -> Proposal:
+    """The proposal with the decided figures, at the rates the page was computed with: an
+    adjustment is checked against the rate of its line (``override_refusal``)."""
     with reading(container.engine) as conn:
-        return compute_proposal(conn, dossier, payload, dossier_rates(conn, dossier))
+        return compute_proposal(conn, context["dossier"], payload, context["rates"])
 
 
 def _review(container: Container, context: dict[str, Any], form: FormState) -> Verified | None:
     """The typed figures and units checked against the barème; None with the errors put on
     ``form``. Nothing is written: the guard checks the same payload again on confirmation."""
     figures = _typed_figures(context, form)
+    figures_refused = bool(form.errors)
     units = _typed_units(context, form)
     justification = form.value(JUSTIFICATION)
     if len(justification) > 5000:
@@ -306,21 +310,26 @@ def _review(container: Container, context: dict[str, Any], form: FormState) -> V
         form.add(JUSTIFICATION, "caractère nul interdit")
     if context["proposal"] is None and not figures and not form.errors:
         form.add("", NOTHING_DECIDED)
-    if form.errors:
-        return None
     decided = decided_payload(figures)
-    proposal: Proposal = context["proposal"]
-    if decided:
+    proposal: Proposal | None = context["proposal"]
+    if decided and not figures_refused:
         try:
-            proposal = _with_figures(container, context["dossier"], decided)
+            proposal = _with_figures(container, context, decided)
         except BaremeError as error:
             form.add("", str(error))
             return None
+    if proposal is None:
+        return None
+    # Even with a figure refused, the adjustments are checked (against the proposal without
+    # the figures: their bounds do not depend on them), so that every error shows at once.
+    # An adjustable line is the only one of its (payee, component): that key finds it again
+    # in the proposal that now has the decided figures' lines too.
     place = {(line.payee, line.component): n for n, line in enumerate(proposal.lines)}
-    field_of = {place[(f.line.payee, f.line.component)]: f.field_id for f in context["lines"]}
+    keyed = {(f.line.payee, f.line.component): f.field_id for f in context["lines"]}
+    field_of = {place[key]: field_id for key, field_id in keyed.items() if key in place}
     review = review_adjustments(
         proposal,
-        {place[key]: value for key, value in units.items()},
+        {place[key]: value for key, value in units.items() if key in place},
         justification,
         context["rates"],
         decided,
