@@ -241,7 +241,7 @@ class Parcours:
         (text,) = [t for t in texts if f"/dossiers/{self.dossier}" in t]
         found = LINK.search(text)
         assert found is not None, text
-        # Signed out, the link leads to the sign-in page and back to itself.
+        # The pilot signs in on their way to the link, as the link's page sends them to do.
         page = self.as_(pilote, arriving_at=found.group(1))
         expect(page.get_by_role("heading", name="Valider le scénario hybride")).to_be_visible()
         self.snap(page, "lien-du-courriel")
