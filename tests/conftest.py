@@ -106,6 +106,16 @@ class World:
             f"{label}.{uuid.uuid4().hex[:10]}@example.org", label.title()
         )
 
+    def configure_hse(self, rate: str) -> None:
+        """The demo configuration plus an HSE rate, as the académie's ops would set it (the
+        seeds give none). Before any payment of the académie is computed: rates are cached."""
+        target = get_settings().academies_dir
+        assert target is not None
+        demo = (PACKAGED / "demo.toml").read_text("utf-8")
+        assert "[tarifs]\n" in demo
+        text = demo.replace("[tarifs]\n", f'[tarifs]\nhse = "{rate}"\n', 1)
+        (target / f"{self.slug}.toml").write_text(text, "utf-8")
+
     def formation(self, dispositif: str = "vacation_accompagnement", **kwargs: object) -> int:
         return self.builder.formation(
             self.academie_id,

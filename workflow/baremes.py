@@ -34,6 +34,7 @@ __all__ = [
     "TAUX_A_2023",
     "TRAINEES_PER_TUTORAT_VACATION",
     "BaremeError",
+    "EmptyProposal",
     "PaymentLine",
     "Proposal",
     "Rates",
@@ -41,6 +42,7 @@ __all__ = [
     "VirtualClassRate",
     "bounds",
     "check_override",
+    "decided_refusal",
     "eafc_taux_a",
     "format_decimal_fr",
     "format_euros",
@@ -118,6 +120,12 @@ _RATE_NAME: dict[str, str] = {
 
 class BaremeError(ValueError):
     """Input a barème cannot accept; the message is French because it reaches the user."""
+
+
+class EmptyProposal(BaremeError):
+    """Nothing to pay yet: for ``eafc_taux_a``, the figures the responsable decides
+    (conception, mise à jour) can still make a proposal, so a page asks for them instead of
+    reporting an error."""
 
 
 # --- French formatting -----------------------------------------------------------------------
@@ -658,25 +666,44 @@ class VirtualClass:
             )
 
 
+_DECIDED_WHAT: dict[str, str] = {
+    COMPONENT_CONCEPTION: "conception",
+    COMPONENT_MISE_A_JOUR: "mise à jour",
+}
+"""The components whose units are decided (typed) inside a range, not computed from the bilan."""
+
+
+def decided_refusal(component: str, value: Decimal, payee_label: str | None = None) -> str | None:
+    """Why the barème refuses ``value`` vacations decided for ``component`` (conception or
+    mise à jour, seed 004 §5.1), in French, or None. One wording for the form field that
+    takes the figure and for the guard that checks it again (``payee_label`` names whom it
+    is for when the message is read away from the field)."""
+    low, high = _BOUNDS[component]
+    what = _DECIDED_WHAT[component]
+    _require_finite(value)
+    whom = f" pour {payee_label}" if payee_label else ""
+    if not low <= value <= high:
+        return (
+            f"La {what} d'un parcours est rémunérée entre {format_decimal_fr(low)} et "
+            f"{format_units(high, UNIT_VACATION)} ({format_decimal_fr(value)} "
+            f"{_agree(value, 'demandée', 'demandées')}{whom})."
+        )
+    if not _is_to_the_cent(value):
+        return (
+            f"Le nombre de vacations de {what} s'exprime au centième près "
+            f"({format_decimal_fr(value)}{whom})."
+        )
+    return None
+
+
 def _decided_vacations(
-    values_by_payee: Mapping[str, tuple[str, Decimal]],
-    limits: tuple[Decimal, Decimal],
-    what: str,
+    values_by_payee: Mapping[str, tuple[str, Decimal]], component: str
 ) -> list[tuple[str, str, Decimal]]:
-    low, high = limits
-    entries = _payees(values_by_payee, f"Le nombre de vacations de {what}")
+    entries = _payees(values_by_payee, f"Le nombre de vacations de {_DECIDED_WHAT[component]}")
     for _, label, value in entries:
-        if not low <= value <= high:
-            raise BaremeError(
-                f"La {what} d'un parcours est rémunérée entre {format_decimal_fr(low)} et "
-                f"{format_units(high, UNIT_VACATION)} ({format_decimal_fr(value)} "
-                f"{_agree(value, 'demandée', 'demandées')} pour {label})."
-            )
-        if not _is_to_the_cent(value):
-            raise BaremeError(
-                f"Le nombre de vacations de {what} s'exprime au centième près "
-                f"({format_decimal_fr(value)} pour {label})."
-            )
+        refusal = decided_refusal(component, value, label)
+        if refusal is not None:
+            raise BaremeError(refusal)
     return entries
 
 
@@ -700,14 +727,10 @@ def eafc_taux_a(
     """
     lines: list[PaymentLine] = []
     problems: list[str] = []
-    conception_entries = (
-        _decided_vacations(conception, CONCEPTION_BOUNDS, "conception") if conception else []
-    )
-    update_entries = (
-        _decided_vacations(mise_a_jour, MISE_A_JOUR_BOUNDS, "mise à jour") if mise_a_jour else []
-    )
+    conception_entries = _decided_vacations(conception, COMPONENT_CONCEPTION) if conception else []
+    update_entries = _decided_vacations(mise_a_jour, COMPONENT_MISE_A_JOUR) if mise_a_jour else []
     if not (conception_entries or update_entries or tutorat or virtual_classes):
-        raise BaremeError("Aucune composante n'est renseignée : la proposition serait vide.")
+        raise EmptyProposal("Aucune composante n'est renseignée : la proposition serait vide.")
 
     for component, entries, what, limits in (
         (COMPONENT_CONCEPTION, conception_entries, "conception du parcours", CONCEPTION_BOUNDS),

@@ -165,6 +165,45 @@ def adjusted(proposal: Proposal, payload: Mapping[str, Any], rates: baremes.Rate
     return proposal
 
 
+DECIDED_COMPONENTS = (baremes.COMPONENT_CONCEPTION, baremes.COMPONENT_MISE_A_JOUR)
+"""The payload keys of ``accorder_paiement`` whose units the responsable decides and types."""
+
+
+@dataclass(frozen=True)
+class DecidedFigure:
+    """One figure the responsable decides for the barème rather than reads from the bilan
+    (eafc_taux_a: a concepteur's conception or mise à jour vacations), with its range."""
+
+    component: str
+    person_id: int
+    full_name: str
+    low: Decimal
+    high: Decimal
+
+
+def decided_figures(conn: Connection, dossier: DossierRow) -> list[DecidedFigure]:
+    """The figures to type for this dossier's decision, per concepteur (conception, then
+    mise à jour); none for the dispositifs whose amounts all come from the bilan."""
+    if dossier.dispositif != baremes.DISPOSITIF_EAFC:
+        return []
+    figures = []
+    for member in members(conn, dossier.ref, ["concepteur"]):
+        for component in DECIDED_COMPONENTS:
+            limits = baremes.bounds(component)
+            assert limits is not None  # every decided component has its range in the barème
+            figures.append(DecidedFigure(component, member.person_id, member.full_name, *limits))
+    return figures
+
+
+def decided_payload(units: Mapping[tuple[str, int], Decimal]) -> dict[str, dict[str, str]]:
+    """The ``conception`` / ``mise_a_jour`` keys of the payload from the typed figures
+    (``units[(component, person_id)]``); a component nobody was given is left out."""
+    payload: dict[str, dict[str, str]] = {}
+    for (component, person_id), value in units.items():
+        payload.setdefault(component, {})[str(person_id)] = str(value)
+    return payload
+
+
 def adjustable_lines(proposal: Proposal) -> frozenset[int]:
     """Indices of the lines an adjustment can name: the payload names a line by person and
     component, so a person with two lines of one component (two virtual classes) cannot
@@ -190,10 +229,18 @@ class AdjustmentReview:
 
 
 def review_adjustments(
-    proposal: Proposal, units: Mapping[int, Decimal], justification: str, rates: baremes.Rates
+    proposal: Proposal,
+    units: Mapping[int, Decimal],
+    justification: str,
+    rates: baremes.Rates,
+    decided: Mapping[str, Any] | None = None,
 ) -> AdjustmentReview:
     """Check the units wanted per line (``units[index]``; a line left at its proposed units
-    is not an adjustment) against the barème, as the guard will, without writing."""
+    is not an adjustment) against the barème, as the guard will, without writing.
+
+    ``decided`` holds the figures typed as input to the barème (``decided_payload``), with
+    which ``proposal`` was computed; they go into the payload as they are, so that the fire
+    computes the same proposal again."""
     changes = {n: u for n, u in units.items() if u != proposal.lines[n].units}
     allowed = adjustable_lines(proposal)
     errors: dict[int, str] = {}
@@ -206,9 +253,9 @@ def review_adjustments(
         if refusal is not None:
             errors[index] = refusal
     reason = " ".join(justification.split())
-    payload: dict[str, Any] = {}
+    payload: dict[str, Any] = dict(decided or {})
     if changes:
-        payload = {
+        payload |= {
             "ajustements": [
                 {
                     "personne": int(proposal.lines[n].payee),

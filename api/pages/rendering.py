@@ -21,6 +21,7 @@ from api.pages.flash import pop_flash
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
+from workflow.baremes import format_units
 from workflow.frenchtext import PARIS, format_date, format_datetime, format_hours
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -98,6 +99,7 @@ environment.filters.update(
         "date_fr": _date,
         "due_fr": due_date,
         "hours_fr": format_hours,
+        "units": format_units,
         "number_fr": french_number,
         "euros": euros,
         "badge": state_badge,

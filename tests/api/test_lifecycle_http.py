@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from httpx2 import Response
 from tests.conftest import World, make_world
 from tests.support.api import Api
 from tests.support.matrix import email_of
-from workflow.academies import PACKAGED
 from workflow.demo import DemoBuilder, _tiny_pdf
 from workflow.queries import payment_decision, reading
 
@@ -127,19 +125,10 @@ class Journey:
 # Setup -------------------------------------------------------------------------------
 
 
-def _hse_config(academies_dir: Path, slug: str) -> None:
-    """The demo configuration plus an HSE rate (the seeds give none; an académie sets it)."""
-    demo = (PACKAGED / "demo.toml").read_text("utf-8")
-    assert "[tarifs]\n" in demo
-    text = demo.replace("[tarifs]\n", f'[tarifs]\nhse = "{HSE_RATE}"\n', 1)
-    (academies_dir / f"{slug}.toml").write_text(text, "utf-8")
-
-
-def _world(builder: DemoBuilder, academies_dir: Path, dispositif: str) -> World:
-    if dispositif != "hse_convention_ent":
-        return make_world(builder)
-    world = make_world(builder, config=None)
-    _hse_config(academies_dir, world.slug)
+def _world(builder: DemoBuilder, dispositif: str) -> World:
+    world = make_world(builder)
+    if dispositif == "hse_convention_ent":
+        world.configure_hse(HSE_RATE)
     return world
 
 
@@ -271,10 +260,8 @@ def _expected(dispositif: str, concepteur: int) -> Expected:
 @pytest.mark.parametrize(
     "dispositif", ["vacation_accompagnement", "hse_convention_ent", "eafc_taux_a"]
 )
-def test_formation_lifecycle_over_http(
-    builder: DemoBuilder, academies_dir: Path, api: Api, dispositif: str
-) -> None:
-    world = _world(builder, academies_dir, dispositif)
+def test_formation_lifecycle_over_http(builder: DemoBuilder, api: Api, dispositif: str) -> None:
+    world = _world(builder, dispositif)
     team = world.team
     assert team.concepteur and team.tuteur and team.chef_etablissement
     emails = _emails(api, world)

@@ -12,27 +12,13 @@ from sqlalchemy import func, select
 
 from api.wiring import Container
 from tests.conftest import World
+from tests.support.api import page_session
 from workflow.access import creatable_academies, may_create_in
 from workflow.dossiers import load
 from workflow.frenchtext import PARIS
 from workflow.inputs import PlanningInput
 from workflow.tables import delegation_table, dossier_table, person_table
 from workflow.team import members
-
-PASSWORD = "un mot de passe des pages"
-
-
-def _sign_in(client: TestClient, container: Container, person_id: int) -> str:
-    """A browser-like session for ``person_id``; its CSRF token (forms carry it)."""
-    container.accounts.set_password(person_id, PASSWORD)
-    with container.engine.connect() as conn:
-        address = conn.execute(
-            select(person_table.c.email).where(person_table.c.id == person_id)
-        ).scalar_one()
-    login = client.post("/api/v1/auth/login", json={"email": address, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    token: str = login.json()["csrf_token"]
-    return token
 
 
 def _email(container: Container, person_id: int) -> str:
@@ -71,7 +57,7 @@ def test_new_dossier_refuses_bad_input_in_french_and_writes_nothing(
     world: World, client: TestClient, api_container: Container
 ) -> None:
     world.formation()
-    csrf = _sign_in(client, api_container, world.team.gestionnaire)
+    csrf = page_session(client, api_container, world.team.gestionnaire)
     before = _dossiers(api_container, world.academie_id)
 
     empty = client.post("/dossiers/nouveau", data={"csrf_token": csrf})
@@ -122,7 +108,7 @@ def test_new_dossier_takes_french_dates_and_decimals(
     world: World, client: TestClient, api_container: Container
 ) -> None:
     world.formation()
-    csrf = _sign_in(client, api_container, world.team.pilote)
+    csrf = page_session(client, api_container, world.team.pilote)
     created = client.post(
         "/dossiers/nouveau",
         data={
@@ -171,7 +157,7 @@ def test_new_dossier_takes_french_dates_and_decimals(
 def test_someone_without_any_role_may_not_create(
     world: World, client: TestClient, api_container: Container
 ) -> None:
-    csrf = _sign_in(client, api_container, world.outsider)
+    csrf = page_session(client, api_container, world.outsider)
     page = client.get("/dossiers/nouveau")
     assert page.status_code == 403
     assert "Accès refusé" in page.text
@@ -187,7 +173,7 @@ def test_a_stale_planning_form_is_refused_and_a_saved_one_is_a_new_version(
     world: World, client: TestClient, api_container: Container
 ) -> None:
     dossier_id = world.formation()
-    csrf = _sign_in(client, api_container, world.team.pilote)
+    csrf = page_session(client, api_container, world.team.pilote)
     with api_container.engine.connect() as conn:
         read_at = load(conn, dossier_id).version
     form = {
@@ -238,7 +224,7 @@ def test_team_changes_refuse_unknown_people_duplicates_and_other_academies(
 ) -> None:
     dossier_id = world.formation()
     team = world.team
-    csrf = _sign_in(client, api_container, team.gestionnaire)
+    csrf = page_session(client, api_container, team.gestionnaire)
     path = f"/dossiers/{dossier_id}/equipe"
 
     unknown = client.post(
@@ -301,7 +287,7 @@ def test_delegation_form_checks_its_period_and_people(
 ) -> None:
     dossier_id = world.formation()
     team = world.team
-    csrf = _sign_in(client, api_container, team.pilote)
+    csrf = page_session(client, api_container, team.pilote)
     path = f"/dossiers/{dossier_id}/suppleances"
 
     def count() -> int:

@@ -5,8 +5,10 @@ reports no WCAG 2.1 A/AA violation on any state. Screenshots go to tests/artifac
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -205,6 +207,78 @@ def test_responsable_adjusts_the_payment_within_the_bareme(
     assert decision is not None
     assert str(decision.total) == "180.00"
     assert decision.justification == "Une séance annulée"
+
+
+def test_responsable_decides_the_conception_of_an_eafc_parcours(
+    page: Page, live_url: str, people: People, api_container: Container
+) -> None:
+    world = people.world
+    # No tuteur and no virtual class: only the decided figures make the proposal.
+    team = dataclasses.replace(world.team, tuteur=None)
+    dossier = world.builder.formation(
+        world.academie_id, team, title="Parcours M@gistère", dispositif="eafc_taux_a"
+    )
+    world.builder.drive(dossier, team, "bilan_valide")
+    before = _version(api_container, dossier)
+    assert team.concepteur is not None
+
+    sign_in(page, live_url, people.email(team.responsable))
+    page.goto(f"{live_url}/dossiers/{dossier}/paiement")
+    expect(page.get_by_text("Le bilan ne contient ni tutorat ni classe virtuelle")).to_be_visible()
+    expect(page.get_by_text("Aucune composante n'est renseignée")).to_have_count(0)
+    conception = page.get_by_label("Vacations de conception (entre 10 et 20)")
+    update = page.get_by_label("Vacations de mise à jour (entre 5 et 10)")
+    expect(conception).to_have_value("")
+
+    # Nothing decided, then out of range and not a number: refused by field, kept, unwritten.
+    page.get_by_role("button", name="Vérifier la décision").click()
+    expect(
+        page.get_by_role("alert").get_by_text("Saisissez les vacations de conception")
+    ).to_be_visible()
+    conception.fill("25")
+    update.fill("six")
+    page.get_by_role("button", name="Vérifier la décision").click()
+    expect(page.get_by_text("Le formulaire contient 2 erreurs")).to_be_visible()
+    field = f"conception-{team.concepteur}"
+    expect(page.locator(f"#{field}-erreur")).to_have_text(
+        "La conception d'un parcours est rémunérée entre 10 et 20 vacations (25 demandées)."
+    )
+    expect(page.locator(f"#mise-a-jour-{team.concepteur}-erreur")).to_have_text(
+        "nombre attendu, par exemple 15 ou 12,5"
+    )
+    expect(
+        page.get_by_role("link", name=re.compile(r"^Vacations de conception .* — "))
+    ).to_be_visible()
+    expect(conception).to_have_value("25")
+    expect(update).to_have_value("six")
+    check_page(page, "paiement-conception-erreurs")
+    assert _version(api_container, dossier) == before
+
+    # Within the range: the proposal with its steps, then the decision.
+    conception.fill("15")
+    update.fill("")
+    page.get_by_role("button", name="Vérifier la décision").click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^Vérifiez la décision : 675,00\s€"))
+    ).to_be_visible()
+    expect(
+        page.get_by_text(
+            "conception du parcours : 15 vacations décidées (barème : 10 à 20 vacations)"
+        )
+    ).to_be_visible()
+    expect(page.get_by_role("table").locator("tbody tr").first).to_contain_text("15 vacations")
+    check_page(page, "paiement-conception")
+    page.get_by_role("button", name=re.compile(r"^Confirmer : accorder 675,00\s€")).click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^Paiement accordé : 675,00\s€"))
+    ).to_be_visible()
+    with api_container.engine.connect() as conn:
+        decision = payment_decision(conn, dossier)
+    expect(page.get_by_role("cell", name="conception du parcours", exact=True)).to_be_visible()
+    assert decision is not None and decision.total == Decimal("675.00")
+    assert [(line.person_id, line.component, line.units) for line in decision.lines] == [
+        (team.concepteur, "conception", Decimal(15))
+    ]
 
 
 def test_an_unknown_address_is_a_french_404_page(page: Page, live_url: str) -> None:

@@ -9,19 +9,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.conftest import World
-from workflow.academies import PACKAGED
 from workflow.queries import payment_decision
-from workflow.settings import get_settings
 from workflow.tables import journal_table
-
-
-def _configure_hse(world: World, rate: str) -> None:
-    target = get_settings().academies_dir
-    assert target is not None
-    text = (PACKAGED / "demo.toml").read_text("utf-8")
-    (target / f"{world.slug}.toml").write_text(
-        text.replace("[tarifs]\n", f'[tarifs]\nhse = "{rate}"\n'), "utf-8"
-    )
 
 
 @pytest.mark.parametrize(
@@ -50,7 +39,7 @@ def test_each_dispositif_is_decided_stored_and_journaled(
     world: World,
     engine: Engine,
 ) -> None:
-    _configure_hse(world, "20.00")
+    world.configure_hse("20.00")
     dossier = world.formation(dispositif)
     payload = (
         {"conception": {str(world.team.concepteur): "12"}} if dispositif == "eafc_taux_a" else {}

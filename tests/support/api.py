@@ -6,8 +6,26 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy import select
 
 from api.wiring import Container
+from workflow.tables import person_table
+
+PAGE_PASSWORD = "un mot de passe des pages"
+
+
+def page_session(client: TestClient, container: Container, person_id: int) -> str:
+    """A browser-like session for ``person_id`` on ``client``; its CSRF token, which the
+    page forms carry."""
+    container.accounts.set_password(person_id, PAGE_PASSWORD)
+    with container.engine.connect() as conn:
+        address = conn.execute(
+            select(person_table.c.email).where(person_table.c.id == person_id)
+        ).scalar_one()
+    login = client.post("/api/v1/auth/login", json={"email": address, "password": PAGE_PASSWORD})
+    assert login.status_code == 200, login.text
+    token: str = login.json()["csrf_token"]
+    return token
 
 
 class Api:

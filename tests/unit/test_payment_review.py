@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from workflow.baremes import Rates, override_range, vacation_accompagnement
-from workflow.payment import adjustable_lines, review_adjustments
+from workflow.baremes import (
+    Rates,
+    decided_refusal,
+    eafc_taux_a,
+    override_range,
+    vacation_accompagnement,
+)
+from workflow.payment import adjustable_lines, decided_payload, review_adjustments
 
 RATES = Rates(vacation_accompagnement=Decimal("45.00"))
 PROPOSAL = vacation_accompagnement({"12": ("Alice Martin", Decimal(13))}, 5, RATES)
@@ -47,3 +53,37 @@ def test_two_lines_of_one_component_for_one_person_cannot_be_adjusted_alone() ->
     assert adjustable_lines(doubled) == frozenset()
     review = review_adjustments(doubled, {1: Decimal(3)}, "bilan", RATES)
     assert review.line_errors == {1: "Cette ligne ne peut pas être ajustée seule."}
+
+
+def test_decided_figures_are_refused_outside_the_bareme_range_in_french() -> None:
+    assert decided_refusal("conception", Decimal(15)) is None
+    assert decided_refusal("mise_a_jour", Decimal(5)) is None
+    assert decided_refusal("conception", Decimal(25)) == (
+        "La conception d'un parcours est rémunérée entre 10 et 20 vacations (25 demandées)."
+    )
+    assert decided_refusal("mise_a_jour", Decimal(4), "Alice Martin") == (
+        "La mise à jour d'un parcours est rémunérée entre 5 et 10 vacations "
+        "(4 demandées pour Alice Martin)."
+    )
+    assert "centième" in (decided_refusal("conception", Decimal("12.345")) or "")
+
+
+def test_decided_figures_go_into_the_payload_with_the_adjustments() -> None:
+    decided = decided_payload({("conception", 7): Decimal(15), ("mise_a_jour", 7): Decimal(6)})
+    assert decided == {"conception": {"7": "15"}, "mise_a_jour": {"7": "6"}}
+    rates = Rates.default_eafc()
+    proposal = eafc_taux_a(
+        rates=rates,
+        conception={"7": ("Chloé Petit", Decimal(15))},
+        mise_a_jour={"7": ("Chloé Petit", Decimal(6))},
+        tutorat={"8": ("Léa Roux", 16)},
+    )
+    review = review_adjustments(proposal, {2: Decimal(1)}, "Un stagiaire parti", rates, decided)
+    assert review.payload == {
+        **decided,
+        "ajustements": [{"personne": 8, "composante": "tutorat", "unites": "1"}],
+        "justification": "Un stagiaire parti",
+    }
+    assert review.proposal is not None and review.proposal.total == Decimal("990.00")
+    alone = review_adjustments(proposal, {}, "", rates, decided)
+    assert alone.payload == decided and not alone.changed
