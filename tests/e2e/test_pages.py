@@ -477,3 +477,38 @@ def test_concepteur_fills_and_sends_an_ouverture_request(
     page.goto(f"{live_url}/dossiers/{dossier}")
     page.get_by_role("button", name="Soumettre la demande").click()
     expect(page.get_by_text("Action effectuée : Soumettre la demande")).to_be_visible()
+
+
+def _tab_to(page: Page, name: re.Pattern[str], limit: int = 120) -> None:
+    """Press Tab until the focused element's visible text or label matches ``name``: what
+    a keyboard user does, failing if the control is never reached."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; if (!e) return ''; const id = e.id;"
+            " const label = id ? document.querySelector(`label[for='${id}']`) : null;"
+            " return (e.innerText || e.value || (label && label.innerText) || '').trim(); }"
+        )
+        if name.search(str(focused)):
+            return
+    raise AssertionError(f"« {name.pattern} » n'est pas atteignable au clavier")
+
+
+def test_keyboard_only_a_definitive_action_from_the_dossier_page(
+    page: Page, live_url: str, people: People
+) -> None:
+    world = people.world
+    dossier = world.formation()
+    world.builder.drive(dossier, world.team, "bilan_valide")
+    sign_in(page, live_url, people.email(world.team.responsable))
+    page.goto(f"{live_url}/dossiers/{dossier}")
+
+    _tab_to(page, re.compile("^Refuser le paiement"))
+    page.keyboard.press("Enter")
+    _at(page, live_url, f"/dossiers/{dossier}/actions/refuser_paiement")
+    _tab_to(page, re.compile("^Commentaire"))
+    page.keyboard.type("Bilan incomplet : listes manquantes.")
+    _tab_to(page, re.compile("^Confirmer"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Action effectuée : Refuser le paiement")).to_be_visible()
+    expect(page.get_by_text("Paiement refusé").first).to_be_visible()
