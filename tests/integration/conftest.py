@@ -1,4 +1,5 @@
-"""Fixtures shared by the integration tests of the ``formaflow`` command."""
+"""Fixtures shared by the integration tests: a migrated empty database, and the demo for
+the ``formaflow`` command's tests."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from tests.support.cli import run_cli
+from workflow.database import make_engine
+from workflow.migrate import upgrade
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +70,12 @@ def _admin(server_url: str, statement: str) -> None:
             conn.execute(text(statement))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_engine(fresh_database_url: str) -> Iterator[Engine]:
+    """An empty database of the suite's kind, at the latest schema."""
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -21,18 +21,8 @@ from sqlalchemy import Engine, func, select
 from notifications.relay import Relay, SmtpTarget
 from tests.support.mail import drain, enqueue, mail_settings
 from tests.support.smtp import SmtpSink, free_port
-from workflow.database import make_engine
-from workflow.migrate import upgrade
 from workflow.tables import outbox_table as O
 from workflow.types import utcnow
-
-
-@pytest.fixture
-def fresh_engine(fresh_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(fresh_database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -30,8 +30,6 @@ from sqlalchemy import Engine, select
 from notifications.relay import Relay, SmtpTarget
 from tests.support.mail import drain, enqueue, mail_settings
 from tests.support.smtp import free_port
-from workflow.database import make_engine
-from workflow.migrate import upgrade
 from workflow.tables import outbox_table as O
 
 LOGIN, PASSWORD = "formaflow", "secret-du-relais"
@@ -153,52 +151,36 @@ def _server_context(certificates: Certificates) -> ssl.SSLContext:
     return context
 
 
-@pytest.fixture
-def starttls_server(certificates: Certificates) -> Iterator[tuple[int, Seen]]:
+def _serving(certificates: Certificates, **tls: Any) -> Iterator[tuple[int, Seen]]:
+    """aiosmtpd demanding a login, with the TLS options given; yields its port and what it saw."""
     seen, port = Seen(), free_port()
+    context = _server_context(certificates)
+    options: dict[str, Any] = {"tls_context" if tls.pop("starttls") else "ssl_context": context}
     controller = Controller(
         _Handler(seen),
         hostname="127.0.0.1",
         port=port,
-        tls_context=_server_context(certificates),
-        require_starttls=True,
         auth_required=True,
-        auth_require_tls=True,
         authenticator=_authenticate,
+        **options,
+        **tls,
     )
     controller.start()
     try:
         yield port, seen
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def starttls_server(certificates: Certificates) -> Iterator[tuple[int, Seen]]:
+    yield from _serving(certificates, starttls=True, require_starttls=True, auth_require_tls=True)
 
 
 @pytest.fixture
 def implicit_tls_server(certificates: Certificates) -> Iterator[tuple[int, Seen]]:
-    seen, port = Seen(), free_port()
-    controller = Controller(
-        _Handler(seen),
-        hostname="127.0.0.1",
-        port=port,
-        ssl_context=_server_context(certificates),
-        auth_required=True,
-        # aiosmtpd counts only STARTTLS as TLS for AUTH; this whole connection is TLS.
-        auth_require_tls=False,
-        authenticator=_authenticate,
-    )
-    controller.start()
-    try:
-        yield port, seen
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def fresh_engine(fresh_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(fresh_database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    # aiosmtpd counts only STARTTLS as TLS for AUTH; this whole connection is TLS.
+    yield from _serving(certificates, starttls=False, auth_require_tls=False)
 
 
 def _relay(engine: Engine, target: SmtpTarget) -> Relay:
