@@ -195,15 +195,21 @@ def test_a_blocked_action_says_what_is_missing(page: Page, live_url: str, people
     expect(page.get_by_text(re.compile("^Il manque : ")).first).to_be_visible()
 
 
-def test_irreversible_action_goes_through_a_confirmation_page(
-    page: Page, live_url: str, people: People
-) -> None:
+def _responsable_on_a_validated_bilan(page: Page, live_url: str, people: People) -> int:
+    """A dossier whose bilan is validated, open in the responsable's browser: the payment
+    decision is theirs to take."""
     world = people.world
     dossier = world.formation()
     world.builder.drive(dossier, world.team, "bilan_valide")
-
     sign_in(page, live_url, people.email(world.team.responsable))
     page.goto(f"{live_url}/dossiers/{dossier}")
+    return dossier
+
+
+def test_irreversible_action_goes_through_a_confirmation_page(
+    page: Page, live_url: str, people: People
+) -> None:
+    dossier = _responsable_on_a_validated_bilan(page, live_url, people)
     page.get_by_role("link", name="Refuser le paiement…").click()
     _at(page, live_url, f"/dossiers/{dossier}/actions/refuser_paiement")
     expect(page.get_by_text("définitive")).to_be_visible()
@@ -388,12 +394,7 @@ def test_concepteur_writes_the_scenario_and_submits_it(
 def test_responsable_reads_the_proposal_and_grants_payment(
     page: Page, live_url: str, people: People
 ) -> None:
-    world = people.world
-    dossier = world.formation()
-    world.builder.drive(dossier, world.team, "bilan_valide")
-
-    sign_in(page, live_url, people.email(world.team.responsable))
-    page.goto(f"{live_url}/dossiers/{dossier}")
+    dossier = _responsable_on_a_validated_bilan(page, live_url, people)
     page.get_by_role("link", name="Proposition et décision de paiement").click()
     _at(page, live_url, f"/dossiers/{dossier}/paiement")
     expect(
@@ -497,11 +498,7 @@ def _tab_to(page: Page, name: re.Pattern[str], limit: int = 120) -> None:
 def test_keyboard_only_a_definitive_action_from_the_dossier_page(
     page: Page, live_url: str, people: People
 ) -> None:
-    world = people.world
-    dossier = world.formation()
-    world.builder.drive(dossier, world.team, "bilan_valide")
-    sign_in(page, live_url, people.email(world.team.responsable))
-    page.goto(f"{live_url}/dossiers/{dossier}")
+    dossier = _responsable_on_a_validated_bilan(page, live_url, people)
 
     _tab_to(page, re.compile("^Refuser le paiement"))
     page.keyboard.press("Enter")
