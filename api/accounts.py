@@ -23,14 +23,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.problems import ApiProblem
 from api.settings import ApiSettings
-from workflow.errors import InvalidInput, PersonNotFound
-from workflow.tables import (
+from workflow.engine.errors import InvalidInput, PersonNotFound
+from workflow.store.tables import (
     api_token_table,
     login_attempt_table,
     person_table,
     web_session_table,
 )
-from workflow.types import utcnow
+from workflow.store.types import utcnow
 
 log = logging.getLogger("formaflow.auth")
 
@@ -85,7 +85,7 @@ class PreparedLookup:
     the same statement. The SQL still comes from the Core statement (no hand-written copy to
     drift from the tables); the same text each time lets SQLite reuse its prepared statement
     and psycopg prepare it on the server. A single statement needs no explicit transaction:
-    SQLite (the driver's autocommit mode, see ``workflow.database``) reads it in one
+    SQLite (the driver's autocommit mode, see ``workflow.store.database``) reads it in one
     snapshot; on PostgreSQL the pool's reset-on-return rolls the read back. Driver errors
     are raised as SQLAlchemy's ``DBAPIError``, as Core would.
     """

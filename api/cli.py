@@ -31,20 +31,21 @@ from notifications import backlog
 from notifications.relay import Relay, smtp_target
 from states import LATEST
 from states.roles import role_label
-from workflow import demo, migrate
-from workflow.database import failure_message
-from workflow.diagram import dot, mermaid
-from workflow.dossiers import find_id
-from workflow.errors import WorkflowError
-from workflow.frenchtext import format_datetime
-from workflow.queries import (
+from workflow import demo
+from workflow.engine.errors import WorkflowError
+from workflow.engine.rows import find_id
+from workflow.engine.service import FireCommand
+from workflow.language.french import format_datetime
+from workflow.reads.diagram import dot, mermaid
+from workflow.reads.queries import (
     academie_id_by_slug,
     counts_by_state,
     history,
     person_id_by_email,
     reading,
 )
-from workflow.service import FireCommand
+from workflow.store import migrate
+from workflow.store.database import failure_message
 
 app = typer.Typer(
     help="formaflow — dossiers de formation hybride : contrats, scénarios, bilans, paiements.",

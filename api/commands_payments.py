@@ -16,14 +16,14 @@ import typer
 from api.command_context import command_container
 from api.exports import files
 from api.exports.files import ExportFile
-from workflow import journal
-from workflow.academies import ConfigurationError, is_configured, rates_for
-from workflow.baremes import BaremeError, Rates
-from workflow.dossiers import find_id
-from workflow.errors import WorkflowError
-from workflow.queries import person_id_by_email, reading
-from workflow.reports import Scope
-from workflow.simulation import PARAMETERS, bareme_label, simulate
+from workflow.engine.errors import WorkflowError
+from workflow.engine.rows import find_id
+from workflow.payments import journal
+from workflow.payments.baremes import BaremeError, Rates
+from workflow.payments.rates import ConfigurationError, is_configured, rates_for
+from workflow.payments.simulation import PARAMETERS, bareme_label, simulate
+from workflow.reads.queries import person_id_by_email, reading
+from workflow.reads.reports import Scope
 
 bareme_app = typer.Typer(help="Barèmes de rémunération : simulation.", no_args_is_help=True)
 audit_app = typer.Typer(help="Journal des décisions : vérification.", no_args_is_help=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from api.wiring import Container
 from workflow.demo import PEOPLE
-from workflow.tables import person_table
+from workflow.store.tables import person_table
 
 
 def demo_password(container: Container) -> str:

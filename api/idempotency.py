@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.problems import ApiProblem
-from workflow.tables import idempotency_table as I
+from workflow.store.tables import idempotency_table as I
 
 MAX_KEY_LENGTH = 255
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from workflow.errors import (
+from workflow.engine.errors import (
     DossierNotFound,
     GuardFailed,
     InvalidInput,

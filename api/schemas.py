@@ -1,7 +1,7 @@
 """Response (and a few request) shapes of the REST API, one family per resource.
 
 Inputs that the domain validates (scenario, bilan, sessions, demande) reuse
-``workflow.inputs`` so that the rules live in one place.
+``workflow.dossiers.inputs`` so that the rules live in one place.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.inputs import DossierInput
+from workflow.dossiers.inputs import DossierInput
 
 
 class Out(BaseModel):

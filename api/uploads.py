@@ -27,8 +27,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from api.problems import ApiProblem, french_errors
-from workflow.inputs import DocumentInput
-from workflow.vocabulary import DOCUMENT_KINDS
+from workflow.dossiers.inputs import DocumentInput
+from workflow.language.vocabulary import DOCUMENT_KINDS
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

@@ -10,10 +10,10 @@ from sqlalchemy import Connection, select
 from api.schemas import ActionOut, DossierOut, DossierSummary, MemberOut
 from states import get_spec
 from states.roles import ROLES, role_label
-from workflow.access import readable
-from workflow.service import WorkflowService
-from workflow.tables import academie_table
-from workflow.team import members
+from workflow.dossiers.access import readable
+from workflow.engine.roles import members
+from workflow.engine.service import WorkflowService
+from workflow.store.tables import academie_table
 
 
 def summary(row: Any, academie_slug: str) -> DossierSummary:

@@ -14,13 +14,13 @@ from sqlalchemy import Engine, select
 from api.wiring import Container
 from states import get_spec
 from states.roles import role_label
-from workflow.baremes import format_euros
 from workflow.demo import DemoBuilder, Team
-from workflow.errors import WorkflowError
-from workflow.frenchtext import format_datetime
-from workflow.queries import history, payment_decision, person_id_by_email, reading
-from workflow.service import FireCommand, FireResult
-from workflow.tables import academie_table, dossier_table, history_table, person_table
+from workflow.engine.errors import WorkflowError
+from workflow.engine.service import FireCommand, FireResult
+from workflow.language.french import format_datetime
+from workflow.payments.baremes import format_euros
+from workflow.reads.queries import history, payment_decision, person_id_by_email, reading
+from workflow.store.tables import academie_table, dossier_table, history_table, person_table
 
 Echo = Callable[[str], None]
 

@@ -12,11 +12,12 @@ from api.settings import ApiSettings, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
 from notifications.settings import MailSettings, get_mail_settings
-from workflow.database import make_engine
-from workflow.deadlines import DeadlineTimer
-from workflow.editing import DossierEditor
-from workflow.service import WorkflowService
-from workflow.settings import WorkflowSettings, get_settings
+from workflow.dossiers.editing import DossierEditor
+from workflow.engine.deadlines import DeadlineTimer
+from workflow.engine.service import WorkflowService
+from workflow.rules import RULES
+from workflow.store.database import make_engine
+from workflow.store.settings import WorkflowSettings, get_settings
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Container:
     @cached_property
     def service(self) -> WorkflowService:
         # Every transition writes its emails in its own transaction (the outbox).
-        return WorkflowService(self.engine, subscribers=[self.outbox])
+        return WorkflowService(self.engine, RULES, subscribers=[self.outbox])
 
     @cached_property
     def timer(self) -> DeadlineTimer:

@@ -111,12 +111,12 @@ from bench.transitions import (
 )
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
-from workflow.migrate import upgrade
-from workflow.queries import DossierFilters, list_dossiers, reading
-from workflow.service import FireCommand
-from workflow.settings import WorkflowSettings
-from workflow.tables import academie_table, assignment_table, delegation_table
-from workflow.types import utcnow
+from workflow.engine.service import FireCommand
+from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.store.migrate import upgrade
+from workflow.store.settings import WorkflowSettings
+from workflow.store.tables import academie_table, assignment_table, delegation_table
+from workflow.store.types import utcnow
 
 HOST = "127.0.0.1"
 WORKFLOW = "dossier_formation"

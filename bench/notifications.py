@@ -39,9 +39,9 @@ from notifications.settings import MailSettings
 from tests.support.mail import enqueue
 from tests.support.postgres import server
 from tests.support.smtp import free_port
-from workflow.database import make_engine
-from workflow.migrate import upgrade
-from workflow.tables import outbox_table as O
+from workflow.store.database import make_engine
+from workflow.store.migrate import upgrade
+from workflow.store.tables import outbox_table as O
 
 CONNECTIONS = 8
 

@@ -54,13 +54,14 @@ import sqlalchemy
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from tests.support.postgres import _binary, server
-from workflow.database import make_engine
-from workflow.editing import DossierEditor
-from workflow.machines import machine_for
-from workflow.migrate import upgrade
-from workflow.service import FireCommand, WorkflowService
-from workflow.tables import assignment_table, dossier_table, history_table, task_table
-from workflow.types import utcnow
+from workflow.dossiers.editing import DossierEditor
+from workflow.engine.machines import machine_for
+from workflow.engine.service import FireCommand, WorkflowService
+from workflow.rules import RULES
+from workflow.store.database import make_engine
+from workflow.store.migrate import upgrade
+from workflow.store.tables import assignment_table, dossier_table, history_table, task_table
+from workflow.store.types import utcnow
 
 WORKFLOW = "dossier_formation"
 WORKFLOW_VERSION = 1
@@ -207,7 +208,7 @@ def open_bed(label: str, url: str, data_dir: Path) -> Bed:
     return Bed(
         label=label,
         engine=engine,
-        service=WorkflowService(engine),
+        service=WorkflowService(engine, RULES),
         academie_id=academie_id,
         gestionnaire_id=gestionnaire_id,
         formateur_id=person("formateur.banc"),

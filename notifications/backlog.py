@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, func, select, update
 
 from states.roles import ACADEMIE_ROLES
-from workflow.queries import reading
-from workflow.tables import assignment_table as A
-from workflow.tables import dossier_table as D
-from workflow.tables import outbox_table as O
-from workflow.types import utcnow
+from workflow.reads.queries import reading
+from workflow.store.tables import assignment_table as A
+from workflow.store.tables import dossier_table as D
+from workflow.store.tables import outbox_table as O
+from workflow.store.types import utcnow
 
 STATUSES = ("pending", "sent", "dead")
 

@@ -27,16 +27,16 @@ from notifications.settings import MailSettings
 from states import get_spec
 from states.roles import role_label
 from states.spec import DeadlineAction, DeadlineAnchor, TransitionSpec, WorkflowSpec
-from workflow.academies import reply_to_for
-from workflow.baremes import format_euros, format_units
-from workflow.deadlines import training_ended_at
-from workflow.dossiers import DossierRow, load
-from workflow.events import DeadlineEvent, TransitionEvent
-from workflow.frenchtext import format_date, format_datetime
-from workflow.machines import machine_for
-from workflow.tables import academie_table, decision_table, outbox_table, person_table
-from workflow.tables import payment_line_table as PL
-from workflow.tables import task_table as T
+from workflow.admin.academies import reply_to_for
+from workflow.engine.deadlines import training_ended_at
+from workflow.engine.events import DeadlineEvent, TransitionEvent
+from workflow.engine.machines import machine_for
+from workflow.engine.rows import DossierRow, load
+from workflow.language.french import format_date, format_datetime
+from workflow.payments.baremes import format_euros, format_units
+from workflow.store.tables import academie_table, decision_table, outbox_table, person_table
+from workflow.store.tables import payment_line_table as PL
+from workflow.store.tables import task_table as T
 
 COMPONENT_LABELS = {
     "accompagnement": "Accompagnement à distance",

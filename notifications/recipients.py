@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import Connection, or_, select
 
 from states.roles import ROLES
-from workflow.tables import delegation_table as D
-from workflow.tables import person_table as P
-from workflow.team import Capacity, DossierRef, members, recipients, with_derived
+from workflow.engine.roles import Capacity, DossierRef, members, with_derived
+from workflow.reads.recipients import recipients
+from workflow.store.tables import delegation_table as D
+from workflow.store.tables import person_table as P
 
 
 @dataclass(frozen=True, slots=True)

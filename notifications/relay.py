@@ -32,9 +32,9 @@ import aiosmtplib
 from sqlalchemy import Engine, bindparam, or_, select, update
 
 from notifications.settings import MailSettings
-from workflow.database import is_postgresql
-from workflow.tables import outbox_table as O
-from workflow.types import utcnow
+from workflow.store.database import is_postgresql
+from workflow.store.tables import outbox_table as O
+from workflow.store.types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -23,13 +23,14 @@ from api.app import create_app
 from api.settings import ApiSettings
 from api.wiring import Container
 from tests.support.api import Api
-from workflow.academies import PACKAGED
-from workflow.database import make_engine
 from workflow.demo import DemoBuilder, Team
-from workflow.editing import DossierEditor
-from workflow.migrate import upgrade
-from workflow.service import WorkflowService
-from workflow.settings import WorkflowSettings, get_settings
+from workflow.dossiers.editing import DossierEditor
+from workflow.engine.service import WorkflowService
+from workflow.payments.rates import PACKAGED
+from workflow.rules import RULES
+from workflow.store.database import make_engine
+from workflow.store.migrate import upgrade
+from workflow.store.settings import WorkflowSettings, get_settings
 
 _counter = itertools.count(1)
 
@@ -77,7 +78,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def service(engine: Engine) -> WorkflowService:
-    return WorkflowService(engine)
+    return WorkflowService(engine, RULES)
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from workflow.dossiers import load
-from workflow.editing import DossierEditor
-from workflow.inputs import (
+from workflow.dossiers.editing import DossierEditor
+from workflow.dossiers.inputs import (
     BilanInput,
     DocumentInput,
     DossierInput,
@@ -30,8 +29,9 @@ from workflow.inputs import (
     SessionInput,
     StepInput,
 )
-from workflow.service import FireCommand, FireResult, WorkflowService
-from workflow.tables import academie_table, dossier_table
+from workflow.engine.rows import load
+from workflow.engine.service import FireCommand, FireResult, WorkflowService
+from workflow.store.tables import academie_table, dossier_table
 
 DEMO_SLUG = "demo"
 

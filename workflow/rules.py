@@ -1,14 +1,25 @@
-"""Every named guard and effect the specs may refer to, in one registry."""
+"""The composition: every name the specs use, resolved to a capability's guard or effect.
+
+The only module that knows every capability; ``api``'s wiring hands ``RULES`` to the
+service when it builds it, and a test checks every name in ``states/`` resolves here.
+"""
 
 from __future__ import annotations
 
-from workflow.effects import BASE_EFFECTS, Effect
-from workflow.guards import BASE_GUARDS, Guard
-from workflow.payment import enregistrer_decision, montants_conformes
+from workflow.documents.signatures import SIGNATURE_EFFECTS, SIGNATURE_GUARDS
+from workflow.dossiers.guards import DOSSIER_GUARDS
+from workflow.engine.registry import Effect, Guard, Rules
+from workflow.payments.decision import enregistrer_decision, montants_conformes
 
-GUARDS: dict[str, Guard] = {**BASE_GUARDS, "montants_conformes": montants_conformes}
+GUARDS: dict[str, Guard] = {
+    **DOSSIER_GUARDS,
+    **SIGNATURE_GUARDS,
+    "montants_conformes": montants_conformes,
+}
 
 EFFECTS: dict[str, Effect] = {
-    **BASE_EFFECTS,
+    **SIGNATURE_EFFECTS,
     "enregistrer_decision": Effect(enregistrer_decision),
 }
+
+RULES = Rules(guards=GUARDS, effects=EFFECTS)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
-from workflow.reports import CalendarSession, Header
+from workflow.reads.paperwork import CalendarSession, Header
 
 UID_DOMAIN = "formaflow"
 

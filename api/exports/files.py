@@ -15,10 +15,10 @@ from api.exports.layouts import budget_table, dashboard_table, dossiers_table
 from api.exports.printing import render_bilan, render_fiche
 from api.exports.sheets import Table, to_csv, to_xlsx
 from api.exports.sofia import pack
-from workflow import reports
-from workflow.frenchtext import PARIS
-from workflow.queries import DossierFilters
-from workflow.reports import Scope, plan_year_label
+from workflow.language.french import PARIS
+from workflow.reads import dashboard, paperwork, reports
+from workflow.reads.queries import DossierFilters
+from workflow.reads.reports import Scope, plan_year_label
 
 SheetFormat = Literal["xlsx", "csv"]
 
@@ -60,7 +60,7 @@ def budget_file(conn: Connection, scope: Scope, fmt: SheetFormat, now: datetime)
 
 
 def dossiers_file(conn: Connection, scope: Scope, fmt: SheetFormat, now: datetime) -> ExportFile:
-    rows = reports.dossier_list(conn, scope, now)
+    rows = dashboard.dossier_list(conn, scope, now)
     return _sheet(dossiers_table(rows), _stem("dossiers", scope), fmt)
 
 
@@ -69,33 +69,33 @@ def dashboard_file(
 ) -> ExportFile:
     """What the « Tableau de bord » lists for these filters, every row of it, named after
     the day (Paris) it was taken: the file says when its picture of the dossiers dates from."""
-    rows = reports.dashboard_list(conn, person_id, filters, now)
+    rows = dashboard.dashboard_list(conn, person_id, filters, now)
     stem = f"tableau-de-bord-{now.astimezone(PARIS).date().isoformat()}"
     return _sheet(dashboard_table(rows), stem, fmt)
 
 
 def fiche_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
-    fiche = reports.fiche(conn, dossier_id)
+    fiche = paperwork.fiche(conn, dossier_id)
     html = render_fiche(fiche, now)
     name = f"fiche-remuneration-{fiche.header.reference}.html"
     return ExportFile(name, HTML, html.encode("utf-8"))
 
 
 def bilan_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
-    view = reports.bilan_view(conn, dossier_id)
+    view = paperwork.bilan_view(conn, dossier_id)
     html = render_bilan(view, now)
     return ExportFile(f"bilan-{view.header.reference}.html", HTML, html.encode("utf-8"))
 
 
 def sofia_file(conn: Connection, dossier_id: int, data_dir: Path, now: datetime) -> ExportFile:
-    fiche = reports.fiche(conn, dossier_id)
-    files = reports.sofia_files(conn, dossier_id, data_dir)
+    fiche = paperwork.fiche(conn, dossier_id)
+    files = paperwork.sofia_files(conn, dossier_id, data_dir)
     html = render_fiche(fiche, now) if fiche.decision is not None else None
     content = pack(fiche.header, files, html, now)
     return ExportFile(f"sofia-fmo-{fiche.header.reference}.zip", ZIP, content)
 
 
 def sessions_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
-    header = reports.header(conn, dossier_id)
-    content = to_ics(header, reports.calendar_sessions(conn, dossier_id), now)
+    header = paperwork.header(conn, dossier_id)
+    content = to_ics(header, paperwork.calendar_sessions(conn, dossier_id), now)
     return ExportFile(f"sessions-{header.reference}.ics", ICS, content)

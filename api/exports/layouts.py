@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from api.exports.sheets import Cell, Column, Kind, Table
-from workflow.frenchtext import PARIS
-from workflow.reports import Budget, BudgetRow, Cost, DashboardDossier, ListedDossier
+from workflow.language.french import PARIS
+from workflow.reads.dashboard import DashboardDossier, ListedDossier
+from workflow.reads.reports import Budget, BudgetRow, Cost
 
 T, M, N = Kind.TEXT, Kind.MONEY, Kind.NUMBER
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from workflow.baremes import format_decimal_fr, format_euros, format_units
-from workflow.frenchtext import format_date, format_datetime, format_hours
-from workflow.reports import BilanView, Fiche
+from workflow.language.french import format_date, format_datetime, format_hours
+from workflow.payments.baremes import format_decimal_fr, format_euros, format_units
+from workflow.reads.paperwork import BilanView, Fiche
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
 

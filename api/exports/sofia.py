@@ -16,8 +16,8 @@ import zipfile
 from datetime import datetime
 
 from api.exports.sheets import Kind, csv_cell, neutralise
-from workflow.frenchtext import PARIS
-from workflow.reports import Header, PackFile
+from workflow.language.french import PARIS
+from workflow.reads.paperwork import Header, PackFile
 
 MANIFEST = "manifeste.csv"
 MANIFEST_HEADERS = (

@@ -24,13 +24,13 @@ from api.pages.viewer import Seen, Viewer
 from api.problems import ApiProblem, french_errors
 from api.uploads import document_from, read_upload_form
 from api.wiring import Container
-from workflow.access import Edit, may_edit, readable
-from workflow.dossier_reads import bilan_of, documents_of
-from workflow.errors import InvalidInput, NotPermitted
-from workflow.inputs import BilanInput
-from workflow.queries import reading
-from workflow.team import members
-from workflow.vocabulary import DOCUMENT_KINDS
+from workflow.dossiers.access import Edit, may_edit, readable
+from workflow.dossiers.inputs import BilanInput
+from workflow.engine.errors import InvalidInput, NotPermitted
+from workflow.engine.roles import members
+from workflow.language.vocabulary import DOCUMENT_KINDS
+from workflow.reads.queries import reading
+from workflow.reads.records import bilan_of, documents_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -27,8 +27,8 @@ from api.wiring import Container
 from notifications import backlog
 from states import SPECS
 from states.dispositifs import DISPOSITIFS
-from workflow.queries import DossierFilters, list_dossiers, reading
-from workflow.worklists import staff_academies, visible_counts, visible_pilotes
+from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.reads.worklists import staff_academies, visible_counts, visible_pilotes
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -22,12 +22,12 @@ from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.problems import french_errors
 from api.wiring import Container
-from workflow.access import Edit, may_edit, readable
-from workflow.dossier_reads import DemandeRecord, demande_of
-from workflow.errors import InvalidInput, NotPermitted
-from workflow.inputs import OuvertureInput
-from workflow.queries import reading
-from workflow.vocabulary import PUBLICS
+from workflow.dossiers.access import Edit, may_edit, readable
+from workflow.dossiers.inputs import OuvertureInput
+from workflow.engine.errors import InvalidInput, NotPermitted
+from workflow.language.vocabulary import PUBLICS
+from workflow.reads.queries import reading
+from workflow.reads.records import DemandeRecord, demande_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -25,15 +25,16 @@ from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states import get_spec
 from states.roles import ROLES
-from workflow.access import readable
-from workflow.dossier_reads import scenario_of
-from workflow.dossiers import DossierRow
-from workflow.errors import GuardFailed, NotPermitted, StaleVersion, TriggerNotAvailable
-from workflow.queries import history, reading
-from workflow.service import COMMENT_MISSING, Availability, FireCommand, FireResult
-from workflow.team import members, signature_status
-from workflow.vocabulary import MODALITIES
-from workflow.worklists import tasks_of
+from workflow.documents.signatures import signature_status
+from workflow.dossiers.access import readable
+from workflow.engine.errors import GuardFailed, NotPermitted, StaleVersion, TriggerNotAvailable
+from workflow.engine.roles import members
+from workflow.engine.rows import DossierRow
+from workflow.engine.service import COMMENT_MISSING, Availability, FireCommand, FireResult
+from workflow.language.vocabulary import MODALITIES
+from workflow.reads.queries import history, reading
+from workflow.reads.records import scenario_of
+from workflow.reads.worklists import tasks_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

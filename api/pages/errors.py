@@ -23,8 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.pages.rendering import render
 from api.pages.viewer import LoginRequired
 from api.problems import ApiProblem
-from workflow.errors import DossierNotFound, NotPermitted, PersonNotFound, WorkflowError
-from workflow.tasks import TaskNotFound
+from workflow.engine.errors import DossierNotFound, NotPermitted, PersonNotFound, WorkflowError
+from workflow.engine.tasks import TaskNotFound
 
 log = logging.getLogger("formaflow.pages")
 

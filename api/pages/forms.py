@@ -3,7 +3,7 @@
 A refused form is shown again with the values as typed (strings, never re-formatted), each
 French message next to its field and all of them in the summary at the top, each naming
 its field by the label the form shows. The rules themselves are the domain's pydantic
-inputs (``workflow.inputs``); this module only carries strings to them and their messages
+inputs (``workflow.dossiers.inputs``); this module only carries strings to them and their messages
 back to the fields.
 """
 

@@ -24,18 +24,18 @@ from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from notifications.links import LinkClaim, LinkError, token_hash
 from states import get_spec
-from workflow.access import readable
-from workflow.errors import (
+from workflow.dossiers.access import readable
+from workflow.engine.errors import (
     DossierNotFound,
     GuardFailed,
     NotPermitted,
     StaleVersion,
     TriggerNotAvailable,
 )
-from workflow.queries import reading
-from workflow.service import FireCommand, FireResult
-from workflow.tables import action_link_use_table as U
-from workflow.tables import person_table
+from workflow.engine.service import FireCommand, FireResult
+from workflow.reads.queries import reading
+from workflow.store.tables import action_link_use_table as U
+from workflow.store.tables import person_table
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

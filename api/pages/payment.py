@@ -31,8 +31,16 @@ from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states import get_spec
-from workflow.access import readable
-from workflow.baremes import (
+from workflow.dossiers.access import readable
+from workflow.engine.errors import (
+    GuardFailed,
+    InvalidInput,
+    NotPermitted,
+    StaleVersion,
+    TriggerNotAvailable,
+)
+from workflow.engine.service import FireCommand
+from workflow.payments.baremes import (
     BaremeError,
     EmptyProposal,
     PaymentLine,
@@ -41,14 +49,7 @@ from workflow.baremes import (
     decided_refusal,
     override_range,
 )
-from workflow.errors import (
-    GuardFailed,
-    InvalidInput,
-    NotPermitted,
-    StaleVersion,
-    TriggerNotAvailable,
-)
-from workflow.payment import (
+from workflow.payments.decision import (
     AdjustmentReview,
     DecidedFigure,
     adjustable_lines,
@@ -58,9 +59,8 @@ from workflow.payment import (
     dossier_rates,
     review_adjustments,
 )
-from workflow.queries import payment_decision, reading
-from workflow.service import FireCommand
-from workflow.simulation import COMPONENT_LABELS
+from workflow.payments.simulation import COMPONENT_LABELS
+from workflow.reads.queries import payment_decision, reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -21,8 +21,8 @@ from api.pages.flash import pop_flash
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
-from workflow.baremes import format_units
-from workflow.frenchtext import PARIS, format_date, format_datetime, format_hours
+from workflow.language.french import PARIS, format_date, format_datetime, format_hours
+from workflow.payments.baremes import format_units
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -14,10 +14,10 @@ from api.pages.errors import PageRoute
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
-from workflow.dossier_reads import ScenarioRecord, scenario_of
-from workflow.queries import DossierFilters, list_dossiers, reading
-from workflow.service import Availability
-from workflow.vocabulary import MODALITIES
+from workflow.engine.service import Availability
+from workflow.language.vocabulary import MODALITIES
+from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.reads.records import ScenarioRecord, scenario_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -26,13 +26,13 @@ from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.problems import french_errors
 from api.wiring import Container
-from workflow.access import Edit, may_edit, readable
-from workflow.dossier_reads import ScenarioRecord, scenario_of
-from workflow.errors import InvalidInput, NotPermitted
-from workflow.inputs import ScenarioInput
-from workflow.queries import reading
-from workflow.team import members
-from workflow.vocabulary import MODALITIES
+from workflow.dossiers.access import Edit, may_edit, readable
+from workflow.dossiers.inputs import ScenarioInput
+from workflow.engine.errors import InvalidInput, NotPermitted
+from workflow.engine.roles import members
+from workflow.language.vocabulary import MODALITIES
+from workflow.reads.queries import reading
+from workflow.reads.records import ScenarioRecord, scenario_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -31,15 +31,15 @@ from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states.roles import ROLES
-from workflow.access import Edit, may_edit, readable
-from workflow.dossier_reads import SessionRecord, bilan_of, session_of, sessions_of
-from workflow.dossiers import DossierRow
-from workflow.errors import InvalidInput, NotPermitted
-from workflow.frenchtext import PARIS
-from workflow.inputs import SessionInput
-from workflow.queries import reading
-from workflow.team import members
-from workflow.vocabulary import MODALITIES
+from workflow.dossiers.access import Edit, may_edit, readable
+from workflow.dossiers.inputs import SessionInput
+from workflow.engine.errors import InvalidInput, NotPermitted
+from workflow.engine.roles import members
+from workflow.engine.rows import DossierRow
+from workflow.language.french import PARIS
+from workflow.language.vocabulary import MODALITIES
+from workflow.reads.queries import reading
+from workflow.reads.records import SessionRecord, bilan_of, session_of, sessions_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

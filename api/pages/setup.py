@@ -1,7 +1,7 @@
 """Setting a dossier up from the pages: « Nouveau dossier » and « Modifier la planification ».
 
 Creation goes through ``DossierEditor.create_dossier``, like ``POST /api/v1/dossiers``: who
-may create where is ``workflow.access``'s one rule (the form only offers those académies,
+may create where is ``workflow.dossiers.access``'s one rule (the form only offers those académies,
 and the editor checks again). The planning edit goes through
 ``DossierEditor.update_planning``, like ``PATCH /api/v1/dossiers/{id}``, with the version
 the form was read at: a dossier changed meanwhile is refused, never silently overwritten.
@@ -33,11 +33,11 @@ from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states.dispositifs import DISPOSITIFS
-from workflow.access import Edit, creatable_academies, may_edit, readable
-from workflow.dossiers import DossierRow
-from workflow.errors import InvalidInput, NotPermitted, StaleVersion
-from workflow.inputs import DossierInput, PlanningInput
-from workflow.queries import academie_id_by_slug, reading
+from workflow.dossiers.access import Edit, creatable_academies, may_edit, readable
+from workflow.dossiers.inputs import DossierInput, PlanningInput
+from workflow.engine.errors import InvalidInput, NotPermitted, StaleVersion
+from workflow.engine.rows import DossierRow
+from workflow.reads.queries import academie_id_by_slug, reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

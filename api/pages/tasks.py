@@ -14,7 +14,7 @@ from api.pages.flash import Flash, set_flash
 from api.pages.rendering import render
 from api.pages.signin import safe_next
 from api.pages.viewer import Seen
-from workflow.tasks import TaskBook, TaskFilters, TaskStatus
+from workflow.engine.tasks import TaskBook, TaskFilters, TaskStatus
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -26,21 +26,20 @@ from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES, role_label
-from workflow.access import Edit, may_edit, readable, require_edit
-from workflow.dossiers import DossierRow
-from workflow.errors import DossierNotFound, InvalidInput, NotPermitted, PersonNotFound
-from workflow.frenchtext import PARIS, format_date, format_datetime
-from workflow.queries import person_id_by_email, reading
-from workflow.team import (
+from workflow.dossiers.access import Edit, may_edit, readable, require_edit
+from workflow.dossiers.team import (
     DelegationLine,
-    Member,
     Person,
     delegations_of,
     holds,
     known_people,
-    members,
     person_of,
 )
+from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, PersonNotFound
+from workflow.engine.roles import Member, members
+from workflow.engine.rows import DossierRow
+from workflow.language.french import PARIS, format_date, format_datetime
+from workflow.reads.queries import person_id_by_email, reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

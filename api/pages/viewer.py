@@ -18,9 +18,9 @@ from api.deps import Wired, current_principal
 from api.problems import ApiProblem
 from api.wiring import Container
 from states.roles import ACADEMIE_ROLES
-from workflow.access import creatable_academies
-from workflow.queries import reading
-from workflow.worklists import roles_held
+from workflow.dossiers.access import creatable_academies
+from workflow.reads.queries import reading
+from workflow.reads.worklists import roles_held
 
 
 class LoginRequired(Exception):
@@ -38,7 +38,7 @@ class Viewer:
     principal: Principal
     roles: frozenset[str]
     creates: bool = False
-    """Whether some académie lets them open a dossier (``workflow.access``'s rule)."""
+    """Whether some académie lets them open a dossier (``workflow.dossiers.access``'s rule)."""
 
     @property
     def person_id(self) -> int:

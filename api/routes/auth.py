@@ -10,8 +10,8 @@ from sqlalchemy import select
 from api.deps import SESSION_COOKIE, Caller, Wired, set_session_cookie
 from api.problems import problem_responses
 from api.schemas import LoginIn, MeOut
-from workflow.queries import reading
-from workflow.tables import academie_table, assignment_table
+from workflow.reads.queries import reading
+from workflow.store.tables import academie_table, assignment_table
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
 

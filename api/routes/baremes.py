@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from api.deps import Caller, Wired
 from api.problems import ApiProblem, problem_responses
-from workflow.academies import ConfigurationError, rates_for
-from workflow.access import may_create_in
-from workflow.baremes import BaremeError, Rates
-from workflow.queries import reading
-from workflow.simulation import COMPONENT_LABELS, PARAMETERS, describe, simulate
-from workflow.tables import academie_table
+from workflow.dossiers.access import may_create_in
+from workflow.payments.baremes import BaremeError, Rates
+from workflow.payments.rates import ConfigurationError, rates_for
+from workflow.payments.simulation import COMPONENT_LABELS, PARAMETERS, describe, simulate
+from workflow.reads.queries import reading
+from workflow.store.tables import academie_table
 
 router = APIRouter(prefix="/api/v1/baremes", tags=["barèmes"])
 

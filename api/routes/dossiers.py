@@ -25,18 +25,18 @@ from api.schemas import (
 )
 from api.views import dossier_view, etag, parse_if_match, summary
 from api.wiring import Container
-from workflow.access import Edit, readable, require_edit
-from workflow.errors import InvalidInput, WorkflowError
-from workflow.inputs import DossierInput, PlanningInput
-from workflow.queries import (
+from workflow.dossiers.access import Edit, readable, require_edit
+from workflow.dossiers.inputs import DossierInput, PlanningInput
+from workflow.engine.errors import InvalidInput, WorkflowError
+from workflow.engine.service import FireCommand, FireResult
+from workflow.reads.queries import (
     DossierFilters,
     history,
     list_dossiers,
     person_id_by_email,
     reading,
 )
-from workflow.service import FireCommand, FireResult
-from workflow.tables import academie_table
+from workflow.store.tables import academie_table
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 

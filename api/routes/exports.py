@@ -23,9 +23,9 @@ from api.exports.download import attachment
 from api.exports.files import ExportFile, SheetFormat
 from api.problems import problem_responses
 from api.wiring import Container
-from workflow.access import readable
-from workflow.queries import reading
-from workflow.reports import Scope
+from workflow.dossiers.access import readable
+from workflow.reads.queries import reading
+from workflow.reads.reports import Scope
 
 router = APIRouter(tags=["exports"])
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, Wired
 from api.problems import ApiProblem, problem_responses
-from workflow.tasks import TaskBook, TaskFilters, TaskNotFound, TaskStatus, TaskView
+from workflow.engine.tasks import TaskBook, TaskFilters, TaskNotFound, TaskStatus, TaskView
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tâches"])
 

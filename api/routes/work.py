@@ -22,8 +22,17 @@ from api.deps import Caller, RowId, Wired
 from api.problems import ApiProblem, problem_responses
 from api.uploads import ACCEPTED, content_disposition, document_from, read_upload_form
 from api.wiring import Container
-from workflow.access import Edit, readable, require_edit
-from workflow.dossier_reads import (
+from workflow.dossiers.access import Edit, readable, require_edit
+from workflow.dossiers.inputs import (
+    AttendanceInput,
+    BilanInput,
+    OuvertureInput,
+    ScenarioInput,
+    SessionInput,
+)
+from workflow.language.vocabulary import DOCUMENT_KINDS
+from workflow.reads.queries import reading
+from workflow.reads.records import (
     DocumentRecord,
     bilan_of,
     demande_of,
@@ -34,15 +43,6 @@ from workflow.dossier_reads import (
     session_of,
     sessions_of,
 )
-from workflow.inputs import (
-    AttendanceInput,
-    BilanInput,
-    OuvertureInput,
-    ScenarioInput,
-    SessionInput,
-)
-from workflow.queries import reading
-from workflow.vocabulary import DOCUMENT_KINDS
 
 log = logging.getLogger("formaflow.api")
 

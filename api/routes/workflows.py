@@ -15,8 +15,8 @@ from api.problems import ApiProblem, problem_responses
 from states import SPECS
 from states.roles import DERIVED_RECIPIENTS, role_label
 from states.spec import WorkflowSpec
-from workflow.diagram import mermaid, svg
-from workflow.errors import InvalidInput
+from workflow.engine.errors import InvalidInput
+from workflow.reads.diagram import mermaid, svg
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 

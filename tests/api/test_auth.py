@@ -24,11 +24,11 @@ from api.deps import CSRF_HEADER, SESSION_COOKIE
 from api.settings import ApiSettings
 from api.wiring import Container
 from tests.support.cli import run_cli as run_formaflow
-from workflow.database import make_engine
-from workflow.editing import DossierEditor
-from workflow.settings import WorkflowSettings
-from workflow.tables import web_session_table
-from workflow.types import utcnow
+from workflow.dossiers.editing import DossierEditor
+from workflow.store.database import make_engine
+from workflow.store.settings import WorkflowSettings
+from workflow.store.tables import web_session_table
+from workflow.store.types import utcnow
 
 PASSWORD = "correct-cheval-batterie-agrafe"
 PROBLEM = "application/problem+json"

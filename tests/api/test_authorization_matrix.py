@@ -48,8 +48,9 @@ from tests.support.matrix import (
     spec_roles,
 )
 from workflow.demo import DemoBuilder, Team
-from workflow.service import WorkflowService
-from workflow.tables import document_table, session_table
+from workflow.engine.service import WorkflowService
+from workflow.rules import RULES
+from workflow.store.tables import document_table, session_table
 
 PROBLEM_JSON = "application/problem+json"
 ATTEMPTS = attempts()
@@ -58,7 +59,7 @@ READ_PATHS = dossier_read_paths(collection_app(Path(tempfile.gettempdir())))
 
 @pytest.fixture(scope="module")
 def matrix(engine: Engine, data_dir: Path, academies_dir: Path) -> Iterator[Matrix]:
-    builder = DemoBuilder(engine, data_dir, WorkflowService(engine))
+    builder = DemoBuilder(engine, data_dir, WorkflowService(engine, RULES))
     here = make_world(builder)
     far = make_world(builder)
     far.formation()  # the other académie's team holds its roles on a dossier there
@@ -177,7 +178,7 @@ def test_transition(matrix: Matrix, attempt: Attempt, caplog: pytest.LogCaptureF
     assert matrix.etag(dossier) == etag, "a refused attempt changed the dossier"
     problem = "action-non-autorisee" if attempt.expected_status == 403 else "dossier-introuvable"
     assert response.json()["type"] == f"/api/problemes/{problem}"
-    logged = _warnings(caplog, "workflow.service")
+    logged = _warnings(caplog, "workflow.engine.service")
     assert any(
         "refused" in m
         and f"actor={person} " in m

@@ -24,9 +24,9 @@ from sqlalchemy import select, update
 from states import get_spec
 from tests.conftest import World
 from tests.support.api import Api
-from workflow.frenchtext import PARIS
-from workflow.inputs import DossierInput
-from workflow.tables import academie_table, dossier_table
+from workflow.dossiers.inputs import DossierInput
+from workflow.language.french import PARIS
+from workflow.store.tables import academie_table, dossier_table
 
 HEADERS = [
     "Référence",

@@ -19,7 +19,7 @@ from notifications.settings import MailSettings
 from tests.conftest import World
 from tests.support.api import Api
 from tests.support.smtp import free_port
-from workflow.tables import outbox_table
+from workflow.store.tables import outbox_table
 
 
 def test_staff_see_their_academies_emails_and_requeue_a_dead_one(world: World, api: Api) -> None:

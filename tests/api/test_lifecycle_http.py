@@ -21,7 +21,7 @@ from tests.conftest import World, make_world
 from tests.support.api import Api
 from tests.support.matrix import email_of
 from workflow.demo import DemoBuilder, _tiny_pdf
-from workflow.queries import payment_decision, reading
+from workflow.reads.queries import payment_decision, reading
 
 DOSSIERS = "/api/v1/dossiers"
 HSE_RATE = "12.34"

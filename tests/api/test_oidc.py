@@ -27,9 +27,9 @@ from api.oidc import FLOW_COOKIE, FLOW_MAX_AGE, FLOW_SALT, OidcClient
 from api.settings import ApiSettings
 from api.wiring import Container
 from tests.support.fake_oidc import Agent, FakeProvider, s256
-from workflow.editing import DossierEditor
-from workflow.settings import WorkflowSettings
-from workflow.tables import person_table
+from workflow.dossiers.editing import DossierEditor
+from workflow.store.settings import WorkflowSettings
+from workflow.store.tables import person_table
 
 CLIENT_ID = "formaflow-tests"
 CLIENT_SECRET = "secret-du-client-de-test"

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from api.wiring import Container
 from tests.conftest import World
 from tests.support.api import page_session
-from workflow.queries import payment_decision
-from workflow.tables import dossier_table
+from workflow.reads.queries import payment_decision
+from workflow.store.tables import dossier_table
 
 
 def _version(container: Container, dossier: int) -> int:

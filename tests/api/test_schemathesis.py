@@ -35,9 +35,10 @@ from api.wiring import Container
 from tests.conftest import make_world
 from tests.support.matrix import OUVERTURE_STEPS, ouverture_in
 from workflow.demo import FORMATION_TARGETS, DemoBuilder
-from workflow.service import WorkflowService
-from workflow.settings import WorkflowSettings
-from workflow.tables import document_table, dossier_table, session_table, task_table
+from workflow.engine.service import WorkflowService
+from workflow.rules import RULES
+from workflow.store.settings import WorkflowSettings
+from workflow.store.tables import document_table, dossier_table, session_table, task_table
 
 CHECKS = [
     not_a_server_error,
@@ -91,7 +92,7 @@ def target(engine: Engine, data_dir: Path, academies_dir: Path) -> Target:
         env="production", data_dir=data_dir, base_url="http://testserver"
     )
     CONTAINER.__dict__["engine"] = engine
-    builder = DemoBuilder(engine, data_dir, WorkflowService(engine))
+    builder = DemoBuilder(engine, data_dir, WorkflowService(engine, RULES))
     world = make_world(builder)
     start = datetime.now(UTC) + timedelta(days=30)
     for state, dispositif, title in FORMATION_TARGETS:

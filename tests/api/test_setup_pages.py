@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from api.wiring import Container
 from tests.conftest import World
 from tests.support.api import page_session
-from workflow.access import creatable_academies, may_create_in
-from workflow.dossiers import load
-from workflow.frenchtext import PARIS
-from workflow.inputs import PlanningInput
-from workflow.tables import delegation_table, dossier_table, person_table
-from workflow.team import members
+from workflow.dossiers.access import creatable_academies, may_create_in
+from workflow.dossiers.inputs import PlanningInput
+from workflow.engine.roles import members
+from workflow.engine.rows import load
+from workflow.language.french import PARIS
+from workflow.store.tables import delegation_table, dossier_table, person_table
 
 
 def _email(container: Container, person_id: int) -> str:

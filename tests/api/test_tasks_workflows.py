@@ -13,9 +13,9 @@ from states import SPECS, get_spec
 from states.roles import role_label
 from tests.conftest import World
 from tests.support.api import Api
-from workflow.diagram import mermaid
-from workflow.tables import task_table
-from workflow.types import utcnow
+from workflow.reads.diagram import mermaid
+from workflow.store.tables import task_table
+from workflow.store.types import utcnow
 
 JSON_PROBLEM = "application/problem+json"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -26,7 +26,7 @@ from api.wiring import Container
 from tests.conftest import World
 from tests.support.api import Api
 from workflow.demo import _tiny_pdf
-from workflow.inputs import DossierInput
+from workflow.dossiers.inputs import DossierInput
 
 JSON_PROBLEM = "application/problem+json"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -16,7 +16,7 @@ from tests.conftest import World, make_world
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 from tests.support.live_server import serving
 from workflow.demo import DemoBuilder
-from workflow.tables import person_table
+from workflow.store.tables import person_table
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from api.wiring import Container
 from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
-from workflow.tables import academie_table, dossier_table
+from workflow.store.tables import academie_table, dossier_table
 
 
 def test_gestionnaire_filters_by_academie_and_state_then_exports_xlsx(

@@ -23,7 +23,7 @@ from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
 from tests.support.live_server import serving
 from tests.support.mail import drain, mail_settings
-from workflow.service import FireCommand
+from workflow.engine.service import FireCommand
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
 from tests.support.mail import drain, mail_settings
 from tests.support.smtp import SmtpSink
-from workflow.service import FireCommand
-from workflow.tables import dossier_table
+from workflow.engine.service import FireCommand
+from workflow.store.tables import dossier_table
 
 LINK = re.compile(r"https?://[^\s/]+(/liens/[A-Za-z0-9_.\-]+)")
 

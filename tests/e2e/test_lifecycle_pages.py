@@ -32,8 +32,8 @@ from tests.e2e.conftest import People
 from tests.support.browser import ARTIFACTS, axe_violations, describe, sign_in
 from tests.support.mail import drain, mail_settings
 from tests.support.smtp import SmtpSink
-from workflow.queries import payment_decision
-from workflow.tables import action_link_use_table, dossier_table, history_table
+from workflow.reads.queries import payment_decision
+from workflow.store.tables import action_link_use_table, dossier_table, history_table
 
 VACATION, HSE, EAFC = "vacation_accompagnement", "hse_convention_ent", "eafc_taux_a"
 DISPOSITIF_LABELS = {

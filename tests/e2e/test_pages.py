@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from api.wiring import Container
 from tests.e2e.conftest import People
 from tests.support.browser import PASSWORD, check_page, sign_in
-from workflow.inputs import DossierInput
-from workflow.service import FireCommand
-from workflow.tables import outbox_table
+from workflow.dossiers.inputs import DossierInput
+from workflow.engine.service import FireCommand
+from workflow.store.tables import outbox_table
 
 
 def _at(page: Page, base: str, path: str) -> None:

@@ -14,8 +14,9 @@ from playwright.sync_api import Page, expect
 from api.wiring import Container
 from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
-from workflow.dossiers import load
-from workflow.team import delegations_of, members, person_of
+from workflow.dossiers.team import delegations_of, person_of
+from workflow.engine.roles import members
+from workflow.engine.rows import load
 
 
 def _at(page: Page, base: str, path: str) -> None:

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from api.wiring import Container
 from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
-from workflow.dossier_reads import sessions_of
-from workflow.queries import payment_decision
-from workflow.tables import dossier_table
+from workflow.reads.queries import payment_decision
+from workflow.reads.records import sessions_of
+from workflow.store.tables import dossier_table
 
 
 def _at(page: Page, base: str, path: str) -> None:

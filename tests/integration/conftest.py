@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from tests.support.cli import run_cli
-from workflow.database import make_engine
-from workflow.migrate import upgrade
+from workflow.store.database import make_engine
+from workflow.store.migrate import upgrade
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from states import LATEST
 from tests.support.cli import run_cli
 from tests.support.smtp import SmtpSink
-from workflow.database import make_engine
-from workflow.tables import dossier_table
+from workflow.store.database import make_engine
+from workflow.store.tables import dossier_table
 
 
 def reference(url: str, workflow: str, state: str) -> str:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from tests.integration.test_cli import reference
 from tests.support.cli import run_cli
-from workflow.database import is_postgresql, make_engine
+from workflow.store.database import is_postgresql, make_engine
 
 SIMULATIONS = [
     (

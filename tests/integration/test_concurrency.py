@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from tests.conftest import World
 from tests.support.snapshots import history_rows
-from workflow.errors import StaleVersion, WorkflowError
-from workflow.service import FireCommand, FireResult, WorkflowService
+from workflow.engine.errors import StaleVersion, WorkflowError
+from workflow.engine.service import FireCommand, FireResult, WorkflowService
 
 THREADS = 16
 

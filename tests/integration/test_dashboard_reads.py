@@ -11,11 +11,11 @@ from decimal import Decimal
 from sqlalchemy import Engine, update
 
 from tests.conftest import World
-from workflow.queries import DossierFilters, reading
-from workflow.reports import dashboard_list
-from workflow.tables import dossier_table
-from workflow.types import utcnow
-from workflow.worklists import staff_academies, visible_counts
+from workflow.reads.dashboard import dashboard_list
+from workflow.reads.queries import DossierFilters, reading
+from workflow.reads.worklists import staff_academies, visible_counts
+from workflow.store.tables import dossier_table
+from workflow.store.types import utcnow
 
 
 def test_staff_academies_are_the_persons_own(world: World) -> None:

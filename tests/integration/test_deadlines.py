@@ -16,13 +16,14 @@ from sqlalchemy import Engine, func, select
 
 from tests.conftest import World, make_world
 from tests.support.mail import writer
-from workflow.database import make_engine
-from workflow.deadlines import DeadlineTimer
 from workflow.demo import DemoBuilder
-from workflow.migrate import upgrade
-from workflow.service import FireCommand, WorkflowService
-from workflow.tables import deadline_point_table, dossier_table, history_table
-from workflow.tables import outbox_table as O
+from workflow.engine.deadlines import DeadlineTimer
+from workflow.engine.service import FireCommand, WorkflowService
+from workflow.rules import RULES
+from workflow.store.database import make_engine
+from workflow.store.migrate import upgrade
+from workflow.store.tables import deadline_point_table, dossier_table, history_table
+from workflow.store.tables import outbox_table as O
 
 
 class Clock:
@@ -48,7 +49,7 @@ def setup(
     engine = make_engine(fresh_database_url)
     upgrade(engine)
     outbox = writer()
-    service = WorkflowService(engine, subscribers=[outbox], clock=clock)
+    service = WorkflowService(engine, RULES, subscribers=[outbox], clock=clock)
     world = make_world(DemoBuilder(engine, data_dir, service))
     yield engine, service, world
     engine.dispose()

@@ -19,12 +19,13 @@ from sqlalchemy import Engine, select
 
 from api.exports import files
 from tests.conftest import World
-from workflow.academies import PACKAGED
-from workflow.dossier_reads import sessions_of
-from workflow.inputs import DocumentInput, SessionInput
-from workflow.reports import Scope, budget, dossier_list
-from workflow.settings import get_settings
-from workflow.tables import dossier_table
+from workflow.dossiers.inputs import DocumentInput, SessionInput
+from workflow.payments.rates import PACKAGED
+from workflow.reads.dashboard import dossier_list
+from workflow.reads.records import sessions_of
+from workflow.reads.reports import Scope, budget
+from workflow.store.settings import get_settings
+from workflow.store.tables import dossier_table
 
 NOW = datetime.now(UTC)
 

@@ -13,11 +13,11 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import World, make_world
-from workflow import journal
-from workflow.database import is_postgresql
-from workflow.errors import WorkflowError
-from workflow.service import FireCommand, FireResult, WorkflowService
-from workflow.tables import decision_table, journal_table
+from workflow.engine.errors import WorkflowError
+from workflow.engine.service import FireCommand, FireResult, WorkflowService
+from workflow.payments import journal
+from workflow.store.database import is_postgresql
+from workflow.store.tables import decision_table, journal_table
 
 
 def _report(engine: Engine, world: World) -> journal.Report:

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from workflow.database import make_engine
-from workflow.migrate import downgrade, upgrade
-from workflow.tables import metadata
+from workflow.store.database import make_engine
+from workflow.store.migrate import downgrade, upgrade
+from workflow.store.tables import metadata
 
 
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(

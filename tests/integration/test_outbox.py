@@ -20,11 +20,12 @@ from tests.conftest import World, make_world
 from tests.support.mail import BASE_URL, queued, writer
 from tests.support.snapshots import snapshot
 from workflow.demo import DemoBuilder, demo_ouverture
-from workflow.events import TransitionEvent
-from workflow.inputs import DossierInput
-from workflow.service import FireCommand, FireResult, WorkflowService
-from workflow.tables import outbox_table, person_table
-from workflow.types import utcnow
+from workflow.dossiers.inputs import DossierInput
+from workflow.engine.events import TransitionEvent
+from workflow.engine.service import FireCommand, FireResult, WorkflowService
+from workflow.rules import RULES
+from workflow.store.tables import outbox_table, person_table
+from workflow.store.types import utcnow
 
 # Who hears of each step of the canonical path of a ``vacation_accompagnement`` dossier,
 # with the actor of each step (see ``workflow.demo.FORMATION_PATH``) left out.
@@ -52,7 +53,7 @@ EXPECTED: dict[str, set[str]] = {
 
 @pytest.fixture
 def mailing(engine: Engine, data_dir: Path) -> DemoBuilder:
-    return DemoBuilder(engine, data_dir, WorkflowService(engine, subscribers=[writer()]))
+    return DemoBuilder(engine, data_dir, WorkflowService(engine, RULES, subscribers=[writer()]))
 
 
 def _people_by_role(world: World) -> dict[str, set[int]]:
@@ -258,7 +259,7 @@ def test_a_rendering_failure_fails_the_transition_and_writes_nothing(
 
     world = make_world(mailing)
     dossier = mailing.formation(world.academie_id, world.team, title="Dossier")
-    service = WorkflowService(engine, subscribers=[Broken()])
+    service = WorkflowService(engine, RULES, subscribers=[Broken()])
     before = snapshot(engine, dossier)
     with pytest.raises(UndefinedError):
         service.fire(FireCommand(dossier, "emettre_contrat", world.team.pilote, comment="ok"))

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.conftest import World
-from workflow.queries import payment_decision
-from workflow.tables import journal_table
+from workflow.reads.queries import payment_decision
+from workflow.store.tables import journal_table
 
 
 @pytest.mark.parametrize(

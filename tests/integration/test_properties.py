@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from states import get_spec
 from tests.conftest import World
 from tests.support.snapshots import snapshot
-from workflow.errors import WorkflowError
-from workflow.machines import machine_for
-from workflow.service import FireCommand, WorkflowService
+from workflow.engine.errors import WorkflowError
+from workflow.engine.machines import machine_for
+from workflow.engine.service import FireCommand, WorkflowService
 
 SPEC = get_spec("dossier_formation")
 ACTORS = [

@@ -21,8 +21,8 @@ from sqlalchemy import Engine, func, select
 from notifications.relay import Relay, SmtpTarget
 from tests.support.mail import drain, enqueue, mail_settings
 from tests.support.smtp import SmtpSink, free_port
-from workflow.tables import outbox_table as O
-from workflow.types import utcnow
+from workflow.store.tables import outbox_table as O
+from workflow.store.types import utcnow
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, select
 from notifications.relay import Relay, SmtpTarget
 from tests.support.mail import drain, enqueue, mail_settings
 from tests.support.smtp import free_port
-from workflow.tables import outbox_table as O
+from workflow.store.tables import outbox_table as O
 
 LOGIN, PASSWORD = "formaflow", "secret-du-relais"
 

@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from tests.conftest import World
 from tests.support.snapshots import history_rows, snapshot
 from workflow.demo import demo_ouverture
-from workflow.errors import (
+from workflow.dossiers.inputs import DossierInput, ScenarioInput, SequenceInput, StepInput
+from workflow.engine.errors import (
     DossierNotFound,
     GuardFailed,
     NotPermitted,
@@ -22,11 +23,10 @@ from workflow.errors import (
     TriggerNotAvailable,
     WorkflowError,
 )
-from workflow.inputs import DossierInput, ScenarioInput, SequenceInput, StepInput
-from workflow.queries import history, payment_decision
-from workflow.service import FireCommand, FireResult, WorkflowService
-from workflow.tables import signature_table, task_table
-from workflow.types import utcnow
+from workflow.engine.service import FireCommand, FireResult, WorkflowService
+from workflow.reads.queries import history, payment_decision
+from workflow.store.tables import signature_table, task_table
+from workflow.store.types import utcnow
 
 
 def fire(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from tests.conftest import World
-from workflow.queries import reading
-from workflow.types import utcnow
-from workflow.worklists import roles_held, tasks_of, visible_counts, visible_pilotes
+from workflow.reads.queries import reading
+from workflow.reads.worklists import roles_held, tasks_of, visible_counts, visible_pilotes
+from workflow.store.types import utcnow
 
 
 def test_roles_held_name_dossier_and_academie_roles(engine: Engine, world: World) -> None:

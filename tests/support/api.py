@@ -9,7 +9,7 @@ from httpx2 import Response
 from sqlalchemy import select
 
 from api.wiring import Container
-from workflow.tables import person_table
+from workflow.store.tables import person_table
 
 PAGE_PASSWORD = "un mot de passe des pages"
 

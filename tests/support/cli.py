@@ -20,7 +20,7 @@ from api.cli import app
 from api.command_context import close_commands
 from api.settings import get_api_settings
 from notifications.settings import get_mail_settings
-from workflow.settings import get_settings
+from workflow.store.settings import get_settings
 
 
 def run_cli(

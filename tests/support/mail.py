@@ -15,9 +15,9 @@ from notifications.outbox import OutboxWriter
 from notifications.relay import Relay
 from notifications.rendering import Envelope, build_message
 from notifications.settings import MailSettings
-from workflow.tables import academie_table
-from workflow.tables import outbox_table as O
-from workflow.types import utcnow
+from workflow.store.tables import academie_table
+from workflow.store.tables import outbox_table as O
+from workflow.store.types import utcnow
 
 BASE_URL = "http://formaflow.test"
 

@@ -26,10 +26,10 @@ from states.dispositifs import DISPOSITIFS
 from states.roles import ACADEMIE_ROLES, BILAN_AUTHOR, SIGNATORY
 from tests.support.api import Api
 from workflow.demo import DemoBuilder, Team, demo_ouverture
-from workflow.inputs import DossierInput
-from workflow.service import FireCommand
-from workflow.settings import WorkflowSettings
-from workflow.tables import person_table
+from workflow.dossiers.inputs import DossierInput
+from workflow.engine.service import FireCommand
+from workflow.store.settings import WorkflowSettings
+from workflow.store.tables import person_table
 
 FORMATION = "dossier_formation"
 OUVERTURE = "ouverture_parcours"

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from workflow.tables import (
+from workflow.store.tables import (
     decision_table,
     dossier_table,
     history_table,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.baremes import (
+from workflow.payments.baremes import (
     KNOWN_VIRTUAL_CLASS_POINT,
     TAUX_A_2023,
     BaremeError,

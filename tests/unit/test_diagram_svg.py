@@ -10,7 +10,7 @@ import pytest
 
 from states import SPECS
 from states.spec import WorkflowSpec
-from workflow.diagram import svg
+from workflow.reads.diagram import svg
 
 NS = "{http://www.w3.org/2000/svg}"
 ALL_SPECS = list(SPECS.values())

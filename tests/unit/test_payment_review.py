@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from workflow.baremes import (
+from workflow.payments.baremes import (
     Rates,
     decided_refusal,
     eafc_taux_a,
     override_range,
     vacation_accompagnement,
 )
-from workflow.payment import adjustable_lines, decided_payload, review_adjustments
+from workflow.payments.decision import adjustable_lines, decided_payload, review_adjustments
 
 RATES = Rates(vacation_accompagnement=Decimal("45.00"))
 PROPOSAL = vacation_accompagnement({"12": ("Alice Martin", Decimal(13))}, 5, RATES)

@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from api.exports.calendar import session_uid, to_ics
 from api.exports.printing import render_bilan, render_fiche
 from api.exports.sheets import Column, Kind, Table, csv_cell, neutralise, to_csv, to_xlsx
-from workflow.dossier_reads import BilanRecord, SessionRecord
-from workflow.reports import BilanView, CalendarSession, Fiche, Header
+from workflow.reads.paperwork import BilanView, CalendarSession, Fiche, Header
+from workflow.reads.records import BilanRecord, SessionRecord
 
 DANGEROUS = ["=1+1", "+33 1 23", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", '=HYPERLINK("x")']
 

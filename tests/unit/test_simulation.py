@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.baremes import BaremeError, Rates, format_decimal_fr, format_units
-from workflow.simulation import Simulation, describe, simulate
+from workflow.payments.baremes import BaremeError, Rates, format_decimal_fr, format_units
+from workflow.payments.simulation import Simulation, describe, simulate
 
 D = Decimal
 SEED = Rates.default_eafc()  # what the texts give: taux A 45 €, the one virtual-class point

@@ -12,8 +12,8 @@ from states import LATEST, SPECS, get_spec
 from states.dispositifs import DISPOSITIFS
 from states.roles import DERIVED_RECIPIENTS, DERIVED_ROLES, ROLES
 from states.spec import DeadlineAction, WorkflowSpec
-from workflow.diagram import dot, mermaid
-from workflow.machines import machine_for
+from workflow.engine.machines import machine_for
+from workflow.reads.diagram import dot, mermaid
 from workflow.rules import EFFECTS, GUARDS
 
 ALL_SPECS = list(SPECS.values())

@@ -1,0 +1,1 @@
+"""Académie administration: per-académie configuration."""

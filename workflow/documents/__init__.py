@@ -1,0 +1,1 @@
+"""Official papers: the contract text that is signed, and the signatures."""

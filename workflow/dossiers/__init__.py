@@ -1,0 +1,1 @@
+"""The dossier capability: creation and editing, team, access rules, validated inputs, guards."""

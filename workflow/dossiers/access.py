@@ -1,0 +1,262 @@
+"""Who may see and who may edit a dossier. Transitions are checked by the service itself.
+
+A person sees the dossiers where they hold a role (directly, or as a live substitute of the
+pilote), and every dossier of an académie where they are gestionnaire or responsable.
+Nobody ever sees another académie's dossiers. A dossier one may not see is reported as
+not found, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, Connection, Select, or_, select, union
+
+from states import SPECS, get_spec
+from states.roles import ACADEMIE_ROLES, role_label
+from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, StaleVersion
+from workflow.engine.roles import Capacity
+from workflow.engine.rows import DossierRow, load_for_actor
+from workflow.store.tables import academie_table as R
+from workflow.store.tables import assignment_table as A
+from workflow.store.tables import delegation_table as D
+from workflow.store.tables import dossier_table as T
+
+log = logging.getLogger("formaflow.access")
+
+
+class Edit(StrEnum):
+    """The parts of a dossier that can be edited outside a transition."""
+
+    PLANNING = "planning"
+    TEAM = "equipe"
+    SCENARIO = "scenario"
+    SESSIONS = "sessions"
+    BILAN = "bilan"
+    DOCUMENTS = "documents"
+    DEMANDE = "demande"
+
+
+EDIT_LABELS: dict[Edit, str] = {
+    Edit.PLANNING: "modifier le calendrier prévu du dossier",
+    Edit.TEAM: "modifier l'équipe du dossier",
+    Edit.SCENARIO: "modifier le scénario",
+    Edit.SESSIONS: "modifier les sessions",
+    Edit.BILAN: "modifier le bilan d'activités",
+    Edit.DOCUMENTS: "déposer un document",
+    Edit.DEMANDE: "modifier la demande d'ouverture",
+}
+
+EDITORS: dict[Edit, tuple[str, ...]] = {
+    Edit.PLANNING: ("pilote", "gestionnaire"),
+    Edit.TEAM: ("pilote", "gestionnaire"),
+    Edit.SCENARIO: ("concepteur", "formateur", "pilote"),
+    Edit.SESSIONS: ("formateur", "pilote", "gestionnaire"),
+    Edit.BILAN: ("formateur", "chef_etablissement", "gestionnaire"),
+    Edit.DOCUMENTS: (
+        "formateur",
+        "chef_etablissement",
+        "pilote",
+        "concepteur",
+        "gestionnaire",
+        "responsable",
+    ),
+    Edit.DEMANDE: ("pilote", "concepteur"),
+}
+"""Roles allowed to edit each part (on the dossier, or on its académie for EAFC roles)."""
+
+WORKFLOWS: dict[Edit, str] = {
+    Edit.SCENARIO: "dossier_formation",
+    Edit.SESSIONS: "dossier_formation",
+    Edit.BILAN: "dossier_formation",
+    Edit.DEMANDE: "ouverture_parcours",
+}
+"""Parts that exist in one workflow only."""
+
+_FORMATION = get_spec("dossier_formation")
+
+OPEN_STATES: dict[Edit, frozenset[str]] = {
+    Edit.PLANNING: frozenset({"brouillon"}),
+    Edit.SCENARIO: frozenset(
+        {"brouillon", "contrat_a_signer", "contrat_signe", "scenario_a_reviser"}
+    ),
+    Edit.BILAN: frozenset({"en_cours", "realisee", "bilan_a_completer"}),
+    Edit.SESSIONS: frozenset(
+        s.id
+        for s in _FORMATION.states
+        if s.phase in {"montage", "conception", "en_amont", "pendant", "apres"}
+        and s.id != "bilan_soumis"
+    ),
+    Edit.DOCUMENTS: frozenset(
+        s.id
+        for spec in SPECS.values()
+        for s in spec.states
+        if s.id not in {"annule", "paiement_refuse", "refusee", "ouverte"}
+    ),
+    Edit.DEMANDE: frozenset({"brouillon", "a_completer"}),
+}
+"""States in which a part can still change: once submitted or decided, it is frozen."""
+
+
+def visible_clause(conn: Connection, person_id: int, now: datetime) -> ColumnElement[bool]:
+    """SQL condition on ``dossier`` rows: the ones ``person_id`` may see.
+
+    The person's scope is resolved first (their académies as EAFC staff, their live
+    delegations), so the condition sent to the database is as simple as their situation:
+    ``academie_id IN (…)`` for a gestionnaire (an ordered index scan), ``id IN (their
+    assignments)`` for a pilote. A generic OR of correlated EXISTS made PostgreSQL scan
+    every dossier and, past its cost thresholds, JIT-compile the query at every request.
+    """
+    academies = list(
+        conn.execute(
+            select(A.c.academie_id).where(
+                A.c.person_id == person_id,
+                A.c.academie_id.is_not(None),
+                A.c.role.in_(list(ACADEMIE_ROLES)),
+            )
+        ).scalars()
+    )
+    delegations = conn.execute(
+        select(D.c.delegator_id, D.c.role, D.c.dossier_id).where(
+            D.c.substitute_id == person_id,
+            D.c.starts_at <= now,
+            D.c.ends_at > now,
+            D.c.revoked_at.is_(None),
+        )
+    ).all()
+    clauses: list[ColumnElement[bool]] = []
+    if academies:
+        clauses.append(T.c.academie_id.in_(academies))
+    elsewhere = (
+        select(A.c.id)
+        .join(T, T.c.id == A.c.dossier_id)
+        .where(A.c.person_id == person_id, T.c.academie_id.not_in(academies))
+        .limit(1)
+    )
+    if not academies or conn.execute(elsewhere).first() is not None:
+        # Roles on dossiers outside their académies (or no académie role at all).
+        clauses.append(T.c.id.in_(select(A.c.dossier_id).where(A.c.person_id == person_id)))
+    for delegation in delegations:
+        held = select(A.c.dossier_id).where(
+            A.c.person_id == delegation.delegator_id, A.c.role == delegation.role
+        )
+        if delegation.dossier_id is not None:
+            held = held.where(A.c.dossier_id == delegation.dossier_id)
+        clauses.append(T.c.id.in_(held))
+    return or_(*clauses)
+
+
+def readable(
+    conn: Connection, dossier_id: int, person_id: int, now: datetime, *, lock: bool = False
+) -> tuple[DossierRow, list[Capacity]]:
+    """The dossier and the person's roles on it, or ``DossierNotFound`` if they may not see it."""
+    dossier, held = load_for_actor(conn, dossier_id, person_id, now, for_update=lock)
+    if not held:
+        log.warning("read denied: person=%s dossier=%s at=%s", person_id, dossier_id, now)
+        raise DossierNotFound(dossier_id)
+    return dossier, held
+
+
+def require_edit(
+    conn: Connection,
+    dossier_id: int,
+    person_id: int,
+    part: Edit,
+    now: datetime,
+    *,
+    expected_version: int | None = None,
+) -> DossierRow:
+    """The dossier, if ``person_id`` may edit ``part`` of it in its current state.
+
+    With ``expected_version`` (the version a form or a client last read), a dossier that
+    changed since is refused as stale before its state is judged: « modifié entre-temps »
+    tells the person what happened, where « impossible dans cet état » would puzzle them.
+    """
+    dossier, held = readable(conn, dossier_id, person_id, now, lock=True)
+    allowed = EDITORS[part]
+    if not any(c.role in allowed for c in held):
+        log.warning(
+            "edit denied: person=%s dossier=%s part=%s roles=%s at=%s",
+            person_id,
+            dossier_id,
+            part.value,
+            [c.role for c in held],
+            now,
+        )
+        raise NotPermitted(EDIT_LABELS[part], [role_label(r) for r in allowed])
+    if expected_version is not None and dossier.version != expected_version:
+        raise StaleVersion(expected_version, dossier.version)
+    workflow = WORKFLOWS.get(part)
+    if workflow is not None and dossier.workflow_name != workflow:
+        if part is Edit.DEMANDE:
+            raise InvalidInput("Ce dossier n'est pas une demande d'ouverture de parcours.")
+        raise InvalidInput(
+            f"Impossible de {EDIT_LABELS[part]} : ce dossier n'est pas un dossier de formation."
+        )
+    open_states = OPEN_STATES.get(part)
+    if open_states is not None and dossier.state not in open_states:
+        raise InvalidInput(
+            f"Impossible de {EDIT_LABELS[part]} quand le dossier est dans l'état "
+            f"« {dossier.state} »."
+        )
+    return dossier
+
+
+def _creator_academies(person_id: int) -> Select[tuple[int]]:
+    """The académies where ``person_id`` holds a role, on the académie itself or on one of
+    its dossiers: the one rule of who may open a dossier where."""
+    on_academie = select(A.c.academie_id.label("academie_id")).where(
+        A.c.person_id == person_id, A.c.academie_id.is_not(None)
+    )
+    on_a_dossier = (
+        select(T.c.academie_id.label("academie_id"))
+        .join(A, A.c.dossier_id == T.c.id)
+        .where(A.c.person_id == person_id)
+    )
+    found = union(on_academie, on_a_dossier).subquery("creator_academies")
+    return select(found.c.academie_id)
+
+
+def may_create_in(conn: Connection, academie_id: int, person_id: int) -> bool:
+    """Anyone holding a role in an académie (on it, or on one of its dossiers) may open a
+    dossier there; they become its pilote."""
+    mine = _creator_academies(person_id).subquery("mine")
+    return (
+        conn.execute(
+            select(mine.c.academie_id).where(mine.c.academie_id == academie_id).limit(1)
+        ).first()
+        is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AcademieChoice:
+    id: int
+    slug: str
+    name: str
+
+
+def creatable_academies(conn: Connection, person_id: int) -> list[AcademieChoice]:
+    """The académies where ``may_create_in`` lets ``person_id`` open a dossier, by name (for
+    the creation form and for offering « Nouveau dossier » at all)."""
+    rows = conn.execute(
+        select(R.c.id, R.c.slug, R.c.name)
+        .where(R.c.id.in_(_creator_academies(person_id)))
+        .order_by(R.c.name, R.c.id)
+    ).all()
+    return [AcademieChoice(int(r.id), r.slug, r.name) for r in rows]
+
+
+def may_edit(dossier: DossierRow, held: list[Capacity], part: Edit) -> bool:
+    """Whether ``require_edit`` would let these roles edit ``part`` now (for showing or
+    hiding a form; the write itself still goes through ``require_edit``)."""
+    workflow = WORKFLOWS.get(part)
+    open_states = OPEN_STATES.get(part)
+    return (
+        any(c.role in EDITORS[part] for c in held)
+        and (workflow is None or dossier.workflow_name == workflow)
+        and (open_states is None or dossier.state in open_states)
+    )

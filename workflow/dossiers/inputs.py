@@ -1,0 +1,263 @@
+"""Validated inputs of the editing use cases, with French messages for what is wrong.
+
+These are the shapes the API and the pages will accept as well; keeping them here means
+the rules live with the domain, not in a route.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from states import LATEST
+from states.dispositifs import DISPOSITIFS
+from workflow.language.vocabulary import DOCUMENT_KINDS, MODALITIES, PUBLICS
+
+Hours = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=7, decimal_places=2)]
+Text = Annotated[str, Field(max_length=20_000)]
+
+
+MAX_ROW_ID = 2**31 - 1
+"""The largest identifier an integer column holds on every supported database."""
+
+
+def _unstorable(name: str, value: object) -> str | None:
+    """Why the database could not store ``value`` (a field's own value), in French.
+
+    Without these checks a client's odd JSON would surface as a database error (an HTTP
+    500) instead of a French message: NUL characters (refused by PostgreSQL), naive or
+    out-of-range times (refused by the UTC column type), integers too large for a column.
+    """
+    if isinstance(value, list):
+        return next((p for item in value if (p := _unstorable(name, item))), None)
+    if isinstance(value, str) and "\x00" in value:
+        return f"{name} : caractère nul interdit"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ROW_ID:
+        return f"{name} : nombre trop grand"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return f"{name} : l'heure doit préciser son fuseau horaire"
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return f"{name} : date hors limites"
+    return None
+
+
+class _Input(BaseModel):
+    """Every input refuses unknown fields and anything the database could not store;
+    nested inputs check their own fields when they are built."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _storable(self) -> Self:
+        problems = [
+            p
+            for name in type(self).model_fields
+            if (p := _unstorable(name, getattr(self, name))) is not None
+        ]
+        if problems:
+            raise ValueError(" ; ".join(problems))
+        return self
+
+
+class _Planning(_Input):
+    """The planning fields, shared by creation and by later edits, with their checks."""
+
+    dispositif: str | None = None
+    planned_hours_presentiel: Hours | None = None
+    planned_hours_distance: Hours | None = None
+    planned_participants: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+
+    @field_validator("dispositif")
+    @classmethod
+    def _known_dispositif(cls, value: str | None) -> str | None:
+        if value is not None and value not in DISPOSITIFS:
+            raise ValueError(f"dispositif inconnu : {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            raise ValueError("la date de fin précède la date de début")
+        return self
+
+
+class DossierInput(_Planning):
+    title: Annotated[str, Field(min_length=3, max_length=300)]
+    academie_id: int
+    workflow: str = "dossier_formation"
+
+    @field_validator("workflow")
+    @classmethod
+    def _known_workflow(cls, value: str) -> str:
+        if value not in LATEST:
+            raise ValueError(f"workflow inconnu : {value}")
+        return value
+
+
+class PlanningInput(_Planning):
+    """The planning fields of a draft dossier; omitted fields are left as they are."""
+
+    title: Annotated[str, Field(min_length=3, max_length=300)] | None = None
+
+    @model_validator(mode="after")
+    def _title_not_erased(self) -> PlanningInput:
+        if "title" in self.model_fields_set and self.title is None:
+            raise ValueError("le titre ne peut pas être effacé")
+        return self
+
+
+class StepInput(_Input):
+    period: Annotated[str, Field(max_length=200)] = ""
+    scheduled_at: datetime | None = None
+    duration_minutes: Annotated[int, Field(gt=0, le=100_000)] | None = None
+    content: Text = ""
+    modality: str | None = None
+    led_by: Annotated[str, Field(pattern="^(formateur|tuteur)$")] = "formateur"
+    tutor_id: int | None = None
+    material: Text = ""
+    connection_link: Annotated[str, Field(max_length=2000)] | None = None
+    co_animation: bool = False
+
+    @field_validator("modality")
+    @classmethod
+    def _known_modality(cls, value: str | None) -> str | None:
+        if value is not None and value not in MODALITIES:
+            raise ValueError(f"modalité inconnue : {value}")
+        return value
+
+
+class SequenceInput(_Input):
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    a_faire_en_amont: Text = ""
+    steps: list[StepInput] = Field(default_factory=list, max_length=200)
+
+
+class ScenarioInput(_Input):
+    objectives: Text = ""
+    competences: Text = ""
+    prerequisites: Text = ""
+    public: Text = ""
+    hours_presentiel: Hours | None = None
+    hours_distance: Hours | None = None
+    accompaniment_plan: Text = ""
+    validation_criteria: Text = ""
+    penser_a: Text = ""
+    sequences: list[SequenceInput] = Field(default_factory=list, max_length=100)
+
+
+class HoursInput(_Input):
+    person_id: int
+    hours: Hours
+    trainees_followed: Annotated[int, Field(ge=0, le=100_000)] | None = None
+
+
+class BilanInput(_Input):
+    participants_enrolled: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    participants_effective: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    view_chef_etablissement: Text = ""
+    view_formateurs: Text = ""
+    eval_fiabilite: Text = ""
+    eval_faisabilite: Text = ""
+    eval_accompagnement: Text = ""
+    eval_effets: Text = ""
+    hours: list[HoursInput] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_line_per_person(self) -> BilanInput:
+        people = [line.person_id for line in self.hours]
+        if len(people) != len(set(people)):
+            raise ValueError("une seule ligne d'heures par personne")
+        return self
+
+    @model_validator(mode="after")
+    def _effective_within_enrolled(self) -> BilanInput:
+        enrolled, effective = self.participants_enrolled, self.participants_effective
+        if enrolled is not None and effective is not None and effective > enrolled:
+            raise ValueError("plus de participants présents que d'inscrits")
+        return self
+
+
+class SessionInput(_Input):
+    starts_at: datetime
+    duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
+    modality: str
+    connection_link: Annotated[str, Field(max_length=2000)] | None = None
+    planned_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    held: bool = False
+    actual_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    formateur_id: int | None = None
+    trainer_count: Annotated[int, Field(ge=1, le=10)] = 1
+
+    @field_validator("modality")
+    @classmethod
+    def _known_modality(cls, value: str) -> str:
+        if value not in MODALITIES:
+            raise ValueError(f"modalité inconnue : {value}")
+        return value
+
+    @field_validator("starts_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("l'heure doit préciser son fuseau horaire")
+        return value
+
+
+class OuvertureInput(_Input):
+    nom_parcours: Annotated[str, Field(max_length=300)] = ""
+    objectifs: Text = ""
+    description: Text = ""
+    pilote_nom: Annotated[str, Field(max_length=200)] = ""
+    pilote_courriel: Annotated[str, Field(max_length=320)] = ""
+    concepteurs: Text = ""
+    associe_presentiel: bool | None = None
+    duree_presentiel_h: Hours | None = None
+    duree_distance_h: Hours | None = None
+    accompagnement_distance: Text = ""
+    publics: list[str] = Field(default_factory=list, max_length=len(PUBLICS))
+    public_autre: Annotated[str, Field(max_length=300)] = ""
+    format_parcours: Annotated[str, Field(max_length=300)] = ""
+
+    @field_validator("publics")
+    @classmethod
+    def _known_publics(cls, value: list[str]) -> list[str]:
+        unknown = [p for p in value if p not in PUBLICS]
+        if unknown:
+            raise ValueError(f"public inconnu : {', '.join(unknown)}")
+        return value
+
+
+class DocumentInput(_Input):
+    kind: str
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_type: Annotated[str, Field(max_length=128)]
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in DOCUMENT_KINDS:
+            raise ValueError(f"type de document inconnu : {value}")
+        return value
+
+
+class AttendanceInput(_Input):
+    """Headcounts taken from the émargement lists; an omitted ``participants_enrolled``
+    keeps the value already recorded in the bilan."""
+
+    participants_enrolled: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    participants_effective: Annotated[int, Field(ge=0, le=100_000)]
+
+    @model_validator(mode="after")
+    def _effective_within_enrolled(self) -> AttendanceInput:
+        enrolled, effective = self.participants_enrolled, self.participants_effective
+        if enrolled is not None and effective > enrolled:
+            raise ValueError("plus de participants présents que d'inscrits")
+        return self

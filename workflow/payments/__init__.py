@@ -1,0 +1,1 @@
+"""Payments: barèmes, the decision, the simulator and the chained decision journal."""

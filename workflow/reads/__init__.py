@@ -1,0 +1,1 @@
+"""Read models for the edges: lists, worklists, reports, dashboard, records. Writes nothing."""

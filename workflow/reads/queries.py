@@ -1,0 +1,327 @@
+"""Read-side queries for the edges (CLI, API, pages): plain Core, no transaction of note."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+)
+
+from states import SPECS
+from states.spec import DeadlineAction
+from workflow.dossiers.access import visible_clause
+from workflow.engine.errors import InvalidInput, PersonNotFound
+from workflow.store.tables import (
+    academie_table,
+    assignment_table,
+    decision_table,
+    dossier_table,
+    history_table,
+    payment_line_table,
+    person_table,
+)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads: on SQLite it does not take the write lock."""
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        yield conn
+        conn.rollback()
+
+
+def person_id_by_email(conn: Connection, email: str) -> int:
+    found = conn.execute(
+        select(person_table.c.id).where(person_table.c.email == email.strip().lower())
+    ).scalar()
+    if found is None:
+        raise PersonNotFound(email)
+    return int(found)
+
+
+def academie_id_by_slug(conn: Connection, slug: str) -> int:
+    found = conn.execute(select(academie_table.c.id).where(academie_table.c.slug == slug)).scalar()
+    if found is None:
+        raise InvalidInput(f"Académie inconnue : {slug}", field="academie")
+    return int(found)
+
+
+@dataclass(frozen=True, slots=True)
+class StateCount:
+    workflow: str
+    version: int
+    phase: str
+    phase_label: str
+    state: str
+    label: str
+    count: int
+
+
+def counts_by_state(conn: Connection) -> list[StateCount]:
+    """Every state of every spec, in spec order, with how many dossiers stand in it."""
+    found = {
+        (row.workflow_name, row.workflow_version, row.state): int(row.n)
+        for row in conn.execute(
+            select(
+                dossier_table.c.workflow_name,
+                dossier_table.c.workflow_version,
+                dossier_table.c.state,
+                func.count().label("n"),
+            ).group_by(
+                dossier_table.c.workflow_name,
+                dossier_table.c.workflow_version,
+                dossier_table.c.state,
+            )
+        )
+    }
+    result = []
+    for spec in SPECS.values():
+        for state in spec.states:
+            result.append(
+                StateCount(
+                    workflow=spec.name,
+                    version=spec.version,
+                    phase=state.phase,
+                    phase_label=spec.phase(state.phase).label,
+                    state=state.id,
+                    label=state.label,
+                    count=found.get((spec.name, spec.version, state.id), 0),
+                )
+            )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    version: int
+    at: datetime
+    trigger: str
+    from_state: str
+    to_state: str
+    actor: str
+    on_behalf_of: str | None
+    role: str
+    comment: str | None
+    payload: dict[str, Any]
+
+    @property
+    def who(self) -> str:
+        """« X pour Y » when a substitute acted for the pilote."""
+        if self.on_behalf_of:
+            return f"{self.actor} pour {self.on_behalf_of}"
+        return self.actor
+
+
+def history(conn: Connection, dossier_id: int) -> list[HistoryLine]:
+    actor = person_table.alias("actor")
+    principal = person_table.alias("principal")
+    rows = conn.execute(
+        select(
+            history_table,
+            actor.c.full_name.label("actor_name"),
+            principal.c.full_name.label("principal_name"),
+        )
+        .outerjoin(actor, actor.c.id == history_table.c.actor_id)
+        .outerjoin(principal, principal.c.id == history_table.c.on_behalf_of_id)
+        .where(history_table.c.dossier_id == dossier_id)
+        .order_by(history_table.c.version)
+    ).all()
+    return [
+        HistoryLine(
+            version=r.version,
+            at=r.at,
+            trigger=r.trigger,
+            from_state=r.from_state,
+            to_state=r.to_state,
+            actor=r.actor_name or "Système",
+            on_behalf_of=r.principal_name,
+            role=r.role,
+            comment=r.comment,
+            payload=r.payload or {},
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionLine:
+    person_id: int
+    full_name: str
+    component: str
+    unit: str
+    units: Decimal
+    rate: Decimal
+    amount: Decimal
+    steps: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    total: Decimal
+    justification: str | None
+    decided_by: str
+    decided_at: datetime
+    lines: list[DecisionLine]
+
+
+def payment_decision(conn: Connection, dossier_id: int) -> Decision | None:
+    row = conn.execute(
+        select(decision_table, person_table.c.full_name)
+        .join(person_table, person_table.c.id == decision_table.c.decided_by_id)
+        .where(decision_table.c.dossier_id == dossier_id)
+    ).first()
+    if row is None:
+        return None
+    lines = conn.execute(
+        select(payment_line_table, person_table.c.full_name)
+        .join(person_table, person_table.c.id == payment_line_table.c.person_id)
+        .where(payment_line_table.c.decision_id == row.id)
+        .order_by(payment_line_table.c.id)
+    ).all()
+    return Decision(
+        total=row.total,
+        justification=row.justification,
+        decided_by=row.full_name,
+        decided_at=row.decided_at,
+        lines=[
+            DecisionLine(
+                person_id=line.person_id,
+                full_name=line.full_name,
+                component=line.component,
+                unit=line.unit,
+                units=line.units,
+                rate=line.rate,
+                amount=line.amount,
+                steps=list(line.steps),
+            )
+            for line in lines
+        ],
+    )
+
+
+SORTS: dict[str, tuple[str, bool]] = {
+    "mis_a_jour": ("updated_at", False),
+    "-mis_a_jour": ("updated_at", True),
+    "reference": ("reference", False),
+    "-reference": ("reference", True),
+    "titre": ("title", False),
+    "-titre": ("title", True),
+    "etat": ("state", False),
+    "-etat": ("state", True),
+    "cree": ("created_at", False),
+    "-cree": ("created_at", True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFilters:
+    state: str | None = None
+    phase: str | None = None
+    academie: str | None = None
+    dispositif: str | None = None
+    workflow: str | None = None
+    pilote: int | None = None
+    text: str | None = None
+    overdue: bool | None = None
+    limit: int = 50
+    offset: int = 0
+    sort: str = "-mis_a_jour"
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Dossiers past a reminder or escalation point of their spec's deadlines.
+
+    Counted from the date the dossier entered its state (for the bilan deadline, the end of
+    the training is the entry into ``realisee``; after a « à compléter » round trip this
+    is the re-entry date, a deliberate simplification).
+    """
+    clauses = []
+    for spec in SPECS.values():
+        for deadline in spec.deadlines:
+            if deadline.action is DeadlineAction.TRANSITION:
+                continue
+            clauses.append(
+                and_(
+                    dossier_table.c.workflow_name == spec.name,
+                    dossier_table.c.workflow_version == spec.version,
+                    dossier_table.c.state.in_(deadline.states),
+                    dossier_table.c.state_entered_at < now - timedelta(days=deadline.offset_days),
+                )
+            )
+    return or_(*clauses)
+
+
+def filtered_dossiers(
+    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+) -> Select[Any]:
+    """The dossiers this person may see that match ``filters``, sorted, without paging.
+
+    One statement for the page (``list_dossiers``) and for the dashboard's export, so that
+    what is downloaded is exactly what the page lists for the same filters."""
+    D = dossier_table
+    query = (
+        select(D, academie_table.c.slug.label("academie_slug"))
+        .join(academie_table, academie_table.c.id == D.c.academie_id)
+        .where(visible_clause(conn, person_id, now))
+    )
+    if filters.state:
+        query = query.where(D.c.state == filters.state)
+    if filters.phase:
+        pairs = [
+            and_(
+                D.c.workflow_name == s.name,
+                D.c.state.in_([st.id for st in s.states if st.phase == filters.phase]),
+            )
+            for s in SPECS.values()
+        ]
+        query = query.where(or_(*pairs))
+    if filters.academie:
+        query = query.where(academie_table.c.slug == filters.academie)
+    if filters.dispositif:
+        query = query.where(D.c.dispositif == filters.dispositif)
+    if filters.workflow:
+        query = query.where(D.c.workflow_name == filters.workflow)
+    if filters.pilote is not None:
+        query = query.where(
+            exists().where(
+                assignment_table.c.dossier_id == D.c.id,
+                assignment_table.c.role == "pilote",
+                assignment_table.c.person_id == filters.pilote,
+            )
+        )
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        query = query.where(
+            or_(func.lower(D.c.title).like(pattern), func.lower(D.c.reference).like(pattern))
+        )
+    if filters.overdue is not None:
+        clause = overdue_clause(now)
+        query = query.where(clause if filters.overdue else ~clause)
+    column, descending = SORTS.get(filters.sort, SORTS["-mis_a_jour"])
+    order = D.c[column].desc() if descending else D.c[column].asc()
+    tiebreak = D.c.id.desc() if descending else D.c.id.asc()
+    return query.order_by(order, tiebreak)
+
+
+def list_dossiers(
+    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+) -> tuple[list[Row[Any]], bool]:
+    """A page of the dossiers this person may see, and whether more follow."""
+    query = filtered_dossiers(conn, person_id, filters, now)
+    rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
+    return list(rows[: filters.limit]), len(rows) > filters.limit

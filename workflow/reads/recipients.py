@@ -1,0 +1,36 @@
+"""The people behind a notification rule's recipient names, one entry per person.
+
+A rule names roles (``pilote``), derived roles (``signataire``, ``auteur_bilan``) or
+signature sets (``signataires_restants``); notifications ask here and never query tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection
+
+from states.dispositifs import DISPOSITIFS
+from states.roles import BILAN_AUTHOR, SIGNATORY
+from workflow.documents.signatures import signature_status
+from workflow.engine.roles import DossierRef, Member, members, unique_people
+
+
+def recipients(conn: Connection, dossier: DossierRef, names: Iterable[str]) -> list[Member]:
+    """People behind a notification rule's recipient names, one entry per person."""
+    roles: list[str] = []
+    found: list[Member] = []
+    for name in names:
+        if name == "signataires":
+            found += signature_status(conn, dossier).required
+        elif name == "signataires_restants":
+            found += signature_status(conn, dossier).missing
+        elif name == BILAN_AUTHOR:
+            dispositif = DISPOSITIFS.get(dossier.dispositif or "")
+            roles += list(dispositif.bilan_roles) if dispositif else []
+        elif name == SIGNATORY:
+            found += signature_status(conn, dossier).required
+        else:
+            roles.append(name)
+    found += members(conn, dossier, roles)
+    return unique_people(found)

@@ -1,0 +1,1 @@
+"""Persistence: tables, database engines, column types, migrations and the engine's settings."""

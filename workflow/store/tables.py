@@ -1,0 +1,527 @@
+"""The persistent model of dossiers, their people and their paperwork.
+
+SQLModel classes serve the pages and forms; the hot paths (firing a transition, lists)
+use the same tables through SQLAlchemy Core, via the ``*_table`` aliases at the bottom.
+Every schema change goes through an Alembic migration in ``workflow/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Index,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from workflow.store.types import Hundredths, UTCDateTime, utcnow
+
+HOURS = Hundredths()
+MONEY = Hundredths()
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Academie(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    code: str = Field(unique=True, max_length=8)
+    """Short code used in dossier references, e.g. ``AMX`` in ``26-AMX-0001``."""
+    reply_to: str | None = Field(default=None, max_length=320)
+    created_at: datetime = _created()
+
+
+class Person(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_person_oidc"),)
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=320)
+    full_name: str = Field(max_length=200)
+    password_hash: str | None = Field(default=None, max_length=255)
+    """Argon2 hash of a local account's password; none for OIDC-only accounts."""
+    oidc_issuer: str | None = Field(default=None, max_length=500)
+    oidc_subject: str | None = Field(default=None, max_length=255)
+    active: bool = True
+    created_at: datetime = _created()
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """Per académie and year, the last number handed out for a dossier reference."""
+
+    __tablename__ = "reference_counter"
+    academie_id: int = Field(foreign_key="academie.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last_value: int = 0
+
+
+class Dossier(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_dossier_academie_state_updated", "academie_id", "state", "updated_at"),
+        Index("ix_dossier_academie_updated", "academie_id", "updated_at", "id"),
+        Index("ix_dossier_workflow_state", "workflow_name", "state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=32)
+    title: str = Field(max_length=300)
+    academie_id: int = Field(foreign_key="academie.id")
+    workflow_name: str = Field(max_length=64)
+    workflow_version: int
+    dispositif: str | None = Field(default=None, max_length=64)
+    state: str = Field(max_length=64)
+    version: int = 1
+    planned_hours_presentiel: Decimal | None = Field(default=None, sa_type=HOURS)
+    planned_hours_distance: Decimal | None = Field(default=None, sa_type=HOURS)
+    planned_participants: int | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+    state_entered_at: datetime = _created()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Assignment(SQLModel, table=True):
+    """A person holding a role, on one dossier or on a whole académie."""
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "role", "dossier_id", name="uq_assignment_dossier"),
+        UniqueConstraint("person_id", "role", "academie_id", name="uq_assignment_academie"),
+        CheckConstraint(
+            "(dossier_id IS NULL) <> (academie_id IS NULL)", name="ck_assignment_scope"
+        ),
+        Index("ix_assignment_dossier", "dossier_id", "role"),
+        Index("ix_assignment_person", "person_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    academie_id: int | None = Field(default=None, foreign_key="academie.id")
+    created_at: datetime = _created()
+
+
+class Delegation(SQLModel, table=True):
+    """A substitute acting for a delegator in one role for a period.
+
+    With no dossier the delegation covers every dossier where the delegator holds the role.
+    """
+
+    __table_args__ = (Index("ix_delegation_substitute", "substitute_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    delegator_id: int = Field(foreign_key="person.id")
+    substitute_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created()
+
+
+class Signature(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dossier_id", "person_id", name="uq_signature_person"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    signed_at: datetime = _created()
+    contract_sha256: str = Field(max_length=64)
+
+
+class History(SQLModel, table=True):
+    """Append-only: the migration installs triggers refusing UPDATE and DELETE."""
+
+    __table_args__ = (UniqueConstraint("dossier_id", "version", name="uq_history_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    version: int
+    """The dossier version this transition produced."""
+    trigger: str = Field(max_length=64)
+    from_state: str = Field(max_length=64)
+    to_state: str = Field(max_length=64)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    on_behalf_of_id: int | None = Field(default=None, foreign_key="person.id")
+    role: str = Field(max_length=64)
+    comment: str | None = Field(default=None, sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    at: datetime = _created()
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "person_id", "role", "code", name="uq_task"),
+        Index("ix_task_person_open", "person_id", "done_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=64)
+    phase: str = Field(max_length=64)
+    code: str = Field(max_length=64)
+    label: str = Field(sa_type=Text)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _created()
+
+
+class TrainingSession(SQLModel, table=True):
+    """A session planned in the scenario and, once held, what actually happened."""
+
+    __tablename__ = "training_session"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int
+    modality: str = Field(max_length=32)
+    connection_link: str | None = Field(default=None, max_length=2000)
+    planned_headcount: int | None = None
+    held: bool = False
+    actual_headcount: int | None = None
+    formateur_id: int | None = Field(default=None, foreign_key="person.id")
+    trainer_count: int = 1
+    """Trainers animating together (co-animation from 15 trainees, seed 004)."""
+    revision: int = 0
+    """Bumped each time the session changes, so calendars see the change (iCalendar
+    ``SEQUENCE``): a calendar keeps the event with the highest sequence."""
+    created_at: datetime = _created()
+
+
+class Scenario(SQLModel, table=True):
+    """The grille de scénarisation (seed 004, annexes 1–2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    objectives: str = Field(default="", sa_type=Text)
+    competences: str = Field(default="", sa_type=Text)
+    prerequisites: str = Field(default="", sa_type=Text)
+    public: str = Field(default="", sa_type=Text)
+    hours_presentiel: Decimal | None = Field(default=None, sa_type=HOURS)
+    hours_distance: Decimal | None = Field(default=None, sa_type=HOURS)
+    accompaniment_plan: str = Field(default="", sa_type=Text)
+    validation_criteria: str = Field(default="", sa_type=Text)
+    penser_a: str = Field(default="", sa_type=Text)
+    updated_at: datetime = _created()
+
+
+class ScenarioSequence(SQLModel, table=True):
+    __tablename__ = "scenario_sequence"
+    id: int | None = Field(default=None, primary_key=True)
+    scenario_id: int = Field(foreign_key="scenario.id", index=True)
+    position: int
+    title: str = Field(max_length=300)
+    a_faire_en_amont: str = Field(default="", sa_type=Text)
+
+
+class ScenarioStep(SQLModel, table=True):
+    __tablename__ = "scenario_step"
+    id: int | None = Field(default=None, primary_key=True)
+    sequence_id: int = Field(foreign_key="scenario_sequence.id", index=True)
+    position: int
+    period: str = Field(default="", max_length=200)
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration_minutes: int | None = None
+    content: str = Field(default="", sa_type=Text)
+    modality: str | None = Field(default=None, max_length=32)
+    led_by: str = Field(default="formateur", max_length=32)
+    tutor_id: int | None = Field(default=None, foreign_key="person.id")
+    material: str = Field(default="", sa_type=Text)
+    connection_link: str | None = Field(default=None, max_length=2000)
+    co_animation: bool = False
+
+
+class Bilan(SQLModel, table=True):
+    """The bilan d'activités (seeds 000, 001, 004); held sessions live in training_session."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    participants_enrolled: int | None = None
+    participants_effective: int | None = None
+    view_chef_etablissement: str = Field(default="", sa_type=Text)
+    view_formateurs: str = Field(default="", sa_type=Text)
+    eval_fiabilite: str = Field(default="", sa_type=Text)
+    eval_faisabilite: str = Field(default="", sa_type=Text)
+    eval_accompagnement: str = Field(default="", sa_type=Text)
+    eval_effets: str = Field(default="", sa_type=Text)
+    updated_at: datetime = _created()
+
+
+class BilanHours(SQLModel, table=True):
+    """Hours declared per formateur (and trainees followed, for tutorat)."""
+
+    __tablename__ = "bilan_hours"
+    __table_args__ = (UniqueConstraint("dossier_id", "person_id", name="uq_bilan_hours"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    hours: Decimal = Field(sa_type=HOURS)
+    trainees_followed: int | None = None
+
+
+class Document(SQLModel, table=True):
+    """Metadata of an uploaded file; the bytes live on disk under the data directory."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    kind: str = Field(max_length=32)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=128)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=255)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    uploaded_at: datetime = _created()
+
+
+class OuvertureParcours(SQLModel, table=True):
+    """Fields of a request to open a parcours M@gistère (seed 004, annex 3)."""
+
+    __tablename__ = "ouverture_parcours"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    nom_parcours: str = Field(default="", max_length=300)
+    objectifs: str = Field(default="", sa_type=Text)
+    description: str = Field(default="", sa_type=Text)
+    pilote_nom: str = Field(default="", max_length=200)
+    pilote_courriel: str = Field(default="", max_length=320)
+    concepteurs: str = Field(default="", sa_type=Text)
+    associe_presentiel: bool | None = None
+    duree_presentiel_h: Decimal | None = Field(default=None, sa_type=HOURS)
+    duree_distance_h: Decimal | None = Field(default=None, sa_type=HOURS)
+    accompagnement_distance: str = Field(default="", sa_type=Text)
+    publics: list[str] = Field(default_factory=list, sa_type=JSON)
+    public_autre: str = Field(default="", max_length=300)
+    format_parcours: str = Field(default="", max_length=300)
+
+
+class PaymentDecision(SQLModel, table=True):
+    """The responsable's decision on a dossier; written once, never edited."""
+
+    __tablename__ = "payment_decision"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    history_version: int
+    """The dossier version of the ``accorder_paiement`` transition that took it."""
+    dispositif: str = Field(max_length=64)
+    total: Decimal = Field(sa_type=MONEY)
+    justification: str | None = Field(default=None, sa_type=Text)
+    decided_by_id: int = Field(foreign_key="person.id")
+    decided_at: datetime = _created()
+
+
+class PaymentLineRow(SQLModel, table=True):
+    """One person paid for one component, with the calculation shown to them."""
+
+    __tablename__ = "payment_line"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="payment_decision.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    component: str = Field(max_length=32)
+    unit: str = Field(max_length=16)
+    units: Decimal = Field(sa_type=HOURS)
+    rate: Decimal = Field(sa_type=MONEY)
+    amount: Decimal = Field(sa_type=MONEY)
+    steps: list[str] = Field(default_factory=list, sa_type=JSON)
+    adjusted: bool = False
+
+
+class JournalEntry(SQLModel, table=True):
+    """One payment decision or signature, chained to the previous entry of its académie.
+
+    ``body`` is the canonical JSON of what was decided or signed; ``entry_hash`` is the
+    SHA-256 of the previous entry's hash and of ``body``, so editing, inserting or deleting
+    an entry breaks the chain (``formaflow audit verify``). Append-only: the migration
+    installs triggers refusing UPDATE and DELETE. ``position`` is unique per académie, so
+    two concurrent appends can never both extend the same entry (no fork).
+    """
+
+    __tablename__ = "decision_journal"
+    __table_args__ = (
+        UniqueConstraint("academie_id", "position", name="uq_journal_position"),
+        UniqueConstraint("kind", "source_id", name="uq_journal_source"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    position: int
+    kind: str = Field(max_length=32)
+    """``decision`` (payment_decision row) or ``signature`` (signature row)."""
+    source_id: int
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    recorded_at: datetime = _created()
+    body: str = Field(sa_type=Text)
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser session; the cookie carries a random token, the table only its hash."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    """Absolute end of the session, whatever the activity."""
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the académie's other systems; stored hashed, revocable, expiring."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16)
+    """The first characters of the token, so a person can tell their tokens apart."""
+    person_id: int = Field(foreign_key="person.id", index=True)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an ``Idempotency-Key``, replayed afterwards."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("person_id", "key", name="uq_idempotency_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    """``None`` while the first request is in flight."""
+    response: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    headers: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    created_at: datetime = _created()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed sign-ins, counted per account and per client to slow down guessing."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400)
+    at: datetime = _created()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One email to one person, rendered when the transition that caused it committed.
+
+    Rows are written in the transaction of the state change, so an email exists exactly
+    when its transition does; the relay sends them later. ``raw`` is the whole RFC 5322
+    message, serialised once at enqueue time, so a retry sends the very same bytes (and
+    the same ``Message-ID``) and the relay does no rendering work.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_academie_status", "academie_id", "status", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True, max_length=255)
+    """Stable per (transition or deadline point, recipient): duplicates are recognisable."""
+    academie_id: int = Field(foreign_key="academie.id")
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    template: str = Field(max_length=128)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    to_email: str = Field(max_length=320)
+    from_email: str = Field(max_length=320)
+    subject: str = Field(max_length=500)
+    raw: str = Field(sa_type=Text)
+    status: str = Field(default="pending", max_length=16)
+    """``pending`` (to send, maybe after ``next_attempt_at``), ``sent`` or ``dead``."""
+    attempts: int = 0
+    next_attempt_at: datetime = _created()
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """While in the future, a relay has claimed the row; once past, anyone may take it."""
+    leased_by: str | None = Field(default=None, max_length=128)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    """The SMTP server's answer (or the connection error) of the last failed attempt."""
+    created_at: datetime = _created()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeadlinePoint(SQLModel, table=True):
+    """A deadline of a spec that has come due for a dossier and was acted upon.
+
+    A due point is identified by its anchor (the moment the deadline is counted from:
+    entry into the state, first session, end of training): a dossier that leaves a state
+    and comes back gets a new anchor, hence a new reminder. The unique key makes each
+    reminder, escalation or automatic transition happen once per due point, whatever the
+    number of timer processes and restarts: the second insert fails and its transaction,
+    with its emails, is rolled back.
+    """
+
+    __tablename__ = "deadline_point"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "deadline_id", "anchor_at", name="uq_deadline_point"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    deadline_id: str = Field(max_length=64)
+    anchor_at: datetime = Field(sa_type=UTCDateTime)
+    fired_at: datetime = _created()
+
+
+class ActionLinkUse(SQLModel, table=True):
+    """An email action link that was used, recorded with the transition it performed."""
+
+    __tablename__ = "action_link_use"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id")
+    dossier_id: int = Field(foreign_key="dossier.id")
+    used_at: datetime = _created()
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+academie_table = _table(Academie)
+person_table = _table(Person)
+reference_counter_table = _table(ReferenceCounter)
+dossier_table = _table(Dossier)
+assignment_table = _table(Assignment)
+delegation_table = _table(Delegation)
+signature_table = _table(Signature)
+history_table = _table(History)
+task_table = _table(Task)
+session_table = _table(TrainingSession)
+scenario_table = _table(Scenario)
+sequence_table = _table(ScenarioSequence)
+step_table = _table(ScenarioStep)
+bilan_table = _table(Bilan)
+bilan_hours_table = _table(BilanHours)
+document_table = _table(Document)
+ouverture_table = _table(OuvertureParcours)
+decision_table = _table(PaymentDecision)
+payment_line_table = _table(PaymentLineRow)
+web_session_table = _table(WebSession)
+api_token_table = _table(ApiToken)
+idempotency_table = _table(IdempotencyRecord)
+login_attempt_table = _table(LoginAttempt)
+outbox_table = _table(OutboxMessage)
+deadline_point_table = _table(DeadlinePoint)
+action_link_use_table = _table(ActionLinkUse)
+journal_table = _table(JournalEntry)
+
+metadata = SQLModel.metadata
