@@ -26,8 +26,8 @@ from tests.support.api import Api
 from workflow.demo import DemoBuilder, Team
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.service import WorkflowService
-from workflow.payments.rates import PACKAGED
 from workflow.rules import RULES
+from workflow.store.academie_settings import PACKAGED
 from workflow.store.database import make_engine
 from workflow.store.migrate import upgrade
 from workflow.store.settings import WorkflowSettings, get_settings

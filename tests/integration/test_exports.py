@@ -20,10 +20,10 @@ from sqlalchemy import Engine, select
 from api.exports import files
 from tests.conftest import World
 from workflow.dossiers.inputs import DocumentInput, SessionInput
-from workflow.payments.rates import PACKAGED
 from workflow.reads.dashboard import dossier_list
 from workflow.reads.records import sessions_of
 from workflow.reads.reports import Scope, budget
+from workflow.store.academie_settings import PACKAGED
 from workflow.store.settings import get_settings
 from workflow.store.tables import dossier_table
 

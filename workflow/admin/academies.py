@@ -6,7 +6,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from workflow.payments.rates import PACKAGED
+from workflow.store.academie_settings import PACKAGED
 from workflow.store.settings import get_settings
 
 

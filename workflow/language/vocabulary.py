@@ -30,3 +30,12 @@ PUBLICS: dict[str, str] = {
 CO_ANIMATION_MIN_PARTICIPANTS = 15
 """Seed 004 §5.3: « la co-animation est possible à partir de 15 participants » (the scenario's
 guard and the barème both read it, so it lives with the domain's words, below both)."""
+
+PARTICIPATION_RULES: dict[str, str] = {
+    "une_presence": "au moins une session tenue ou une activité à distance faite",
+    "moitie": "au moins la moitié des sessions tenues et des activités à distance",
+    "toutes": "toutes les sessions tenues et toutes les activités à distance",
+}
+"""When a stagiaire « a effectivement participé » (seed 000) or counts as « candidat
+tutoré » (seed 004): the seeds give no rule, so each académie chooses one (DOMAIN §7)."""
+DEFAULT_PARTICIPATION_RULE = "une_presence"

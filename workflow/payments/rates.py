@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from workflow.payments.baremes import BaremeError, Rates, VirtualClassRate
+from workflow.store.academie_settings import PACKAGED
 from workflow.store.settings import get_settings
-
-PACKAGED = Path(__file__).resolve().parents[2] / "states" / "academies"
-"""The académie files shipped with the product (the demo académie's among them)."""
 
 
 class ConfigurationError(ValueError):
