@@ -34,6 +34,8 @@ class DossierRow:
     state_entered_at: datetime
     created_at: datetime
     updated_at: datetime
+    paf_id: str | None = None
+    """Identifiant PAF, when the dossier came from the plan académique de formation."""
 
     @property
     def ref(self) -> DossierRef:
