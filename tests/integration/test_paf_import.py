@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
+from api.exports.files import SheetFormat
 from api.imports.paf import parse, template_file
 from tests.conftest import World
 from workflow.admin.paf import Action, PafImporter
@@ -267,8 +268,9 @@ def test_only_gestionnaires_and_administrateurs_of_the_academie_import(
 
 
 def test_the_template_reads_back_as_one_valid_line(engine: Engine, world: World) -> None:
-    for fmt in ("csv", "xlsx"):
-        template = template_file(fmt)  # type: ignore[arg-type]
+    formats: tuple[SheetFormat, ...] = ("csv", "xlsx")
+    for fmt in formats:
+        template = template_file(fmt)
         parsed = parse(template.content)
         assert len(parsed.lines) == 1 and not parsed.lines[0].problems, parsed.lines[0].problems
         assert parsed.ignored_columns == ()
