@@ -14,11 +14,13 @@ from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
     bilan,
+    bulk,
     dashboard,
     demande,
     dossier,
     errors,
     links,
+    paf,
     payment,
     review,
     scenario,
@@ -49,6 +51,8 @@ def install(app: FastAPI) -> None:
         demande,
         sessions,
         team,
+        paf,
+        bulk,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

@@ -181,3 +181,51 @@ def recent(conn: Connection, person_id: int, limit: int = 20) -> list[BatchView]
     ).all()
     counts = _counts(conn, [int(r.id) for r in rows])
     return [_view(r, counts.get(int(r.id), {})) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchAcademie:
+    id: int
+    slug: str
+    name: str
+
+
+def launcher_academies(conn: Connection, person_id: int) -> list[LaunchAcademie]:
+    """The académies where the person may launch a bulk action, by name."""
+    rows = conn.execute(
+        select(R.c.id, R.c.slug, R.c.name)
+        .where(R.c.id.in_(_staff_academies(person_id)))
+        .order_by(R.c.name, R.c.id)
+    ).all()
+    return [LaunchAcademie(int(r.id), str(r.slug), str(r.name)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: int
+    reference: str
+    title: str
+    paf_id: str | None
+    state_label: str
+
+
+def candidates(conn: Connection, academie_id: int, ids: list[int]) -> list[Candidate]:
+    """The chosen dossiers that belong to the académie, in the order chosen."""
+    found: dict[int, Candidate] = {}
+    for start in range(0, len(ids), 500):
+        for row in conn.execute(
+            select(
+                D.c.id,
+                D.c.reference,
+                D.c.title,
+                D.c.paf_id,
+                D.c.workflow_name,
+                D.c.workflow_version,
+                D.c.state,
+            ).where(D.c.id.in_(ids[start : start + 500]), D.c.academie_id == academie_id)
+        ):
+            spec = get_spec(row.workflow_name, row.workflow_version)
+            found[int(row.id)] = Candidate(
+                int(row.id), row.reference, row.title, row.paf_id, spec.state(row.state).label
+            )
+    return [found[i] for i in ids if i in found]
