@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import func, select, update
 
 from api.wiring import Container
@@ -24,8 +24,8 @@ from tests.integration.test_paf_import import csv_bytes, paf_lines
 from tests.support.browser import ARTIFACTS, PASSWORD, check_page, sign_in
 from workflow.store.tables import dossier_table, person_table
 
-NARROW = {"width": 390, "height": 844}
-WIDE = {"width": 1280, "height": 800}
+NARROW = ViewportSize(width=390, height=844)
+WIDE = ViewportSize(width=1280, height=800)
 
 
 def both_widths(page: Page, name: str) -> None:
