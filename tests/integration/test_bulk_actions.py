@@ -238,9 +238,8 @@ def test_a_batch_whose_worker_stopped_is_resumed_without_acting_twice(
     # A worker claims the batch, handles the first dossier, then dies (its lease runs out).
     claimed = bulk._claim(batch_id)
     assert claimed is not None and claimed.id == batch_id
-    item = bulk._next_item(batch_id)
-    assert item is not None
-    bulk._handle(claimed, *item)
+    item_id, target = bulk._pending(batch_id)[0]
+    bulk._handle(claimed, item_id, target)
     assert bulk.run_once(only=batch_id) == 0  # leased: nobody else takes it
     with engine.begin() as conn:
         conn.execute(

@@ -25,6 +25,7 @@ pointed at the definition shared with the deadline timers once there is one.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +54,8 @@ LAUNCHERS = ("gestionnaire", "responsable")
 dossier, the role its trigger needs)."""
 MAX_DOSSIERS = 1000
 LEASE = timedelta(seconds=60)
+RENEW_SECONDS = 15.0
+"""How often a running batch extends its lease (well within ``LEASE``)."""
 REMIND = "relancer"
 
 
@@ -207,13 +210,13 @@ class BulkActions:
             return 0
         log.info("bulk batch %s (%s) claimed by %s", batch.id, batch.action, worker)
         handled = 0
-        while True:
-            item = self._next_item(batch.id)
-            if item is None:
-                break
-            self._handle(batch, item[0], item[1])
+        renewed = time.monotonic()
+        for item_id, target in self._pending(batch.id):
+            self._handle(batch, item_id, target)
             handled += 1
-            self._renew(batch.id)
+            if time.monotonic() - renewed > RENEW_SECONDS:
+                self._renew(batch.id)
+                renewed = time.monotonic()
         self._finish(batch.id)
         return handled
 
@@ -248,18 +251,18 @@ class BulkActions:
                     )
         return None
 
-    def _next_item(self, batch_id: int) -> tuple[int, tuple[int, int]] | None:
+    def _pending(self, batch_id: int) -> list[tuple[int, tuple[int, int]]]:
+        """The dossiers of the batch still waiting, in the order they were chosen (read
+        once: each result is written only if the dossier is still waiting, so a dossier
+        another worker handled meanwhile is never counted twice)."""
         with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 select(BI.c.id, BI.c.dossier_id, BI.c.expected_version)
                 .where(BI.c.batch_id == batch_id, BI.c.status == "en_attente")
                 .order_by(BI.c.position)
-                .limit(1)
-            ).first()
+            ).all()
             conn.rollback()
-        if row is None:
-            return None
-        return int(row.id), (int(row.dossier_id), int(row.expected_version))
+        return [(int(r.id), (int(r.dossier_id), int(r.expected_version))) for r in rows]
 
     def _handle(self, batch: _Claimed, item_id: int, target: tuple[int, int]) -> None:
         dossier_id, version = target

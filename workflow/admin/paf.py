@@ -34,7 +34,7 @@ from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
 from workflow.admin.paf_lines import PafFile, PafLine
 from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, WorkflowError
-from workflow.engine.rows import next_reference
+from workflow.engine.rows import next_references
 from workflow.language.french import format_date, format_hours
 from workflow.store.tables import academie_table as R
 from workflow.store.tables import assignment_table as A
@@ -570,87 +570,55 @@ def _update(line: PafLine, team: dict[str, list[_Person]], current: _Existing) -
 
 
 def _write(conn: Connection, academie_id: int, plans: list[_Plan], now: datetime) -> list[_Plan]:
-    """Write every creation and update; the plans again, with the new references."""
+    """Write every creation and update; the plans again, with the new references.
+
+    Creations go in batches (references reserved at once, one multi-row INSERT with
+    RETURNING): a plan of a thousand lines is one transaction of a few statements."""
     spec = get_spec(WORKFLOW)
-    written: list[_Plan] = []
+    creations = [p for p in plans if p.report.action is Action.CREATE]
+    references = next_references(conn, academie_id, now.year, len(creations))
+    rows = [
+        {
+            "reference": reference,
+            "academie_id": academie_id,
+            "workflow_name": spec.name,
+            "workflow_version": spec.version,
+            "state": spec.initial,
+            "version": 1,
+            "paf_id": plan.line.paf_id,
+            "state_entered_at": now,
+            "created_at": now,
+            "updated_at": now,
+            **{column: plan.fields.get(key) for key, column in _FIELDS.items()},
+        }
+        for plan, reference in zip(creations, references, strict=True)
+    ]
+    created: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(rows):
+        for row in conn.execute(
+            insert(D).returning(D.c.id, D.c.paf_id, D.c.reference, sort_by_parameter_order=True),
+            list(chunk),
+        ):
+            created[row.paf_id] = (int(row.id), str(row.reference))
+    scenarios: list[dict[str, Any]] = []
     assignments: list[dict[str, Any]] = []
+    for plan in creations:
+        dossier_id, reference = created[plan.line.paf_id]
+        report = plan.report
+        plan.report = LineReport(
+            report.line,
+            report.paf_id,
+            report.title,
+            report.action,
+            reference,
+            dossier_id,
+            report.changes,
+        )
+        if plan.public:
+            scenarios.append({"dossier_id": dossier_id, "public": plan.public, "updated_at": now})
     for plan in plans:
-        if plan.report.action is Action.CREATE:
-            reference = next_reference(conn, academie_id, now.year)
-            values = {_FIELDS[k]: v for k, v in plan.fields.items()}
-            key = conn.execute(
-                insert(D).values(
-                    reference=reference,
-                    academie_id=academie_id,
-                    workflow_name=spec.name,
-                    workflow_version=spec.version,
-                    state=spec.initial,
-                    version=1,
-                    paf_id=plan.line.paf_id,
-                    state_entered_at=now,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
-            ).inserted_primary_key
-            assert key is not None
-            dossier_id = int(key[0])
-            report = plan.report
-            plan.report = LineReport(
-                report.line,
-                report.paf_id,
-                report.title,
-                report.action,
-                reference,
-                dossier_id,
-                report.changes,
-            )
-            if plan.public:
-                conn.execute(
-                    insert(S).values(dossier_id=dossier_id, public=plan.public, updated_at=now)
-                )
-        elif plan.report.action is Action.UPDATE:
-            assert plan.existing is not None
-            dossier_id = plan.existing.id
-            if plan.fields:
-                changed = conn.execute(
-                    update(D)
-                    .where(D.c.id == dossier_id, D.c.version == plan.existing.version)
-                    .values(
-                        version=plan.existing.version + 1,
-                        updated_at=now,
-                        **{_FIELDS[k]: v for k, v in plan.fields.items()},
-                    )
-                ).rowcount
-                if changed != 1:
-                    raise InvalidInput(
-                        f"Le dossier {plan.existing.reference} a été modifié pendant l'import : "
-                        "rien n'a été importé ; relancez l'essai."
-                    )
-            if plan.public is not None:
-                if plan.existing.public is None:
-                    conn.execute(
-                        insert(S).values(dossier_id=dossier_id, public=plan.public, updated_at=now)
-                    )
-                else:
-                    conn.execute(
-                        update(S)
-                        .where(S.c.dossier_id == dossier_id)
-                        .values(public=plan.public, updated_at=now)
-                    )
-            for person_id, role in plan.remove:
-                conn.execute(
-                    delete(A).where(
-                        and_(
-                            A.c.dossier_id == dossier_id,
-                            A.c.person_id == person_id,
-                            A.c.role == role,
-                        )
-                    )
-                )
-        else:
-            written.append(plan)
-            continue
+        if plan.report.action is Action.UPDATE:
+            _update_one(conn, plan, now, scenarios)
         assignments += [
             {
                 "person_id": person_id,
@@ -661,7 +629,45 @@ def _write(conn: Connection, academie_id: int, plans: list[_Plan], now: datetime
             }
             for person_id, role in plan.add
         ]
-        written.append(plan)
+    for chunk in _chunks(scenarios):
+        conn.execute(insert(S), list(chunk))
     for chunk in _chunks(assignments):
         conn.execute(insert(A), list(chunk))
-    return written
+    return plans
+
+
+def _update_one(
+    conn: Connection, plan: _Plan, now: datetime, scenarios: list[dict[str, Any]]
+) -> None:
+    assert plan.existing is not None
+    dossier_id = plan.existing.id
+    if plan.fields:
+        changed = conn.execute(
+            update(D)
+            .where(D.c.id == dossier_id, D.c.version == plan.existing.version)
+            .values(
+                version=plan.existing.version + 1,
+                updated_at=now,
+                **{_FIELDS[k]: v for k, v in plan.fields.items()},
+            )
+        ).rowcount
+        if changed != 1:
+            raise InvalidInput(
+                f"Le dossier {plan.existing.reference} a été modifié pendant l'import : "
+                "rien n'a été importé ; relancez l'essai."
+            )
+    if plan.public is not None:
+        if plan.existing.public is None:
+            scenarios.append({"dossier_id": dossier_id, "public": plan.public, "updated_at": now})
+        else:
+            conn.execute(
+                update(S)
+                .where(S.c.dossier_id == dossier_id)
+                .values(public=plan.public, updated_at=now)
+            )
+    for person_id, role in plan.remove:
+        conn.execute(
+            delete(A).where(
+                and_(A.c.dossier_id == dossier_id, A.c.person_id == person_id, A.c.role == role)
+            )
+        )
