@@ -32,10 +32,13 @@ from api.pages import (
 )
 
 DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+OWN_STATIC = Path(__file__).resolve().parents[1] / "static"
+"""Our own few static scripts (no inline script on any page)."""
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static/dsfr", StaticFiles(directory=DSFR_DIST, check_dir=False), name="dsfr")
+    app.mount("/static/formaflow", StaticFiles(directory=OWN_STATIC), name="formaflow")
     # ``setup`` first: its ``/dossiers/nouveau`` must win over ``/dossiers/{dossier_id}``.
     for module in (
         setup,

@@ -3,10 +3,11 @@
 The dashboard's selection (checked rows, or « tous ceux du filtre ») is a GET to
 ``/actions-groupees/nouvelle``, which lists exactly the dossiers the action will touch and
 asks for the comment where one is needed; its POST launches the batch and lands on the
-batch's page, which follows the worker's progress — refreshed every few seconds by a
-``<meta http-equiv="refresh">`` while it runs (the CSP allows no inline script), so a
-reload or a closed tab loses nothing — then shows each dossier's result and offers it for
-download.
+batch's page, which follows the worker's progress — a small static script
+(``api/static/actions-groupees.js``; no inline script) polls the batch's state and updates
+the figures in place, where a ``<meta http-equiv="refresh">`` would reload the page under a
+screen reader's feet (WCAG 2.2.1); a reload or a closed tab loses nothing — then shows each
+dossier's result and offers it for download.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 LABELS = {"action": "Action", "commentaire": "Commentaire", "dossiers": "Dossiers"}
 FILTERS = ("academie", "etat", "phase", "dispositif", "pilote", "q")
-REFRESH_SECONDS = 2
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -233,7 +233,6 @@ def _batch_page(request: Request, container: Container, viewer: Viewer, batch_id
         {
             "page_title": f"Action groupée n° {batch.id} — {batch.action_label}",
             "batch": batch,
-            "refresh": None if batch.finished else REFRESH_SECONDS,
         },
     )
 

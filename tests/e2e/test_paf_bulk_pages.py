@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from api.wiring import Container
 from tests.e2e.conftest import People
 from tests.integration.test_paf_import import csv_bytes, paf_lines
-from tests.support.browser import ARTIFACTS, PASSWORD, check_page, sign_in
+from tests.support.browser import PASSWORD, check_page, sign_in
 from workflow.store.tables import dossier_table, person_table
 
 NARROW = ViewportSize(width=390, height=844)
@@ -173,11 +173,9 @@ def test_a_gestionnaire_validates_20_bilans_in_one_bulk_action(
     expect(page.get_by_text("0 dossier traité sur 22")).to_be_visible()
     page.reload()
     expect(page.get_by_text("0 dossier traité sur 22")).to_be_visible()
-    # A screenshot only: the page reloads itself every few seconds, which would cut axe
-    # short; the same template is checked by axe once the batch is done.
-    page.screenshot(path=str(ARTIFACTS / "actions-groupees-en-attente.png"), full_page=True)
+    both_widths(page, "actions-groupees-en-attente")
 
-    start_worker()  # the page refreshes itself until the batch is done
+    start_worker()  # the page follows the batch by itself, then shows every result
     expect(page.get_by_role("heading", name="Terminée")).to_be_visible(timeout=90_000)
     expect(page.get_by_text("Fait : 20")).to_be_visible()
     expect(page.get_by_text("Refusé : 2")).to_be_visible()
