@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
-from workflow.admin.paf_lines import PafFile, PafLine
+from workflow.admin.paf_lines import COLUMN_BY_KEY, PafFile, PafLine
 from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, WorkflowError
 from workflow.engine.rows import next_references
 from workflow.language.french import format_date, format_hours
@@ -461,7 +461,7 @@ def _team(
         if not addresses or addresses == [None]:
             continue
         chosen = []
-        label = role_label(role).lower()
+        label = COLUMN_BY_KEY[key].header
         for address in addresses:
             if address is None:
                 continue
