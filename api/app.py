@@ -14,12 +14,14 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     auth,
     baremes,
+    bulk,
     dossiers,
     exports,
     health,
     mailbox,
     oidc,
     outbox,
+    paf,
     tasks,
     work,
     workflows,
@@ -61,7 +63,7 @@ def create_app(container: Container | None = None, background: Background | None
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
-    for module in (*modules, mailbox):
+    for module in (*modules, bulk, paf, mailbox):
         app.include_router(module.router)
     pages.install(app)
     return app

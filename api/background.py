@@ -1,4 +1,5 @@
-"""What ``formaflow serve`` runs beside the HTTP server: the relay and the deadline loop.
+"""What ``formaflow serve`` runs beside the HTTP server: the relay, the deadline loop and the
+bulk-action worker.
 
 Both are also commands of their own (``formaflow relay``, ``formaflow timers``) for
 deployments that scale them apart; inside ``serve`` they run in its event loop, started
@@ -19,11 +20,18 @@ from notifications.relay import Relay, smtp_target
 log = logging.getLogger(__name__)
 
 
+BULK_INTERVAL_SECONDS = 1.0
+"""How often the bulk-action worker looks for a batch: a person is watching its progress."""
+
+
 class Background:
-    def __init__(self, container: Container, *, relay: bool = True, timers: bool = True) -> None:
+    def __init__(
+        self, container: Container, *, relay: bool = True, timers: bool = True, bulk: bool = True
+    ) -> None:
         self.container = container
         self.with_relay = relay
         self.with_timers = timers
+        self.with_bulk = bulk
         self.dev_server: DevMailServer | None = None
         self.dev_port: int | None = None
         self._stop = asyncio.Event()
@@ -60,6 +68,8 @@ class Background:
             self._tasks.append(asyncio.create_task(self.relay().run(self._stop)))
         if self.with_timers:
             self._tasks.append(asyncio.create_task(self._timer_loop()))
+        if self.with_bulk:
+            self._tasks.append(asyncio.create_task(self._bulk_loop()))
 
     async def _timer_loop(self) -> None:
         interval = self.container.mail_settings.timer_interval_seconds
@@ -72,6 +82,21 @@ class Background:
                 log.exception("deadline scan failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), interval)
+
+    async def _bulk_loop(self) -> None:
+        """Bulk actions launched from the pages or the API, run here (one batch at a time per
+        process; several processes share the batches through their leases)."""
+        worker = f"serve-{id(self)}"
+        while not self._stop.is_set():
+            try:
+                handled = await asyncio.to_thread(self.container.bulk.run_once, worker)
+            except Exception:  # the loop must survive one bad batch; the error is logged
+                log.exception("bulk action failed")
+                handled = 0
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), BULK_INTERVAL_SECONDS)
 
     async def stop(self) -> None:
         self._stop.set()

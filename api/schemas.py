@@ -51,6 +51,8 @@ class DossierSummary(Out):
     phase_label: str
     version: int
     updated_at: datetime
+    paf_id: str | None = None
+    """Identifiant PAF, when the dossier comes from the plan académique de formation."""
 
 
 class DossierOut(DossierSummary):

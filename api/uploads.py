@@ -214,8 +214,9 @@ def _text(raw: bytes) -> str:
 class _FormReader:
     """Callbacks of the streaming multipart parser; raise as soon as a limit is passed."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, fields: frozenset[str] = FORM_FIELDS) -> None:
         self.limit = limit
+        self.fields = fields | {"csrf_token"}
         self.form = UploadForm()
         self.content = bytearray()
         self.finished = False
@@ -265,7 +266,7 @@ class _FormReader:
         if b"name" not in options:
             raise _malformed("Une partie du formulaire n'a pas de nom (Content-Disposition).")
         self._name = _text(options[b"name"])
-        if self._name not in FORM_FIELDS:
+        if self._name not in self.fields:
             raise _invalid(f"Champ inconnu dans le formulaire : « {self._name[:64]} ».")
         self._is_file = self._name == "file"
         if self._is_file:
@@ -295,8 +296,11 @@ class _FormReader:
         self.finished = True
 
 
-async def read_upload_form(request: Request, limit: int) -> UploadForm:
-    """The form of an upload request, its file held in memory and at most ``limit`` bytes.
+async def read_upload_form(
+    request: Request, limit: int, fields: frozenset[str] = FORM_FIELDS
+) -> UploadForm:
+    """The form of an upload request, its file held in memory and at most ``limit`` bytes;
+    ``fields`` are the names it may have (a document's by default, ``file`` among them).
 
     413 as soon as the file passes the limit (or the declared body is far beyond it),
     415 for a body that is not ``multipart/form-data``, 400 for a broken one.
@@ -314,7 +318,7 @@ async def read_upload_form(request: Request, limit: int) -> UploadForm:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
         raise too_large(limit)
-    reader = _FormReader(limit)
+    reader = _FormReader(limit, fields)
     try:
         parser = MultipartParser(boundary, reader.callbacks())
         stream = request.stream()

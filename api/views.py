@@ -33,6 +33,7 @@ def summary(row: Any, academie_slug: str) -> DossierSummary:
         phase_label=spec.phase(state.phase).label,
         version=row.version,
         updated_at=row.updated_at,
+        paf_id=row.paf_id,
     )
 
 

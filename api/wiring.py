@@ -12,9 +12,12 @@ from api.settings import ApiSettings, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
 from notifications.settings import MailSettings, get_mail_settings
+from workflow.admin.bulk import BulkActions
+from workflow.admin.paf import PafImporter
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.deadlines import DeadlineTimer
 from workflow.engine.service import WorkflowService
+from workflow.reads.queries import overdue_clause
 from workflow.rules import RULES
 from workflow.store.database import make_engine
 from workflow.store.settings import WorkflowSettings, get_settings
@@ -50,6 +53,18 @@ class Container:
     @cached_property
     def editor(self) -> DossierEditor:
         return DossierEditor(self.engine, self.settings.data_dir, clock=self.service.clock)
+
+    @cached_property
+    def paf(self) -> PafImporter:
+        return PafImporter(self.engine, clock=self.service.clock)
+
+    @cached_property
+    def bulk(self) -> BulkActions:
+        # « Late » is the dashboard's definition (overdue_clause), until one definition is
+        # shared with the deadline timers; reminders are the timer's own emails.
+        return BulkActions(
+            self.engine, self.service, overdue_clause, reminders=[self.outbox.on_deadline]
+        )
 
     @cached_property
     def accounts(self) -> Accounts:

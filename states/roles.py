@@ -21,6 +21,7 @@ DOSSIER_ROLES: dict[str, str] = {
 ACADEMIE_ROLES: dict[str, str] = {
     "gestionnaire": "Gestionnaire EAFC",
     "responsable": "Responsable académique de la formation",
+    "administrateur": "Administrateur de l'académie",
 }
 
 ROLES: dict[str, str] = {**DOSSIER_ROLES, **ACADEMIE_ROLES}

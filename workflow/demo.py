@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from workflow.admin.paf import PafImporter
+from workflow.admin.paf_lines import read_lines
 from workflow.dossiers.editing import DossierEditor
 from workflow.dossiers.inputs import (
     BilanInput,
@@ -516,7 +518,79 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
         for trigger, who, comment in steps:
             service.fire(FireCommand(dossier_id, trigger, actors[who], comment=comment))
         dossiers[f"ouverture_parcours:{target}"] = dossier_id
+    for paf_id, dossier_id in _import_demo_paf(engine, service, academie_id).items():
+        dossiers[f"paf:{paf_id}"] = dossier_id
     return DemoSummary(academie_id, people, dossiers)
+
+
+DEMO_PAF: list[list[str]] = [
+    [
+        "Identifiant PAF",
+        "Intitulé",
+        "Dispositif",
+        "Pilote (courriel)",
+        "Formateurs (courriels)",
+        "Concepteurs (courriels)",
+        "Heures présentiel",
+        "Heures distance",
+        "Participants prévus",
+        "Date de début",
+        "Date de fin",
+        "Public",
+    ],
+    [
+        "26A0140001",
+        "Évaluer avec le numérique au cycle 3",
+        "vacation_accompagnement",
+        "paul.lefevre@example.org",
+        "sophie.bernard@example.org",
+        "lucie.fontaine@example.org",
+        "6",
+        "12",
+        "18",
+        "05/01/2027",
+        "26/03/2027",
+        "Enseignants du 1er degré",
+    ],
+    [
+        "26A0140002",
+        "Co-enseigner en classe virtuelle",
+        "Parcours EAFC rémunéré au taux A",
+        "nadia.rousseau@example.org",
+        "julien.petit@example.org, claire.dubois@example.org",
+        "marc.girard@example.org",
+        "3",
+        "9",
+        "24",
+        "11/01/2027",
+        "02/04/2027",
+        "Professeurs de collège",
+    ],
+    [
+        "26A0140003",
+        "L'ENT au service du lien école-familles",
+        "Convention de formation ENT (HSE)",
+        "paul.lefevre@example.org",
+        "thomas.roux@example.org",
+        "",
+        "",
+        "10",
+        "15",
+        "",
+        "",
+        "Équipes d'établissement",
+    ],
+]
+"""A small plan académique de formation, imported as the gestionnaire would (« Import du
+PAF »): three dossiers in « Brouillon » with their identifiant PAF and their team."""
+
+
+def _import_demo_paf(engine: Engine, service: WorkflowService, academie_id: int) -> dict[str, int]:
+    report = PafImporter(engine, clock=service.clock).apply(
+        academie_id, read_lines(DEMO_PAF), actor_id=None
+    )
+    assert report.applied, [line.reasons for line in report.refused]
+    return {line.paf_id: line.dossier_id for line in report.lines if line.dossier_id}
 
 
 DEMO_PAYLOADS: dict[str, dict[str, Any]] = {}

@@ -42,6 +42,12 @@ def _sheet(table: Table, stem: str, fmt: SheetFormat) -> ExportFile:
     return ExportFile(f"{stem}.xlsx", XLSX, to_xlsx([table]))
 
 
+def sheet_file(table: Table, stem: str, fmt: SheetFormat) -> ExportFile:
+    """A table as a finished spreadsheet file, for the edges' other downloads (the PAF
+    template and reports, the results of a bulk action)."""
+    return _sheet(table, stem, fmt)
+
+
 def _stem(kind: str, scope: Scope) -> str:
     parts = [kind]
     if scope.academie:

@@ -29,6 +29,7 @@ BUDGET_COLUMNS = (
     Column("Total prévisionnel (€)", M, 16),
     Column("Réalisé (€)", M, 14),
     Column("Remarques", T, 60),
+    Column("Identifiant PAF", T, 14),
 )
 
 
@@ -53,6 +54,7 @@ def _budget_row(row: BudgetRow) -> list[Cell]:
         row.planned_total,
         row.realised,
         " ; ".join(row.notes),
+        row.paf_id or "",
     ]
 
 
@@ -75,6 +77,7 @@ def budget_table(budget: Budget, title: str = "Budget prévisionnel") -> Table:
         t.get("planned_total"),
         t.get("realised"),
         "montants non chiffrés exclus (voir Remarques)",
+        None,
     ]
     return Table(title, BUDGET_COLUMNS, [_budget_row(r) for r in budget.rows], totals)
 
@@ -91,6 +94,7 @@ DOSSIER_COLUMNS = (
     Column("Mis à jour le", Kind.DATETIME, 18),
     Column("Pilote", T, 22),
     Column("Échéances dépassées", T, 60),
+    Column("Identifiant PAF", T, 14),
 )
 
 
@@ -111,6 +115,7 @@ def dossiers_table(rows: list[ListedDossier]) -> Table:
                 r.updated_at,
                 r.pilotes,
                 " ; ".join(r.late),
+                r.paf_id or "",
             ]
             for r in rows
         ],
@@ -136,6 +141,7 @@ DASHBOARD_COLUMNS = (
     Column("Mis à jour le", Kind.DATETIME, 17),
     Column("Échéance dépassée", T, 10),
     Column("Échéances dépassées (détail)", T, 60),
+    Column("Identifiant PAF", T, 14),
 )
 
 
@@ -164,6 +170,7 @@ def dashboard_table(rows: list[DashboardDossier]) -> Table:
                 r.updated_at,
                 "Oui" if r.overdue else "Non",
                 " ; ".join(r.late),
+                r.paf_id or "",
             ]
             for r in rows
         ],

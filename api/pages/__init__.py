@@ -14,11 +14,13 @@ from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
     bilan,
+    bulk,
     dashboard,
     demande,
     dossier,
     errors,
     links,
+    paf,
     payment,
     review,
     scenario,
@@ -30,10 +32,13 @@ from api.pages import (
 )
 
 DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+OWN_STATIC = Path(__file__).resolve().parents[1] / "static"
+"""Our own few static scripts (no inline script on any page)."""
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static/dsfr", StaticFiles(directory=DSFR_DIST, check_dir=False), name="dsfr")
+    app.mount("/static/formaflow", StaticFiles(directory=OWN_STATIC), name="formaflow")
     # ``setup`` first: its ``/dossiers/nouveau`` must win over ``/dossiers/{dossier_id}``.
     for module in (
         setup,
@@ -49,6 +54,8 @@ def install(app: FastAPI) -> None:
         demande,
         sessions,
         team,
+        paf,
+        bulk,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

@@ -27,6 +27,7 @@ from api.wiring import Container
 from notifications import backlog
 from states import SPECS
 from states.dispositifs import DISPOSITIFS
+from workflow.admin.bulk import ACTIONS
 from workflow.reads.queries import DossierFilters, list_dossiers, reading
 from workflow.reads.worklists import staff_academies, visible_counts, visible_pilotes
 
@@ -139,6 +140,7 @@ async def dashboard(request: Request, viewer: Seen, wired: Wired, query: Filters
             "state_options": sorted(states.items(), key=lambda kv: kv[1]),
             "phase_options": sorted(phases.items(), key=lambda kv: kv[1]),
             "dispositif_options": [(d.id, d.label) for d in DISPOSITIFS.values()],
+            "bulk_actions": [(a.id, a.label) for a in ACTIONS.values()],
         },
     )
 

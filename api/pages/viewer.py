@@ -58,6 +58,16 @@ class Viewer:
         return bool(self.roles & set(ACADEMIE_ROLES))
 
     @property
+    def imports_paf(self) -> bool:
+        """Gestionnaire or administrateur of an académie: they import its PAF."""
+        return bool(self.roles & {"gestionnaire", "administrateur"})
+
+    @property
+    def acts_in_bulk(self) -> bool:
+        """Gestionnaire or responsable: they launch bulk actions from the dashboard."""
+        return bool(self.roles & {"gestionnaire", "responsable"})
+
+    @property
     def reviews(self) -> bool:
         return "pilote" in self.roles
 
@@ -79,6 +89,8 @@ class Viewer:
         )
         if self.creates:
             items.append(MenuItem("/dossiers/nouveau", "Nouveau dossier"))
+        if self.imports_paf:
+            items.append(MenuItem("/paf", "Import du PAF"))
         return items
 
 

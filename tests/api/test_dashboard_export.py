@@ -47,6 +47,7 @@ HEADERS = [
     "Mis à jour le",
     "Échéance dépassée",
     "Échéances dépassées (détail)",
+    "Identifiant PAF",
 ]
 COLUMN = {name: i for i, name in enumerate(HEADERS)}
 SECTIONS = re.compile(r'<section aria-labelledby="titre-(?:retard|dossiers)".*?</section>', re.S)

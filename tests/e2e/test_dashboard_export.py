@@ -61,7 +61,7 @@ def test_gestionnaire_filters_by_academie_and_state_then_exports_xlsx(
     rows = listed.locator("tbody tr")
     expect(page.get_by_role("heading", name=re.compile("^En retard"))).to_have_count(0)
     expect(rows).to_have_count(2)
-    shown = {text.strip() for text in rows.locator("td:first-child a").all_inner_texts()}
+    shown = {text.strip() for text in rows.locator("td:first-of-type a").all_inner_texts()}
     assert shown == wanted
     check_page(page, "tableau-de-bord-filtre")
 

@@ -34,3 +34,9 @@ def test_api_benchmark_runs_and_reports_its_ratio() -> None:
 def test_notifications_benchmark_runs_and_reports_its_ratios() -> None:
     out = run_bench("bench.notifications", "--quick")
     assert "relay/naive: sqlite" in out and "relay/bare: sqlite" in out
+
+
+def test_paf_and_bulk_benchmark_runs_and_reports_its_figures() -> None:
+    out = run_bench("bench.paf_bulk", "--quick")
+    assert "paf: lecture + import = " in out and "bulk: " in out
+    assert "même action sans courriels" in out

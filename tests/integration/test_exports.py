@@ -137,7 +137,7 @@ def test_the_dossier_list_names_late_deadlines_and_follows_visibility(
         sheet = load_workbook(
             io.BytesIO(files.dossiers_file(conn, Scope(academie=world.slug), "xlsx", later).content)
         ).active
-    assert [c.value for c in sheet[1]][-1] == "Échéances dépassées"
+    assert [c.value for c in sheet[1]][-2:] == ["Échéances dépassées", "Identifiant PAF"]
     assert "Rappel aux signataires" in str(sheet.cell(row=2, column=11).value)
 
 

@@ -34,6 +34,8 @@ class DossierRow:
     state_entered_at: datetime
     created_at: datetime
     updated_at: datetime
+    paf_id: str | None = None
+    """Identifiant PAF, when the dossier came from the plan académique de formation."""
 
     @property
     def ref(self) -> DossierRef:
@@ -124,3 +126,22 @@ def next_reference(conn: Connection, academie_id: int, year: int) -> str:
         conn.execute(insert(C).values(academie_id=academie_id, year=year, last_value=1))
         bumped = 1
     return f"{year % 100:02d}-{code}-{int(bumped):04d}"
+
+
+def next_references(conn: Connection, academie_id: int, year: int, count: int) -> list[str]:
+    """``count`` consecutive references at once (an import of many dossiers): one bump of
+    the counter, in the caller's transaction, instead of two statements per dossier."""
+    if count <= 0:
+        return []
+    first = next_reference(conn, academie_id, year)
+    if count == 1:
+        return [first]
+    C = reference_counter_table
+    last = conn.execute(
+        update(C)
+        .where(C.c.academie_id == academie_id, C.c.year == year)
+        .values(last_value=C.c.last_value + (count - 1))
+        .returning(C.c.last_value)
+    ).scalar_one()
+    prefix = first.rsplit("-", 1)[0]
+    return [first] + [f"{prefix}-{n:04d}" for n in range(int(last) - count + 2, int(last) + 1)]

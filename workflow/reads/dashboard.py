@@ -37,6 +37,7 @@ class ListedDossier:
     pilotes: str
     late: tuple[str, ...]
     """French labels of the reminders and escalations whose date has passed."""
+    paf_id: str | None = None
 
 
 def late_deadlines(dossier: DossierRow, now: datetime) -> tuple[str, ...]:
@@ -72,6 +73,7 @@ def dossier_list(conn: Connection, scope: Scope, now: datetime) -> list[ListedDo
                 updated_at=dossier.updated_at,
                 pilotes=pilotes_of(conn, dossier),
                 late=late_deadlines(dossier, now),
+                paf_id=dossier.paf_id,
             )
         )
     return result
@@ -104,6 +106,7 @@ class DashboardDossier:
     updated_at: datetime
     overdue: bool
     late: tuple[str, ...]
+    paf_id: str | None = None
 
 
 _CHUNK = 500
@@ -192,6 +195,7 @@ def dashboard_list(
                 updated_at=dossier.updated_at,
                 overdue=overdue,
                 late=late_deadlines(dossier, now),
+                paf_id=dossier.paf_id,
             )
         )
     return result

@@ -307,7 +307,11 @@ def filtered_dossiers(
     if filters.text:
         pattern = f"%{filters.text.lower()}%"
         query = query.where(
-            or_(func.lower(D.c.title).like(pattern), func.lower(D.c.reference).like(pattern))
+            or_(
+                func.lower(D.c.title).like(pattern),
+                func.lower(D.c.reference).like(pattern),
+                func.lower(D.c.paf_id).like(pattern),
+            )
         )
     if filters.overdue is not None:
         clause = overdue_clause(now)

@@ -129,6 +129,8 @@ class BudgetRow:
     realised: Decimal | None
     """The payment decision's total, once taken."""
     notes: tuple[str, ...] = ()
+    paf_id: str | None = None
+    """Identifiant PAF, for matching the row with the plan (T-Offres)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +254,7 @@ def budget_row(conn: Connection, dossier: DossierRow, slug: str) -> BudgetRow:
     decision = payment_decision(conn, dossier.id)
     return BudgetRow(
         reference=dossier.reference,
+        paf_id=dossier.paf_id,
         title=dossier.title,
         academie=slug,
         plan_year=plan_year_label(plan_year_of(dossier.planned_start)),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Index,
+    LargeBinary,
     Table,
     Text,
     UniqueConstraint,
@@ -68,6 +69,7 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_academie_state_updated", "academie_id", "state", "updated_at"),
         Index("ix_dossier_academie_updated", "academie_id", "updated_at", "id"),
         Index("ix_dossier_workflow_state", "workflow_name", "state"),
+        UniqueConstraint("academie_id", "paf_id", name="uq_dossier_paf"),
     )
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=32)
@@ -86,6 +88,9 @@ class Dossier(SQLModel, table=True):
     state_entered_at: datetime = _created()
     created_at: datetime = _created()
     updated_at: datetime = _created()
+    paf_id: str | None = Field(default=None, max_length=64)
+    """The plan académique de formation's identifier of this dispositif or module, when the
+    dossier came from (or was matched to) a PAF import: re-importing updates by it."""
 
 
 class Assignment(SQLModel, table=True):
@@ -490,6 +495,73 @@ class ActionLinkUse(SQLModel, table=True):
     used_at: datetime = _created()
 
 
+class PafImport(SQLModel, table=True):
+    """One PAF file dropped for an académie: kept, so that the confirmation imports exactly
+    the file whose dry run the person read, and so that who imported what stays known."""
+
+    __tablename__ = "paf_import"
+    __table_args__ = (Index("ix_paf_import_academie", "academie_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    filename: str = Field(max_length=255)
+    content: bytes = Field(sa_type=LargeBinary)
+    sha256: str = Field(max_length=64)
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    """None: the operator's command line."""
+    created_at: datetime = _created()
+    status: str = Field(default="essai", max_length=16)
+    """``essai`` (dry run read, not applied) or ``importe``."""
+    imported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created: int = 0
+    updated: int = 0
+
+
+class BulkBatch(SQLModel, table=True):
+    """One bulk action: a trigger fired on many dossiers, one transaction each, by a worker.
+
+    ``running_academie_id`` holds the académie while the batch is waiting or running and is
+    cleared when it ends: being unique, it lets at most one batch run per académie at a time
+    (NULLs never collide), on every database, without a partial index.
+    """
+
+    __tablename__ = "bulk_batch"
+    __table_args__ = (Index("ix_bulk_batch_academie", "academie_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    running_academie_id: int | None = Field(default=None, foreign_key="academie.id", unique=True)
+    action: str = Field(max_length=64)
+    comment: str | None = Field(default=None, sa_type=Text)
+    created_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _created()
+    status: str = Field(default="en_attente", max_length=16)
+    """``en_attente``, ``en_cours`` or ``terminee``."""
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """While in the future, a worker is running the batch; once past, another may resume it."""
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    total: int = 0
+
+
+class BulkItem(SQLModel, table=True):
+    """One dossier of a batch and what became of it (« fait » or « refusé » and why)."""
+
+    __tablename__ = "bulk_item"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "dossier_id", name="uq_bulk_item"),
+        Index("ix_bulk_item_batch", "batch_id", "position"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="bulk_batch.id")
+    position: int
+    dossier_id: int = Field(foreign_key="dossier.id")
+    expected_version: int
+    """The version the person saw when choosing it: changed since, it is refused as stale."""
+    status: str = Field(default="en_attente", max_length=16)
+    """``en_attente``, ``fait`` or ``refuse``."""
+    message: str | None = Field(default=None, sa_type=Text)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -523,5 +595,8 @@ outbox_table = _table(OutboxMessage)
 deadline_point_table = _table(DeadlinePoint)
 action_link_use_table = _table(ActionLinkUse)
 journal_table = _table(JournalEntry)
+paf_import_table = _table(PafImport)
+bulk_batch_table = _table(BulkBatch)
+bulk_item_table = _table(BulkItem)
 
 metadata = SQLModel.metadata
