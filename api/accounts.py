@@ -338,9 +338,13 @@ class Accounts:
 
     # OpenID Connect --------------------------------------------------------------------
 
-    def person_for_oidc(self, issuer: str, subject: str, email: str, full_name: str) -> int:
+    def person_for_oidc(
+        self, issuer: str, subject: str, email: str, full_name: str, email_verified: bool = False
+    ) -> int:
         """The account keyed on (issuer, subject); on first sign-in, an existing account with
-        the same verified email is linked, else a new one is created."""
+        the same email is linked only if the provider verified that email (else whoever set
+        that address at a lax provider would take the account), and a new one is created
+        when no account has the email."""
         P = person_table
         email = email.strip().lower()
         with self.engine.begin() as conn:
@@ -353,6 +357,15 @@ class Accounts:
                 select(P.c.id, P.c.oidc_subject).where(P.c.email == email)
             ).first()
             if same_email is not None:
+                if not email_verified:
+                    log.warning("oidc link refused, email not verified: issuer=%s", issuer)
+                    raise ApiProblem(
+                        403,
+                        "acces-refuse",
+                        "Un compte existe déjà avec cette adresse, et le fournisseur d'identité "
+                        "n'a pas confirmé qu'elle est vérifiée : le compte n'a pas été relié. "
+                        "Adressez-vous au gestionnaire de votre académie.",
+                    )
                 if same_email.oidc_subject is not None:
                     raise ApiProblem(
                         403,

@@ -14,6 +14,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     auth,
     baremes,
+    docs,
     dossiers,
     exports,
     health,
@@ -24,6 +25,7 @@ from api.routes import (
     work,
     workflows,
 )
+from api.security_headers import SecurityHeadersMiddleware
 from api.wiring import Container, build
 
 
@@ -53,15 +55,16 @@ def create_app(container: Container | None = None, background: Background | None
             "la RFC 9457 (`application/problem+json`), en français."
         ),
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by api.routes.docs, under its own security policy
         redoc_url=None,
     )
     app.state.container = container
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware, https=container.api_settings.cookie_secure)
     problems.install(app)
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
-    for module in (*modules, mailbox):
+    for module in (*modules, mailbox, docs):
         app.include_router(module.router)
     pages.install(app)
     return app

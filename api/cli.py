@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
 from api.command_context import close_commands, command_container
 from api.demo_accounts import demo_password
+from api.settings import get_api_settings, production_by_default
 from api.walkthrough import run_walkthrough
 from notifications import backlog
 from notifications.relay import Relay, smtp_target
@@ -46,6 +48,8 @@ from workflow.reads.queries import (
 )
 from workflow.store import migrate
 from workflow.store.database import failure_message
+
+log = logging.getLogger("formaflow.cli")
 
 app = typer.Typer(
     help="formaflow — dossiers de formation hybride : contrats, scénarios, bilans, paiements.",
@@ -260,6 +264,13 @@ def serve(
     container = command_container()
     background = Background(container, relay=relay, timers=timers)
     migrate.upgrade(container.engine)
+    if production_by_default(get_api_settings(), container.settings.database_url):
+        log.warning("FORMAFLOW_ENV unset with a PostgreSQL database: production mode, no demo")
+        typer.echo(
+            "FORMAFLOW_ENV n'est pas défini et la base est PostgreSQL : démarrage en mode "
+            "production (pas de données de démonstration, pas de /dev/mailbox). "
+            "FORMAFLOW_ENV=development pour un serveur de développement."
+        )
     if container.api_settings.env == "development":
         if not demo.is_loaded(container.engine):
             typer.echo("Premier démarrage : chargement des données de démonstration…")

@@ -15,7 +15,8 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FORMAFLOW_", env_file=".env", extra="ignore")
 
     env: Literal["development", "production"] = "development"
-    """Development loads the demo data on first start and shows the dev tools."""
+    """Development loads the demo data on first start and shows the dev tools. Unset with a
+    PostgreSQL database: production (see ``production_by_default``)."""
 
     base_url: str = "http://127.0.0.1:8000"
     """The address people reach the product at (links in emails, cookie security)."""
@@ -62,6 +63,25 @@ class ApiSettings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def production_by_default(settings: ApiSettings, database_url: str) -> bool:
+    """Whether ``FORMAFLOW_ENV`` was left unset on a PostgreSQL database.
+
+    Development mode loads 20 demo accounts sharing one printed password and opens the
+    development mailbox: right for ``make run`` on its SQLite file, never for a server
+    someone pointed at a real database and forgot to configure. So a PostgreSQL URL without
+    an explicit ``FORMAFLOW_ENV`` starts in production; ``FORMAFLOW_ENV=development`` still
+    gives a development server on PostgreSQL to whoever asks for one.
+    """
+    return "env" not in settings.model_fields_set and database_url.startswith("postgresql")
+
+
+def for_database(settings: ApiSettings, database_url: str) -> ApiSettings:
+    """``settings`` with the mode ``production_by_default`` gives this database."""
+    if production_by_default(settings, database_url):
+        return settings.model_copy(update={"env": "production"})
+    return settings
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from api.wiring import Container
 from notifications.relay import Relay, SmtpTarget
 from tests.e2e.conftest import People
-from tests.support.browser import ARTIFACTS, axe_violations, describe, sign_in
+from tests.support.browser import ARTIFACTS, axe_violations, describe, new_context, sign_in
 from tests.support.mail import drain, mail_settings
 from tests.support.smtp import SmtpSink
 from workflow.reads.queries import payment_decision
@@ -112,8 +112,7 @@ class Parcours:
         """The page of ``person``, signed in with their own account the first time, then
         sent where they were going (``arriving_at``, else the dossier once it exists)."""
         if person not in self._pages:
-            context = self.browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
-            context.set_default_timeout(10_000)
+            context = new_context(self.browser)
             self._contexts.append(context)
             page = context.new_page()
             target = arriving_at or (f"/dossiers/{self.dossier}" if self.dossier else None)

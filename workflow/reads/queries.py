@@ -325,3 +325,22 @@ def list_dossiers(
     query = filtered_dossiers(conn, person_id, filters, now)
     rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
     return list(rows[: filters.limit]), len(rows) > filters.limit
+
+
+def references_managed_by(conn: Connection, person_id: int, references: set[str]) -> set[str]:
+    """Those of ``references`` whose dossier belongs to an académie where ``person_id`` is
+    gestionnaire: the dossiers whose every email they may read (the development mailbox)."""
+    if not references:
+        return set()
+    managed = select(assignment_table.c.academie_id).where(
+        assignment_table.c.person_id == person_id,
+        assignment_table.c.role == "gestionnaire",
+        assignment_table.c.academie_id.is_not(None),
+    )
+    found = conn.execute(
+        select(dossier_table.c.reference).where(
+            dossier_table.c.reference.in_(sorted(references)),
+            dossier_table.c.academie_id.in_(managed),
+        )
+    ).scalars()
+    return set(found)
