@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import pages, problems
 from api.background import Background
+from api.body_limit import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     auth,
@@ -61,6 +62,7 @@ def create_app(container: Container | None = None, background: Background | None
     app.state.container = container
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(BodyLimitMiddleware, limit=container.api_settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, https=container.api_settings.cookie_secure)
     problems.install(app)
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)

@@ -34,6 +34,7 @@ from notifications.relay import Relay, smtp_target
 from states import LATEST
 from states.roles import role_label
 from workflow import demo
+from workflow.dossiers.files import orphans, remove_orphans
 from workflow.engine.errors import WorkflowError
 from workflow.engine.rows import find_id
 from workflow.engine.service import FireCommand
@@ -66,6 +67,8 @@ token_app = typer.Typer(
 app.add_typer(token_app, name="token")
 outbox_app = typer.Typer(help="Boîte d'envoi des courriels.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+files_app = typer.Typer(help="Fichiers des documents déposés.", no_args_is_help=True)
+app.add_typer(files_app, name="fichiers")
 commands_payments.register(app)
 
 
@@ -453,6 +456,28 @@ def outbox_purge(
 ) -> None:
     count = backlog.purge(command_container().engine, older_than_days=jours, dead_too=echecs)
     typer.echo(f"{count} courriel(s) supprimé(s).")
+
+
+@files_app.command(
+    "orphelins",
+    help="Liste les fichiers qu'aucun document ne désigne (dépôts interrompus) ; "
+    "--supprimer les efface.",
+)
+def files_orphans(
+    supprimer: Annotated[
+        bool, typer.Option("--supprimer", help="Effacer les fichiers orphelins trouvés.")
+    ] = False,
+) -> None:
+    container = command_container()
+    data_dir = container.settings.data_dir
+    with reading(container.engine) as conn:
+        found = remove_orphans(conn, data_dir) if supprimer else orphans(conn, data_dir)
+    for orphan in found:
+        kind = "dépôt interrompu" if orphan.staged else "sans document"
+        typer.echo(f"{orphan.path} ({orphan.size} octets, {kind})")
+    total = sum(o.size for o in found)
+    verb = "supprimé(s)" if supprimer else "orphelin(s)"
+    typer.echo(f"{len(found)} fichier(s) {verb}, {total} octets.")
 
 
 _STATUS_LABELS = {"pending": "en attente", "sent": "envoyé", "dead": "en échec"}

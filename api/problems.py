@@ -61,6 +61,7 @@ TITLES: dict[str, str] = {
     "requete-en-cours": "Requête déjà en cours",
     "version-perimee": "Version périmée",
     "fichier-trop-volumineux": "Fichier trop volumineux",
+    "corps-trop-volumineux": "Requête trop volumineuse",
     "type-de-fichier-refuse": "Type de fichier refusé",
     "saisie-invalide": "Saisie invalide",
     "conditions-non-remplies": "Conditions non remplies",
@@ -226,6 +227,7 @@ def install(app: FastAPI) -> None:
             400: ("requete-invalide", "La requête est mal formée."),
             401: ("authentification-requise", "Connectez-vous pour continuer."),
             403: ("acces-refuse", "Accès refusé."),
+            413: ("corps-trop-volumineux", str(error.detail)),
         }
         code, detail = codes.get(error.status_code, ("requete-invalide", str(error.detail)))
         return problem(error.status_code, code, detail, request, headers=error.headers)

@@ -33,6 +33,8 @@ class ApiSettings(BaseSettings):
     """Trust a checked bearer token this long per process (0: ask the database each time,
     so a revocation bites at once everywhere)."""
     max_upload_bytes: int = 10 * 1024 * 1024
+    max_body_bytes: int = 2 * 1024 * 1024
+    """Any other request body (JSON, page forms): refused beyond this (413)."""
 
     login_max_failures: int = 5
     login_window_minutes: int = 15

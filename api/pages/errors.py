@@ -82,6 +82,8 @@ def page_for(request: Request, error: Exception) -> Response:
         return error_page(request, 404, "Page introuvable", NOT_FOUND)
     if isinstance(error, StarletteHTTPException) and error.status_code == 404:
         return error_page(request, 404, "Page introuvable", NOT_FOUND)
+    if isinstance(error, StarletteHTTPException) and error.status_code == 413:
+        return error_page(request, 413, "Envoi trop volumineux", str(error.detail))
     log.exception("unexpected error on page %s %s", request.method, request.url.path)
     return error_page(
         request,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.deps import Caller, Wired
 from api.problems import ApiProblem, problem_responses
-from workflow.dossiers.access import may_create_in
+from workflow.dossiers.access import works_in
 from workflow.payments.baremes import BaremeError, Rates
 from workflow.payments.rates import ConfigurationError, rates_for
 from workflow.payments.simulation import COMPONENT_LABELS, PARAMETERS, describe, simulate
@@ -91,9 +91,7 @@ def _rates(wired: Wired, caller: Caller, slug: str | None) -> Rates:
         academie_id = conn.execute(
             select(academie_table.c.id).where(academie_table.c.slug == slug)
         ).scalar()
-        allowed = academie_id is not None and may_create_in(
-            conn, int(academie_id), caller.person_id
-        )
+        allowed = academie_id is not None and works_in(conn, int(academie_id), caller.person_id)
     if not allowed:
         raise ApiProblem(
             422, "saisie-invalide", f"Académie inconnue ou hors de votre périmètre : {slug}."

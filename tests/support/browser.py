@@ -26,7 +26,9 @@ PASSWORD = "mot-de-passe-des-tests-e2e"
 CSP_WATCH = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+  const where = event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : "";
+  const what = event.target && event.target.outerHTML ? event.target.outerHTML.slice(0, 120) : "";
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}${where} ${what}`);
 });
 """
 """Run in every page before its own scripts: records what the Content-Security-Policy
