@@ -3,7 +3,9 @@
 Secrets never rest in the database: passwords are argon2 hashes (pwdlib); session cookies
 and bearer tokens are random strings of which only a SHA-256 is stored, so a copy of the
 database gives no way in. Failed sign-ins are counted in the database, so the limit holds
-across several API processes.
+across several API processes; see ``Accounts.authenticate`` for why a failing stranger
+cannot lock an account. The client is the TCP peer, or the address a configured proxy
+(``FORMAFLOW_TRUSTED_PROXIES``) forwarded, never a header anyone could send.
 """
 
 from __future__ import annotations
@@ -185,7 +187,14 @@ class Accounts:
                 .where(login_attempt_table.c.key.in_(keys), login_attempt_table.c.at > window)
                 .group_by(login_attempt_table.c.key)
             ).all()
-            if any(count >= self.settings.login_max_failures for _, count in failures):
+            counts: dict[str, int] = {str(key): int(n) for key, n in failures}
+            by_email, by_client = counts.get(keys[0], 0), counts.get(keys[1], 0)
+            limit = self.settings.login_max_failures
+            # A client that failed too often is stopped, whatever the address it tries; an
+            # address that failed too often is closed only to clients that failed too (at it
+            # or elsewhere). Whoever guesses at someone's address cannot lock them out: their
+            # right password from a client that has not failed still opens the session.
+            if by_client >= limit or (by_email >= limit and by_client > 0):
                 log.warning("login rate-limited: email=%s client=%s at=%s", email, client, now)
                 raise ApiProblem(
                     429,

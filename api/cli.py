@@ -298,13 +298,22 @@ def serve(
         os.environ[SERVE_TIMERS] = "1" if timers else "0"
         command = [sys.executable, "-m", "uvicorn", "api.app:served_app", "--factory"]
         command += ["--host", host, "--port", str(port), "--workers", str(workers)]
-        os.execv(sys.executable, [*command, "--proxy-headers"])  # noqa: S606
+        proxies = container.api_settings.uvicorn_proxy_options()
+        if proxies["proxy_headers"]:
+            command += [
+                "--proxy-headers",
+                "--forwarded-allow-ips",
+                str(proxies["forwarded_allow_ips"]),
+            ]
+        else:
+            command += ["--no-proxy-headers"]
+        os.execv(sys.executable, command)  # noqa: S606
     uvicorn.run(
         create_app(container, background),
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=True,
+        **container.api_settings.uvicorn_proxy_options(),  # type: ignore[arg-type]
     )
 
 

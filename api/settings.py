@@ -39,6 +39,12 @@ class ApiSettings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
 
+    trusted_proxies: str = ""
+    """Addresses (IPs or networks, comma-separated) of the reverse proxies whose
+    ``X-Forwarded-For``/``-Proto`` are believed. Empty: none, the TCP peer is the client
+    (a forwarded header from anyone else would let them pick the address that the sign-in
+    limit counts)."""
+
     idempotency_lease_seconds: int = 60
     """After this long an unfinished Idempotency-Key may be taken again (crashed worker)."""
 
@@ -51,6 +57,14 @@ class ApiSettings(BaseSettings):
     @property
     def cookie_secure(self) -> bool:
         return self.base_url.startswith("https://")
+
+    def uvicorn_proxy_options(self) -> dict[str, object]:
+        """uvicorn's options for forwarded headers: believed only from ``trusted_proxies``
+        (uvicorn's own default believes any local peer)."""
+        proxies = ",".join(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+        if not proxies:
+            return {"proxy_headers": False}
+        return {"proxy_headers": True, "forwarded_allow_ips": proxies}
 
     @property
     def oidc_enabled(self) -> bool:
