@@ -44,7 +44,11 @@ class BodyLimitMiddleware:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 declared = value.decode("latin-1").strip()
-                if declared.isdigit() and int(declared) > self.limit:
+                if (
+                    declared.isascii()
+                    and declared.isdigit()
+                    and (len(declared) > 18 or int(declared) > self.limit)
+                ):
                     await self._refuse(scope, receive, send)
                     return
         received = 0

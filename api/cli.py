@@ -347,12 +347,20 @@ def user_create(
         )
         raise typer.Exit(code=2)
     try:
-        person = container.editor.create_person(email, name)
-        container.accounts.set_password(person, secret)
-        if academie is not None and role is not None:
+        # Everything that can be refused is checked before anything is written: an unknown
+        # académie used to be reported after the account had been created.
+        academie_id = None
+        if academie is not None:
             with reading(container.engine) as conn:
                 academie_id = academie_id_by_slug(conn, academie)
-            container.editor.assign(person, role, academie_id=academie_id)
+        person = container.editor.create_person(email, name)
+        try:
+            container.accounts.set_password(person, secret)
+            if academie_id is not None and role is not None:
+                container.editor.assign(person, role, academie_id=academie_id)
+        except BaseException:
+            container.editor.remove_new_person(person)
+            raise
     except WorkflowError as error:
         raise _fail(error) from error
     typer.echo(f"Compte créé pour {email}.")

@@ -173,6 +173,25 @@ _PYDANTIC_FR = {
     "enum": "valeur non autorisée",
     "uuid_parsing": "identifiant invalide",
     "finite_number": "nombre fini attendu",
+    "string_unicode": "texte invalide (caractère Unicode non représentable)",
+    "string_sub_type": "texte attendu",
+    "int_from_float": "nombre entier attendu",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_inexact": "date attendue (AAAA-MM-JJ)",
+    "datetime_type": "date et heure attendues (ISO 8601 avec fuseau)",
+    "value_error": "valeur invalide",
+    "date_past": "date passée attendue",
+    "date_future": "date future attendue",
+    "timezone_aware": "l'heure doit préciser son fuseau horaire",
+    "timezone_naive": "heure sans fuseau attendue",
+    "url_parsing": "adresse web invalide",
+    "url_scheme": "adresse web invalide",
+    "multiple_of": "valeur non autorisée",
+    "too_short": "pas assez d'éléments",
+    "frozen_set_type": "liste attendue",
+    "set_type": "liste attendue",
+    "tuple_type": "liste attendue",
+    "int_parsing_size": "nombre trop grand",
 }
 
 
@@ -184,7 +203,8 @@ def french_errors(errors: Any) -> list[FieldError]:
         if kind == "value_error":
             message = str(error.get("msg", "")).removeprefix("Value error, ")
         else:
-            message = _PYDANTIC_FR.get(kind, str(error.get("msg", "valeur invalide")))
+            # An error kind without a French wording says so in French, never in English.
+            message = _PYDANTIC_FR.get(kind, "valeur invalide")
         result.append(FieldError(field=".".join(location) or "requête", message=message))
     return result
 

@@ -358,7 +358,11 @@ async def read_upload_form(request: Request, limit: int, data_dir: Path) -> Uplo
     if not boundary:
         raise _malformed("L'en-tête Content-Type ne donne pas de délimiteur (boundary).")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > 18 or int(declared) > limit + FORM_OVERHEAD)
+    ):
         raise too_large(limit)
     csrf = request.scope.get(CSRF_PENDING)
     reader = _FormReader(limit, data_dir, csrf if isinstance(csrf, str) else None)

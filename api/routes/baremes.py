@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import Caller, Wired
 from api.problems import ApiProblem, problem_responses
+from api.schemas import In
 from workflow.dossiers.access import works_in
 from workflow.payments.baremes import BaremeError, Rates
 from workflow.payments.rates import ConfigurationError, rates_for
@@ -26,10 +27,8 @@ Hours = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=8, decimal_places=
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
 
-class SimulationIn(BaseModel):
+class SimulationIn(In):
     """Figures to simulate; which ones a barème reads is listed in its description."""
-
-    model_config = ConfigDict(extra="forbid")
 
     academie: str | None = Field(
         None,

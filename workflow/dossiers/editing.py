@@ -109,6 +109,13 @@ class DossierEditor:
             )
             return _pk(result.inserted_primary_key)
 
+    def remove_new_person(self, person_id: int) -> None:
+        """Undo ``create_person`` when the rest of an account's creation failed (all or
+        nothing): the person and the académie roles just given, nothing else refers to them."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(assignment_table).where(assignment_table.c.person_id == person_id))
+            conn.execute(delete(person_table).where(person_table.c.id == person_id))
+
     # Dossiers ------------------------------------------------------------------------
 
     def create_dossier(self, data: DossierInput, *, actor_id: int | None = None) -> int:

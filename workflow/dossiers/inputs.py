@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from states import LATEST
 from states.dispositifs import DISPOSITIFS
@@ -20,21 +21,75 @@ Hours = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=7, decimal_places=2
 Text = Annotated[str, Field(max_length=20_000)]
 
 
+MAX_LINK = 2000
+
+
+def link_problem(value: str) -> str | None:
+    """Why ``value`` is not a connection link people may be sent to, in French; None when
+    it is one: an https address with a host, no spaces nor control characters (a CR/LF
+    would break the iCalendar export and any header it reached; ``javascript:`` and the
+    like never become a link)."""
+    if len(value) > MAX_LINK:
+        return "adresse trop longue"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return "adresse web attendue, sans espace ni retour à la ligne"
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "adresse web attendue, commençant par https://"
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        return "adresse web attendue, commençant par https://"
+    return None
+
+
+def is_safe_link(value: str | None) -> bool:
+    """Whether a stored link may be offered as a link (data stored before this check may
+    not pass it: it is then shown as text, never followed)."""
+    return bool(value) and link_problem(value or "") is None
+
+
+def _checked_link(value: str | None) -> str | None:
+    if value is None:
+        return None
+    problem = link_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+ConnectionLink = Annotated[str, Field(max_length=MAX_LINK), AfterValidator(_checked_link)]
+"""A visio link of a session or a scenario step, checked the same for the API and pages."""
+
+
 MAX_ROW_ID = 2**31 - 1
 """The largest identifier an integer column holds on every supported database."""
 
 
-def _unstorable(name: str, value: object) -> str | None:
+def unstorable(name: str, value: object) -> str | None:
     """Why the database could not store ``value`` (a field's own value), in French.
 
     Without these checks a client's odd JSON would surface as a database error (an HTTP
-    500) instead of a French message: NUL characters (refused by PostgreSQL), naive or
+    500) instead of a French message: NUL characters (refused by PostgreSQL, silently kept
+    by SQLite), lone surrogates (refused by both when encoded), naive or
     out-of-range times (refused by the UTC column type), integers too large for a column.
     """
-    if isinstance(value, list):
-        return next((p for item in value if (p := _unstorable(name, item))), None)
-    if isinstance(value, str) and "\x00" in value:
-        return f"{name} : caractère nul interdit"
+    if isinstance(value, list | tuple):
+        return next((p for item in value if (p := unstorable(name, item))), None)
+    if isinstance(value, dict):
+        return next(
+            (
+                p
+                for key, item in value.items()
+                if (p := unstorable(name, key) or unstorable(name, item))
+            ),
+            None,
+        )
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{name} : caractère nul interdit"
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            # A lone UTF-16 surrogate (JSON « \ud800 »): no database can store it as text.
+            return f"{name} : caractère Unicode invalide"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ROW_ID:
         return f"{name} : nombre trop grand"
     if isinstance(value, datetime):
@@ -58,7 +113,7 @@ class _Input(BaseModel):
         problems = [
             p
             for name in type(self).model_fields
-            if (p := _unstorable(name, getattr(self, name))) is not None
+            if (p := unstorable(name, getattr(self, name))) is not None
         ]
         if problems:
             raise ValueError(" ; ".join(problems))
@@ -123,7 +178,7 @@ class StepInput(_Input):
     led_by: Annotated[str, Field(pattern="^(formateur|tuteur)$")] = "formateur"
     tutor_id: int | None = None
     material: Text = ""
-    connection_link: Annotated[str, Field(max_length=2000)] | None = None
+    connection_link: ConnectionLink | None = None
     co_animation: bool = False
 
     @field_validator("modality")
@@ -189,7 +244,7 @@ class SessionInput(_Input):
     starts_at: datetime
     duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
     modality: str
-    connection_link: Annotated[str, Field(max_length=2000)] | None = None
+    connection_link: ConnectionLink | None = None
     planned_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None
     held: bool = False
     actual_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None

@@ -26,6 +26,7 @@ from states import SPECS
 from states.spec import DeadlineAction
 from workflow.dossiers.access import visible_clause
 from workflow.engine.errors import InvalidInput, PersonNotFound
+from workflow.store.folding import fold, folded
 from workflow.store.tables import (
     academie_table,
     assignment_table,
@@ -305,9 +306,10 @@ def filtered_dossiers(
             )
         )
     if filters.text:
-        pattern = f"%{filters.text.lower()}%"
+        # Blind to accents and case on both databases (workflow.store.folding).
+        pattern = f"%{fold(filters.text)}%"
         query = query.where(
-            or_(func.lower(D.c.title).like(pattern), func.lower(D.c.reference).like(pattern))
+            or_(folded(D.c.title).like(pattern), folded(D.c.reference).like(pattern))
         )
     if filters.overdue is not None:
         clause = overdue_clause(now)
