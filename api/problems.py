@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from workflow.engine.errors import (
     DossierNotFound,
@@ -218,6 +219,24 @@ def response_for(error: WorkflowError | ApiProblem, request: Request) -> JSONRes
     return problem(status, error.code, error.message, request, **extra)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path, for the ``Allow`` of a 405 (Starlette
+    names only the methods of the first route whose path matched): each method is tried
+    against the app's routes as they would route it."""
+    allowed = [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(WorkflowError)
     async def _workflow(request: Request, error: WorkflowError) -> JSONResponse:
@@ -250,7 +269,10 @@ def install(app: FastAPI) -> None:
             413: ("corps-trop-volumineux", str(error.detail)),
         }
         code, detail = codes.get(error.status_code, ("requete-invalide", str(error.detail)))
-        return problem(error.status_code, code, detail, request, headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem(error.status_code, code, detail, request, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from workflow.dossiers.inputs import DossierInput, unstorable
+from states.roles import DOSSIER_ROLES
+from workflow.dossiers.inputs import DossierInput, Moment, one_of, unstorable
 
 
 class In(BaseModel):
@@ -136,14 +137,14 @@ class HistoryOut(Out):
 
 class AssignmentIn(In):
     person_email: str = Field(min_length=3, max_length=320)
-    role: str = Field(min_length=1, max_length=64)
+    role: Annotated[str, Field(min_length=1, max_length=64, **one_of(DOSSIER_ROLES))]
 
 
 class DelegationIn(In):
     delegator_email: str = Field(min_length=3, max_length=320)
     substitute_email: str = Field(min_length=3, max_length=320)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
 
 
 class LoginIn(In):

@@ -8,14 +8,41 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 
 from states import LATEST
 from states.dispositifs import DISPOSITIFS
 from workflow.language.vocabulary import DOCUMENT_KINDS, MODALITIES, PUBLICS
+
+
+def one_of(values: object) -> dict[str, Any]:
+    """``Field`` arguments that publish a closed list as an enum in the OpenAPI document;
+    the field's validator still refuses anything else with a French message."""
+    return {"json_schema_extra": {"enum": list(values)}}  # type: ignore[call-overload]
+
+
+def _not_a_number(value: object) -> object:
+    """A date is written as text: pydantic would read ``0`` as 1970-01-01 (Unix time)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        raise ValueError("date attendue au format AAAA-MM-JJ, pas un nombre")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+Moment = Annotated[datetime, BeforeValidator(_not_a_number)]
+Modality = Annotated[str, Field(**one_of(MODALITIES))]
 
 Hours = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=7, decimal_places=2)]
 Text = Annotated[str, Field(max_length=20_000)]
@@ -102,11 +129,32 @@ def unstorable(name: str, value: object) -> str | None:
     return None
 
 
+def _max_length(info: FieldInfo) -> int | None:
+    for item in info.metadata:
+        limit = getattr(item, "max_length", None)
+        if isinstance(limit, int):
+            return limit
+    return None
+
+
 class _Input(BaseModel):
     """Every input refuses unknown fields and anything the database could not store;
     nested inputs check their own fields when they are built."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_long(cls, data: Any) -> Any:
+        """``maxLength`` as published: counted before surrounding spaces are stripped
+        (stripping first let a client's 301-character title through a limit of 300)."""
+        if isinstance(data, dict):
+            for name, info in cls.model_fields.items():
+                value = data.get(name)
+                limit = _max_length(info)
+                if isinstance(value, str) and limit is not None and len(value) > limit:
+                    raise ValueError(f"{name} : texte trop long ({limit} caractères au plus)")
+        return data
 
     @model_validator(mode="after")
     def _storable(self) -> Self:
@@ -123,12 +171,12 @@ class _Input(BaseModel):
 class _Planning(_Input):
     """The planning fields, shared by creation and by later edits, with their checks."""
 
-    dispositif: str | None = None
+    dispositif: Annotated[str, Field(**one_of(DISPOSITIFS))] | None = None
     planned_hours_presentiel: Hours | None = None
     planned_hours_distance: Hours | None = None
     planned_participants: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
+    planned_start: Day | None = None
+    planned_end: Day | None = None
 
     @field_validator("dispositif")
     @classmethod
@@ -147,7 +195,7 @@ class _Planning(_Input):
 class DossierInput(_Planning):
     title: Annotated[str, Field(min_length=3, max_length=300)]
     academie_id: int
-    workflow: str = "dossier_formation"
+    workflow: Annotated[str, Field(**one_of(LATEST))] = "dossier_formation"
 
     @field_validator("workflow")
     @classmethod
@@ -171,10 +219,10 @@ class PlanningInput(_Planning):
 
 class StepInput(_Input):
     period: Annotated[str, Field(max_length=200)] = ""
-    scheduled_at: datetime | None = None
+    scheduled_at: Moment | None = None
     duration_minutes: Annotated[int, Field(gt=0, le=100_000)] | None = None
     content: Text = ""
-    modality: str | None = None
+    modality: Modality | None = None
     led_by: Annotated[str, Field(pattern="^(formateur|tuteur)$")] = "formateur"
     tutor_id: int | None = None
     material: Text = ""
@@ -241,9 +289,9 @@ class BilanInput(_Input):
 
 
 class SessionInput(_Input):
-    starts_at: datetime
+    starts_at: Moment
     duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
-    modality: str
+    modality: Modality
     connection_link: ConnectionLink | None = None
     planned_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None
     held: bool = False
@@ -277,7 +325,9 @@ class OuvertureInput(_Input):
     duree_presentiel_h: Hours | None = None
     duree_distance_h: Hours | None = None
     accompagnement_distance: Text = ""
-    publics: list[str] = Field(default_factory=list, max_length=len(PUBLICS))
+    publics: list[Annotated[str, Field(**one_of(PUBLICS))]] = Field(
+        default_factory=list, max_length=len(PUBLICS)
+    )
     public_autre: Annotated[str, Field(max_length=300)] = ""
     format_parcours: Annotated[str, Field(max_length=300)] = ""
 
@@ -291,7 +341,7 @@ class OuvertureInput(_Input):
 
 
 class DocumentInput(_Input):
-    kind: str
+    kind: Annotated[str, Field(**one_of(DOCUMENT_KINDS))]
     filename: Annotated[str, Field(min_length=1, max_length=255)]
     content_type: Annotated[str, Field(max_length=128)]
 

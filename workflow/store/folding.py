@@ -52,3 +52,9 @@ def _postgresql(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
     for ligature, plain in LIGATURES:
         sql = f"replace({sql}, '{ligature}', '{plain}')"
     return f"lower({sql})"
+
+
+@compiles(folded)
+def _sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    """The function ``workflow.store.database`` registers on every SQLite connection."""
+    return f"{SQLITE_FUNCTION}({compiler.process(element.clauses, **kw)})"
