@@ -280,7 +280,7 @@ def test_forwarded_addresses_are_believed_only_from_configured_proxies(
     options = container.api_settings.uvicorn_proxy_options()
     with (
         serving(create_app(container), options=options) as url,
-        httpx2.Client(base_url=url) as http,
+        httpx2.Client(base_url=url, timeout=60) as http,
     ):
         statuses = []
         for n in range(limit + 1):

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import ApiSettings, for_database
+from api.settings import ApiSettings
 from api.wiring import Container, build
 from notifications.devmail import DevMailServer, list_messages
 from notifications.relay import Relay, SmtpTarget
@@ -105,6 +105,8 @@ def test_each_person_reads_only_the_messages_addressed_to_them(
 def test_a_postgresql_database_without_formaflow_env_starts_in_production(
     monkeypatch: pytest.MonkeyPatch, data_dir: Path
 ) -> None:
+    from api.settings import for_database  # noqa: PLC0415 - new in this change
+
     monkeypatch.delenv("FORMAFLOW_ENV", raising=False)
     postgres = "postgresql+psycopg://formaflow@/formaflow"
     unset = ApiSettings(data_dir=data_dir)

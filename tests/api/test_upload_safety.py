@@ -27,7 +27,6 @@ from api.wiring import Container
 from tests.conftest import World
 from tests.support.cli import run_cli
 from workflow.demo import _tiny_pdf
-from workflow.dossiers.files import INCOMING, StagedFile, documents_dir, storage_key
 from workflow.dossiers.inputs import DocumentInput
 from workflow.store.settings import WorkflowSettings
 
@@ -128,6 +127,10 @@ def own(engine: Engine, tmp_path: Path) -> Container:
     return container
 
 
+def documents_dir(data_dir: Path) -> Path:
+    return data_dir / "documents"
+
+
 def files_in(data_dir: Path) -> list[Path]:
     root = documents_dir(data_dir)
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -190,9 +193,8 @@ def test_an_accepted_page_upload_stores_one_file_and_its_row(own: Container, wor
     assert answer.status == 303, answer.body
     stored = files_in(own.settings.data_dir)
     assert [p.read_bytes() for p in stored] == [PDF]
-    assert not (documents_dir(own.settings.data_dir) / INCOMING).exists() or not any(
-        (documents_dir(own.settings.data_dir) / INCOMING).iterdir()
-    )
+    incoming = documents_dir(own.settings.data_dir) / ".incoming"
+    assert not incoming.exists() or not any(incoming.iterdir())
 
 
 def test_a_transaction_that_fails_after_the_file_was_placed_leaves_no_file(
@@ -209,6 +211,8 @@ def test_a_transaction_that_fails_after_the_file_was_placed_leaves_no_file(
 def test_orphan_files_are_listed_then_removed(
     own: Container, world: World, database_url: str
 ) -> None:
+    from workflow.dossiers.files import StagedFile, storage_key  # noqa: PLC0415
+
     dossier = world.formation()
     data_dir = own.settings.data_dir
     data = DocumentInput(kind="emargement", filename="liste.pdf", content_type="application/pdf")
