@@ -30,6 +30,7 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.engine.rows import DossierRow, load, next_reference
+from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
     assignment_table,
@@ -183,6 +184,8 @@ class DossierEditor:
         with self.engine.begin() as conn:
             dossier = self._open(conn, dossier_id, actor_id, Edit.PLANNING, expected_version)
             values = data.model_dump(exclude_unset=True)
+            if "title" in values:
+                values["search_text"] = fold(values["title"])
             if values:
                 changed = conn.execute(
                     update(dossier_table)

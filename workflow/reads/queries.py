@@ -26,7 +26,7 @@ from states import SPECS
 from states.spec import DeadlineAction
 from workflow.dossiers.access import visible_clause
 from workflow.engine.errors import InvalidInput, PersonNotFound
-from workflow.store.folding import fold, folded
+from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
     assignment_table,
@@ -306,10 +306,15 @@ def filtered_dossiers(
             )
         )
     if filters.text:
-        # Blind to accents and case on both databases (workflow.store.folding).
+        # Blind to accents and case on both databases: the folded title is stored
+        # (workflow.store.folding); ``lower(title)`` still finds a row written without it.
         pattern = f"%{fold(filters.text)}%"
         query = query.where(
-            or_(folded(D.c.title).like(pattern), folded(D.c.reference).like(pattern))
+            or_(
+                D.c.search_text.like(pattern),
+                func.lower(D.c.title).like(pattern),
+                func.lower(D.c.reference).like(pattern),
+            )
         )
     if filters.overdue is not None:
         clause = overdue_clause(now)

@@ -15,7 +15,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from workflow.store.folding import SQLITE_FUNCTION, fold
 from workflow.store.settings import WorkflowSettings, get_settings
 
 
@@ -56,8 +55,6 @@ def _sqlite_engine(url: str, settings: WorkflowSettings) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.close()
-        # Accent- and case-blind search (workflow.store.folding), as on PostgreSQL.
-        dbapi_connection.create_function(SQLITE_FUNCTION, 1, fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
