@@ -8,7 +8,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from api.accounts import Accounts
-from api.settings import ApiSettings, get_api_settings
+from api.settings import ApiSettings, for_database, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
 from notifications.settings import MailSettings, get_mail_settings
@@ -82,8 +82,9 @@ def build(
     api_settings: ApiSettings | None = None,
     mail_settings: MailSettings | None = None,
 ) -> Container:
+    settings = settings or get_settings()
     return Container(
-        settings or get_settings(),
-        api_settings or get_api_settings(),
+        settings,
+        for_database(api_settings or get_api_settings(), settings.database_url),
         mail_settings or get_mail_settings(),
     )

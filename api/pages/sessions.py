@@ -32,7 +32,7 @@ from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states.roles import ROLES
 from workflow.dossiers.access import Edit, may_edit, readable
-from workflow.dossiers.inputs import SessionInput
+from workflow.dossiers.inputs import SessionInput, is_safe_link
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
@@ -121,8 +121,9 @@ def _row(record: SessionRecord, names: dict[int, str]) -> SessionRow:
         planned="" if record.planned_headcount is None else str(record.planned_headcount),
         held=record.held,
         actual="" if record.actual_headcount is None else str(record.actual_headcount),
-        # Only web addresses become links: a stored « javascript: » must never be clickable.
-        link=link if link and link.lower().startswith(("https://", "http://")) else None,
+        # Only a valid https address becomes a link (the one check of the inputs): a stored
+        # « javascript: » must never be clickable.
+        link=link if is_safe_link(link) else None,
     )
 
 
@@ -284,9 +285,6 @@ def _parse(form: FormState, formateurs: set[str]) -> SessionInput | None:
             form.add(field_id, "nombre trop grand")
         elif typed or field_id in COUNTS:
             data[name] = typed
-    link = data["connection_link"]
-    if link is not None and not link.lower().startswith(("https://", "http://")):
-        form.add("lien", "adresse web attendue, commençant par https://")
     chosen = values.get("formateur", "")
     if chosen:
         if chosen in formateurs:

@@ -278,7 +278,9 @@ def _plan(container: Container, viewer: Viewer, dossier_id: int, form: FormState
             dossier_id,
             planning,
             actor_id=viewer.person_id,
-            expected_version=int(version) if version.isdigit() and len(version) < 10 else 0,
+            expected_version=(
+                int(version) if version.isascii() and version.isdigit() and len(version) < 10 else 0
+            ),
         )
     except (StaleVersion, InvalidInput, NotPermitted) as error:
         form.errors.append(("", error.message))

@@ -7,7 +7,6 @@ Referential problems (an unknown person, a role that does not exist) come back a
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,8 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from states import get_spec
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
-from workflow.dossiers.access import Edit, may_create_in, require_edit
+from workflow.dossiers.access import Edit, may_create_in, pilotes_in, require_edit
+from workflow.dossiers.files import StagedFile, place, unplace
 from workflow.dossiers.inputs import (
     AttendanceInput,
     BilanInput,
@@ -30,6 +30,7 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.engine.rows import DossierRow, load, next_reference
+from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
     assignment_table,
@@ -109,11 +110,19 @@ class DossierEditor:
             )
             return _pk(result.inserted_primary_key)
 
+    def remove_new_person(self, person_id: int) -> None:
+        """Undo ``create_person`` when the rest of an account's creation failed (all or
+        nothing): the person and the académie roles just given, nothing else refers to them."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(assignment_table).where(assignment_table.c.person_id == person_id))
+            conn.execute(delete(person_table).where(person_table.c.id == person_id))
+
     # Dossiers ------------------------------------------------------------------------
 
     def create_dossier(self, data: DossierInput, *, actor_id: int | None = None) -> int:
-        """A new dossier in its initial state; a creator who is not EAFC staff becomes its
-        pilote (the prescripteur opens the dossiers they will steer)."""
+        """A new dossier in its initial state. Only the académie's pilotes and gestionnaires
+        may open one (``may_create_in``); a creator who is a pilote there becomes its pilote
+        (the prescripteur opens the dossiers they will steer), a gestionnaire does not."""
         spec = get_spec(data.workflow)
         now = self.clock()
         with self.engine.begin() as conn:
@@ -150,7 +159,7 @@ class DossierEditor:
                 )
             )
             dossier_id = _pk(result.inserted_primary_key)
-            if actor_id is not None and not _holds_academie_role(conn, actor_id, data.academie_id):
+            if actor_id is not None and pilotes_in(conn, data.academie_id, actor_id):
                 conn.execute(
                     insert(assignment_table).values(
                         person_id=actor_id, role="pilote", dossier_id=dossier_id, created_at=now
@@ -175,6 +184,8 @@ class DossierEditor:
         with self.engine.begin() as conn:
             dossier = self._open(conn, dossier_id, actor_id, Edit.PLANNING, expected_version)
             values = data.model_dump(exclude_unset=True)
+            if "title" in values:
+                values["search_text"] = fold(values["title"])
             if values:
                 changed = conn.execute(
                     update(dossier_table)
@@ -362,40 +373,49 @@ class DossierEditor:
         self,
         dossier_id: int,
         data: DocumentInput,
-        content: bytes,
+        content: bytes | StagedFile,
         uploaded_by: int | None,
         *,
         actor_id: int | None = None,
     ) -> int:
-        """Store the bytes on disk (content-addressed), then the metadata row.
+        """The metadata row, and the bytes moved to their content address in the same
+        transaction (``workflow.dossiers.files``): a refusal or a failed commit leaves no
+        file that no row points to, and never a row pointing at nothing.
 
-        The file is written first: if the transaction then fails, an orphan file is left,
-        never a row pointing at nothing.
+        ``content`` is the staged upload the edge streamed to disk (or bytes, staged here).
+        It is consumed either way: stored, or deleted.
         """
-        digest = hashlib.sha256(content).hexdigest()
-        key = f"{digest[:2]}/{digest}"
-        path = self.data_dir / "documents" / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(content)
-            tmp.replace(path)
-        with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.DOCUMENTS)
-            result = conn.execute(
-                insert(document_table).values(
-                    dossier_id=dossier_id,
-                    kind=data.kind,
-                    filename=data.filename,
-                    content_type=data.content_type,
-                    size_bytes=len(content),
-                    sha256=digest,
-                    storage_key=key,
-                    uploaded_by_id=uploaded_by,
-                    uploaded_at=self.clock(),
+        staged = (
+            StagedFile.of_bytes(self.data_dir, content) if isinstance(content, bytes) else content
+        )
+        placed: str | None = None
+        try:
+            with self.engine.begin() as conn:
+                self._open(conn, dossier_id, actor_id, Edit.DOCUMENTS)
+                size, digest = staged.size, staged.sha256
+                key, created = place(self.data_dir, staged)
+                placed = key if created else None
+                result = conn.execute(
+                    insert(document_table).values(
+                        dossier_id=dossier_id,
+                        kind=data.kind,
+                        filename=data.filename,
+                        content_type=data.content_type,
+                        size_bytes=size,
+                        sha256=digest,
+                        storage_key=key,
+                        uploaded_by_id=uploaded_by,
+                        uploaded_at=self.clock(),
+                    )
                 )
-            )
-            return _pk(result.inserted_primary_key)
+                return _pk(result.inserted_primary_key)
+        except BaseException:
+            if placed is not None:
+                with self.engine.connect() as conn:
+                    unplace(conn, self.data_dir, placed)
+            raise
+        finally:
+            staged.discard()
 
     def save_ouverture(
         self, dossier_id: int, data: OuvertureInput, *, actor_id: int | None = None
@@ -455,18 +475,6 @@ class DossierEditor:
                     field="participants_effective",
                 )
             _upsert(conn, bilan_table, dossier_id, {"updated_at": self.clock(), **values})
-
-
-def _holds_academie_role(conn: Connection, person_id: int, academie_id: int) -> bool:
-    return (
-        conn.execute(
-            select(assignment_table.c.id).where(
-                assignment_table.c.person_id == person_id,
-                assignment_table.c.academie_id == academie_id,
-            )
-        ).first()
-        is not None
-    )
 
 
 def _upsert(conn: Connection, table: Table, dossier_id: int, values: dict[str, Any]) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from workflow.store.folding import fold
 from workflow.store.types import Hundredths, UTCDateTime, utcnow
 
 HOURS = Hundredths()
@@ -64,6 +65,11 @@ class ReferenceCounter(SQLModel, table=True):
     last_value: int = 0
 
 
+def _search_text(context: Any) -> str | None:
+    """Column default of ``dossier.search_text``: the inserted title, folded."""
+    return fold(context.get_current_parameters().get("title"))
+
+
 class Dossier(SQLModel, table=True):
     __table_args__ = (
         Index("ix_dossier_academie_state_updated", "academie_id", "state", "updated_at"),
@@ -91,6 +97,11 @@ class Dossier(SQLModel, table=True):
     paf_id: str | None = Field(default=None, max_length=64)
     """The plan académique de formation's identifier of this dispositif or module, when the
     dossier came from (or was matched to) a PAF import: re-importing updates by it."""
+    search_text: str | None = Field(
+        default=None, max_length=700, sa_column_kwargs={"default": _search_text}
+    )
+    """The title folded for search (``workflow.store.folding``): written with every insert,
+    and again by whoever changes the title."""
 
 
 class Assignment(SQLModel, table=True):
