@@ -14,6 +14,7 @@ from api.settings import ApiSettings, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
 from notifications.settings import MailSettings, get_mail_settings
+from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.deadlines import DeadlineTimer
 from workflow.engine.service import WorkflowService
@@ -69,7 +70,13 @@ class Container:
 
     @cached_property
     def editor(self) -> DossierEditor:
-        return DossierEditor(self.engine, self.settings.data_dir, clock=self.service.clock)
+        # A change of a signed contract's terms makes its avenant in the same transaction.
+        return DossierEditor(
+            self.engine,
+            self.settings.data_dir,
+            clock=self.service.clock,
+            after_change=[AvenantOnEdit(self.service)],
+        )
 
     @cached_property
     def accounts(self) -> Accounts:

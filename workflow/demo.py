@@ -301,7 +301,10 @@ class DemoBuilder:
         }
         goal = detour.get(target, target)
         state = dossier.state
-        for trigger, who in FORMATION_PATH:
+        # Resume from where the dossier stands (a test may stop, edit, and drive on).
+        reached = [i for i, (t, _) in enumerate(FORMATION_PATH) if STATE_AFTER[t] == state]
+        path = FORMATION_PATH[reached[0] + 1 :] if reached else FORMATION_PATH
+        for trigger, who in path:
             if state == goal:
                 break
             if trigger == "soumettre_scenario":

@@ -1,0 +1,234 @@
+"""The official papers, end to end on a real database: each dispositif's document rendered to
+PDF and read back with ``pdftotext``; the PDF sealed when the last signature is given, checked
+by pyHanko's own validator (and refused after one byte changed); avenants after a signature;
+payment refused until the current version is signed; the chef's HSE proposal."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from api.documents.rendering import contract_pdf
+from api.documents.sealing import check
+from api.wiring import Container
+from tests.conftest import World, make_world
+from workflow.demo import DemoBuilder
+from workflow.documents.versions import versions
+from workflow.dossiers.inputs import PlanningInput, SessionInput
+from workflow.engine.errors import GuardFailed
+from workflow.engine.rows import load
+from workflow.engine.service import FireCommand
+from workflow.payments import journal
+from workflow.reads.contract import contract_view
+from workflow.store.tables import document_table, history_table, outbox_table
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    source = tmp_path / "document.pdf"
+    source.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", str(source), "-"], check=True, capture_output=True, text=True
+    )
+    return " ".join(out.stdout.split())
+
+
+def page_image(pdf: bytes, name: str, tmp_path: Path) -> Path:
+    """The first page at 60 dpi into tests/artifacts/, to look at."""
+    source = tmp_path / f"{name}.pdf"
+    source.write_bytes(pdf)
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / name
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(source),
+         str(target)],
+        check=True,
+    )
+    return target.with_suffix(".png")
+
+
+@pytest.fixture
+def wired(api_container: Container, data_dir: Path) -> tuple[Container, DemoBuilder, World]:
+    """The app's own service and editor (sealer subscribed, avenant hook wired)."""
+    builder = DemoBuilder(api_container.engine, data_dir, api_container.service)
+    builder.editor = api_container.editor
+    return api_container, builder, make_world(builder)
+
+
+def _prepare(container: Container, builder: DemoBuilder, world: World, dispositif: str) -> int:
+    dossier_id = world.formation(dispositif)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=20)
+    container.editor.update_planning(
+        dossier_id, PlanningInput(etablissement="Collège Marie Curie de Démoville")
+    )
+    for n, (modality, public) in enumerate(
+        (("presentiel", "Professeurs de collège"), ("classe_virtuelle", "Vie scolaire"))
+    ):
+        container.editor.add_session(
+            dossier_id,
+            SessionInput(
+                starts_at=start + timedelta(days=7 * n),
+                duration_minutes=120,
+                modality=modality,
+                planned_headcount=12,
+                formateur_id=world.team.formateurs[0],
+                public_type=public,
+            ),
+        )
+    return dossier_id
+
+
+def _names(container: Container, *ids: int) -> list[str]:
+    from workflow.store.tables import person_table
+
+    with container.engine.connect() as conn:
+        rows = conn.execute(
+            select(person_table.c.id, person_table.c.full_name).where(person_table.c.id.in_(ids))
+        ).all()
+    by_id = {r.id: r.full_name for r in rows}
+    return [by_id[i] for i in ids]
+
+
+EXPECTED = {
+    "vacation_accompagnement": (
+        "Contrat d'accompagnement à distance",
+        ["une vacation pour deux heures d'intervention", "limitée à huit vacations", "13 h"],
+    ),
+    "hse_convention_ent": (
+        "Convention de formation",
+        [
+            "Collège Marie Curie de Démoville",
+            "Type du public concerné",
+            "Professeurs de collège",
+            "18 HSE au maximum",
+            "Cahier des charges du « formateur-accompagnateur »",
+            "Signature du chef d'établissement",
+        ],
+    ),
+    "eafc_taux_a": (
+        "Lettre de mission",
+        ["entre 10 et 20 vacations", "entre 5 et 10 vacations", "une vacation pour 8", "45,00"],
+    ),
+}
+
+
+@pytest.mark.parametrize("dispositif", sorted(EXPECTED))
+def test_each_dispositif_renders_signs_and_seals_its_document(
+    dispositif: str, wired: tuple[Container, DemoBuilder, World], tmp_path: Path, data_dir: Path
+) -> None:
+    container, builder, world = wired
+    dossier_id = _prepare(container, builder, world, dispositif)
+    service = container.service
+    service.fire(FireCommand(dossier_id, "emettre_contrat", world.team.pilote))
+    signatories = builder.signatories(world.team, dispositif)
+
+    # The draft, as read before anyone signs: the parties and the figures.
+    with container.engine.connect() as conn:
+        view = contract_view(conn, load(conn, dossier_id))
+    draft = pdftotext(contract_pdf(view, datetime.now(UTC)), tmp_path)
+    heading, figures = EXPECTED[dispositif]
+    assert heading in draft
+    for name in _names(container, *signatories):
+        assert name in draft
+    for figure in figures:
+        assert figure in draft, figure
+    assert ("Aucune signature n'a encore été donnée" in draft) or (
+        dispositif == "hse_convention_ent" and "En attente de signature" in draft
+    )
+    assert view.sha256 in draft.replace(" ", "")
+
+    for person in signatories:
+        service.fire(
+            FireCommand(dossier_id, "signer", person, payload={"texte_sha256": view.sha256})
+        )
+
+    with container.engine.connect() as conn:
+        dossier = load(conn, dossier_id)
+        assert dossier.state == "contrat_signe"
+        [version] = versions(conn, dossier_id)
+        assert version.sha256 == view.sha256  # signed as seen
+        sealed = conn.execute(
+            select(document_table).where(
+                document_table.c.dossier_id == dossier_id,
+                document_table.c.kind == "contrat_scelle",
+            )
+        ).one()
+        assert version.sealed_document_id == sealed.id
+        report = journal.verify(conn, world.slug)
+    assert report.ok, report.findings
+    stored = (data_dir / "documents" / sealed.storage_key).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == sealed.sha256
+    text = pdftotext(stored, tmp_path)
+    for name in _names(container, *signatories):
+        assert name in text
+    assert "Signatures données" in text or "Signatures" in text
+    assert "Ce fichier porte le sceau électronique" in text
+    assert view.sha256 in text.replace(" ", "")
+
+    root = data_dir / "sceau" / "certificat.pem"
+    good = check(stored, root)
+    assert good.intact and good.valid and good.trusted and good.covers_whole_file
+    tampered = bytearray(stored)
+    tampered[len(stored) // 3] ^= 0x01
+    bad = check(bytes(tampered), root)
+    assert not (bad.intact and bad.valid)
+    page_image(stored, f"document-{dispositif}", tmp_path)
+
+
+def test_an_added_formateur_makes_an_avenant_that_blocks_payment_until_signed(
+    wired: tuple[Container, DemoBuilder, World], tmp_path: Path
+) -> None:
+    container, builder, world = wired
+    world.configure_hse("20.00")
+    dossier_id = _prepare(container, builder, world, "vacation_accompagnement")
+    builder.drive(dossier_id, world.team, "contrat_signe")
+    newcomer = world.person("julie")
+    container.editor.assign(
+        newcomer, "formateur", dossier_id=dossier_id, actor_id=world.team.pilote
+    )
+    with container.engine.connect() as conn:
+        dossier = load(conn, dossier_id)
+        assert dossier.state == "contrat_signe"  # the dossier stays where it is
+        all_versions = versions(conn, dossier_id)
+        assert [v.number for v in all_versions] == [1, 2]
+        assert all_versions[1].changes == ("Signataire ajouté : Julie (formateur).",)
+        last = conn.execute(
+            select(history_table.c.trigger, history_table.c.comment)
+            .where(history_table.c.dossier_id == dossier_id)
+            .order_by(history_table.c.version.desc())
+        ).first()
+        assert last is not None and last.trigger == "etablir_avenant"
+        assert "Avenant n° 1" in str(last.comment)
+        told = set(
+            conn.execute(
+                select(outbox_table.c.person_id).where(
+                    outbox_table.c.dossier_id == dossier_id,
+                    outbox_table.c.template == "dossier_formation/etablir_avenant",
+                )
+            ).scalars()
+        )
+    assert {newcomer, world.team.responsable} <= told
+    assert world.team.formateurs[0] not in told  # not concerned: their terms did not change
+
+    mine = {a.trigger: a for a in container.service.available(dossier_id, newcomer)}
+    assert mine["signer_avenant"].ready
+
+    # The newcomer works and declares hours like the others.
+    team = replace(world.team, formateurs=[*world.team.formateurs, newcomer])
+    builder.drive(dossier_id, team, "bilan_valide")
+    with pytest.raises(GuardFailed) as refused:
+        container.service.fire(
+            FireCommand(dossier_id, "accorder_paiement", world.team.responsable)
+        )
+    message = str(refused.value)
+    assert "avenant n° 1" in message and "Julie" in message and "Responsable" in message
+    assert "Accorder le paiement" in message
+    del tmp_path
