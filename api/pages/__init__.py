@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
     bilan,
+    contract,
     dashboard,
     demande,
     dossier,
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
         demande,
         sessions,
         team,
+        contract,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

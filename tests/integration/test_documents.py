@@ -6,19 +6,22 @@ payment refused until the current version is signed; the chef's HSE proposal."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.app import create_app
 from api.documents.rendering import contract_pdf
 from api.documents.sealing import check
 from api.wiring import Container
 from tests.conftest import World, make_world
+from tests.support.api import Api, page_session
 from workflow.demo import DemoBuilder
 from workflow.documents.versions import versions
 from workflow.dossiers.inputs import PlanningInput, SessionInput
@@ -27,7 +30,7 @@ from workflow.engine.rows import load
 from workflow.engine.service import FireCommand
 from workflow.payments import journal
 from workflow.reads.contract import contract_view
-from workflow.store.tables import document_table, history_table, outbox_table
+from workflow.store.tables import document_table, history_table, outbox_table, person_table
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -48,8 +51,19 @@ def page_image(pdf: bytes, name: str, tmp_path: Path) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / name
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(source),
-         str(target)],
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(source),
+            str(target),
+        ],
         check=True,
     )
     return target.with_suffix(".png")
@@ -87,8 +101,6 @@ def _prepare(container: Container, builder: DemoBuilder, world: World, dispositi
 
 
 def _names(container: Container, *ids: int) -> list[str]:
-    from workflow.store.tables import person_table
-
     with container.engine.connect() as conn:
         rows = conn.execute(
             select(person_table.c.id, person_table.c.full_name).where(person_table.c.id.in_(ids))
@@ -225,10 +237,130 @@ def test_an_added_formateur_makes_an_avenant_that_blocks_payment_until_signed(
     team = replace(world.team, formateurs=[*world.team.formateurs, newcomer])
     builder.drive(dossier_id, team, "bilan_valide")
     with pytest.raises(GuardFailed) as refused:
-        container.service.fire(
-            FireCommand(dossier_id, "accorder_paiement", world.team.responsable)
-        )
+        container.service.fire(FireCommand(dossier_id, "accorder_paiement", world.team.responsable))
     message = str(refused.value)
     assert "avenant n° 1" in message and "Julie" in message and "Responsable" in message
     assert "Accorder le paiement" in message
+
+    # The newcomer, then the responsable, read the avenant on the contract page and sign it
+    # there (the « À traiter » page is another branch's: the contract page is where the
+    # email's link « Lisez le contrat » leads).
+    with TestClient(create_app(container)) as client:
+        for person in (newcomer, world.team.responsable):
+            csrf = page_session(client, container, person)
+            page = client.get(f"/dossiers/{dossier_id}/contrat")
+            assert page.status_code == 200
+            assert "Votre signature est attendue" in page.text
+            assert "Signataire ajouté : Julie (formateur)." in page.text
+            form = {
+                "csrf_token": csrf,
+                "version": _hidden(page.text, "version"),
+                "texte_sha256": _hidden(page.text, "texte_sha256"),
+                "trigger": _hidden(page.text, "trigger"),
+            }
+            assert form["trigger"] == "signer_avenant"
+            signed = client.post(
+                f"/dossiers/{dossier_id}/contrat/signer", data=form, follow_redirects=True
+            )
+            assert signed.status_code == 200, signed.text
+            assert "Vous avez signé le" in signed.text
+            assert "Signer l&#39;avenant" not in signed.text
+            client.cookies.clear()
+
+    with container.engine.connect() as conn:
+        all_versions = versions(conn, dossier_id)
+        assert all_versions[1].sealed_document_id is not None  # sealed at its last signature
+        assert journal.verify(conn, world.slug).ok
+        kinds = list(
+            conn.execute(
+                select(history_table.c.trigger)
+                .where(history_table.c.dossier_id == dossier_id)
+                .order_by(history_table.c.version)
+            ).scalars()
+        )
+    assert kinds.count("signer_avenant") == 2 and kinds.count("etablir_avenant") == 1
+    container.service.fire(FireCommand(dossier_id, "accorder_paiement", world.team.responsable))
     del tmp_path
+
+
+def _hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found is not None, name
+    return found.group(1)
+
+
+def test_the_ent_hours_are_the_chefs_proposal(
+    wired: tuple[Container, DemoBuilder, World], tmp_path: Path
+) -> None:
+    container, builder, world = wired
+    dossier_id = _prepare(container, builder, world, "hse_convention_ent")
+    builder.drive(dossier_id, world.team, "realisee")
+    formatrice, chef = world.team.formateurs[0], world.team.chef_etablissement
+    assert chef is not None
+    body = {
+        "participants_enrolled": 12,
+        "participants_effective": 10,
+        "view_formateurs": "Bonne appropriation de l'ENT.",
+        "hours": [{"person_id": formatrice, "hours": "14"}],
+    }
+    refusal = "seul le chef d'établissement, ou un gestionnaire EAFC pour son compte"
+    with TestClient(create_app(container)) as client:
+        api = Api(client, container)
+        refused = api.put(f"/api/v1/dossiers/{dossier_id}/bilan", formatrice, json=body)
+        assert refused.status_code == 403
+        assert refusal in refused.json()["detail"]
+        # The formateurs' own view without touching the hours is theirs to write.
+        own = {k: v for k, v in body.items() if k != "hours"}
+        assert api.put(f"/api/v1/dossiers/{dossier_id}/bilan", formatrice, json=own).is_success
+
+        csrf = page_session(client, container, formatrice)
+        page = client.post(
+            f"/dossiers/{dossier_id}/bilan",
+            data={"csrf_token": csrf, f"heures-{formatrice}": "14", "inscrits": "12"},
+        )
+        assert page.status_code == 409
+        assert refusal in page.text.replace("&#39;", "'")
+        client.cookies.clear()
+
+        accepted = api.put(f"/api/v1/dossiers/{dossier_id}/bilan", chef, json=body)
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["hours"][0]["hours"] == "14.00"
+        on_behalf = {**body, "hours": [{"person_id": formatrice, "hours": "15"}]}
+        gestion = api.put(
+            f"/api/v1/dossiers/{dossier_id}/bilan", world.team.gestionnaire, json=on_behalf
+        )
+        assert gestion.status_code == 200, gestion.text
+        fiche = api.get(f"/api/v1/dossiers/{dossier_id}/exports/fiche-bilan-ent.pdf", chef)
+        assert fiche.status_code == 200 and fiche.headers["content-type"] == "application/pdf"
+    text = pdftotext(fiche.content, tmp_path)
+    assert "Fiche bilan « Formation ENT »" in text
+    assert "Professeurs de collège" not in text  # planned sessions are not held ones
+    assert "15 h" in text and "15 HSE" in text
+    assert f"Gestionnaire {world.slug[-1]}" in text or "pour Cheffe" in text
+    page_image(fiche.content, "document-fiche_bilan_ent", tmp_path)
+
+
+def test_fiche_and_bilan_as_pdf(
+    wired: tuple[Container, DemoBuilder, World], tmp_path: Path
+) -> None:
+    container, builder, world = wired
+    dossier_id = _prepare(container, builder, world, "vacation_accompagnement")
+    builder.drive(dossier_id, world.team, "paiement_accorde")
+    with TestClient(create_app(container)) as client:
+        api = Api(client, container)
+        fiche = api.get(
+            f"/api/v1/dossiers/{dossier_id}/exports/fiche-remuneration.pdf", world.team.pilote
+        )
+        bilan = api.get(f"/api/v1/dossiers/{dossier_id}/exports/bilan.pdf", world.team.pilote)
+        contrat = api.get(f"/api/v1/dossiers/{dossier_id}/exports/contrat.pdf", world.team.pilote)
+        hidden = api.get(f"/api/v1/dossiers/{dossier_id}/exports/bilan.pdf", world.outsider)
+    assert hidden.status_code == 404
+    for response, name, expected in (
+        (fiche, "fiche_remuneration", "Fiche de rémunération"),
+        (bilan, "bilan", "Bilan d'activités"),
+        (contrat, "contrat_lecture", "Contrat d'accompagnement à distance"),
+    ):
+        assert response.status_code == 200, response.text
+        assert response.content.startswith(b"%PDF-")
+        assert expected in pdftotext(response.content, tmp_path), name
+        page_image(response.content, f"document-{name}", tmp_path)

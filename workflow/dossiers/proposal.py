@@ -15,24 +15,23 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from workflow.engine.errors import WorkflowError
+from workflow.engine.errors import NotPermitted, WorkflowError
 from workflow.engine.roles import capacities, members
 from workflow.engine.rows import DossierRow
 
 CHEF_PROPOSAL_DISPOSITIFS = frozenset({"hse_convention_ent"})
 
 
-class ProposalNotYours(WorkflowError):
+class ProposalNotYours(NotPermitted):
     """A 403: the person may edit the bilan, but not the chef's proposal."""
 
-    code = "action-non-autorisee"
-
     def __init__(self) -> None:
-        super().__init__(
+        WorkflowError.__init__(
+            self,
             "Sur une convention ENT, les heures effectuées par chaque formateur sont la "
             "proposition de rémunération du chef d'établissement : seul le chef "
             "d'établissement, ou un gestionnaire EAFC pour son compte, peut les saisir. Vous "
-            "pouvez compléter le point de vue des formateurs."
+            "pouvez compléter le point de vue des formateurs.",
         )
 
 
