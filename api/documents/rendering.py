@@ -47,8 +47,18 @@ def render_contract(view: ContractView, now: datetime, *, sealed: bool = False) 
     """The HTML of the dossier's document (contract, convention or lettre de mission)."""
     shown = view.signatures_of(view.number) if view.number is not None else []
     last = max((s.signed_at for s in shown), default=None)
+    annex = next(
+        (
+            i
+            for i, b in enumerate(view.blocks)
+            if b.kind == "section" and b.lines[0].startswith("Annexe")
+        ),
+        len(view.blocks),
+    )
     return _env.get_template(f"{view.dossier.dispositif}.html").render(
         view=view,
+        body=view.blocks[:annex],
+        annexes=view.blocks[annex:],
         now=now,
         sealed=sealed,
         font_stack=FONT_STACK,

@@ -44,11 +44,19 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
     return " ".join(out.stdout.split())
 
 
-def page_image(pdf: bytes, name: str, tmp_path: Path) -> Path:
-    """The first page at 60 dpi into tests/artifacts/, to look at."""
+def page_image(pdf: bytes, name: str, tmp_path: Path, *, last: bool = False) -> Path:
+    """One page (the first, or the last) at 60 dpi into tests/artifacts/, to look at."""
     source = tmp_path / f"{name}.pdf"
     source.write_bytes(pdf)
     ARTIFACTS.mkdir(exist_ok=True)
+    page = 1
+    if last:
+        info = subprocess.run(
+            ["pdfinfo", str(source)], check=True, capture_output=True, text=True
+        ).stdout
+        found = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
+        assert found is not None
+        page = int(found.group(1))
     target = ARTIFACTS / name
     subprocess.run(
         [
@@ -57,9 +65,9 @@ def page_image(pdf: bytes, name: str, tmp_path: Path) -> Path:
             "-r",
             "60",
             "-f",
-            "1",
+            str(page),
             "-l",
-            "1",
+            str(page),
             "-singlefile",
             str(source),
             str(target),
@@ -193,6 +201,7 @@ def test_each_dispositif_renders_signs_and_seals_its_document(
     bad = check(bytes(tampered), root)
     assert not (bad.intact and bad.valid)
     page_image(stored, f"document-{dispositif}", tmp_path)
+    page_image(stored, f"document-{dispositif}-derniere-page", tmp_path, last=True)
 
 
 def test_an_added_formateur_makes_an_avenant_that_blocks_payment_until_signed(

@@ -106,7 +106,7 @@ def _signatories(facts: ContractFacts) -> list[Block]:
             lines.append(f"{label} : {names}")
     place = facts.academie.place or NOT_SET
     return [
-        section("Signatures"),
+        section("Signataires"),
         paragraph("Le présent document est signé par :"),
         bullets(*lines),
         paragraph(f"Fait à {place}, à la date de la dernière signature."),

@@ -134,11 +134,16 @@ def contract_view(conn: Connection, dossier: DossierRow, number: int | None = No
         version = all_versions[-1] if all_versions else None
     is_current = number is None or (bool(all_versions) and all_versions[-1].number == number)
     shown = version.number if version is not None else None
+    title = DOCUMENT_TITLES.get(dossier.dispositif or "", "Contrat")
+    if version is None:
+        label = f"{title} (projet)"
+    else:
+        label = title if version.number == 1 else version.label
     return ContractView(
         dossier=dossier,
-        title=DOCUMENT_TITLES.get(dossier.dispositif or "", "Contrat"),
+        title=title,
         number=shown,
-        label=version.label if version is not None else "Contrat (projet)",
+        label=label,
         text=text,
         sha256=digest,
         blocks=parse(text),
