@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
@@ -57,6 +58,14 @@ class Container:
                 None if password is None else password.get_secret_value().encode(),
             )
         return default_keys(self.settings.data_dir, "formaflow (certificat de développement)")
+
+    def seal_trust_root(self) -> Path | None:
+        """The certificate sealed PDFs are checked against, if one exists (never made here)."""
+        configured = self.api_settings.seal_certificate_file
+        if configured is not None:
+            return configured
+        default = self.settings.data_dir / "sceau" / "certificat.pem"
+        return default if default.is_file() else None
 
     @cached_property
     def service(self) -> WorkflowService:

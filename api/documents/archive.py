@@ -11,6 +11,7 @@ is left without its row (a crash between the write and the commit can still leav
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -82,6 +83,8 @@ class ContractSealer:
 
         def remove(_conn: Connection) -> None:
             path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty: other documents live there
+                path.parent.rmdir()
             event.remove(conn, "commit", keep)
 
         def keep(_conn: Connection) -> None:

@@ -10,6 +10,7 @@ import re
 import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from tests.support.api import Api, page_session
 from workflow.demo import DemoBuilder
 from workflow.documents.versions import versions
 from workflow.dossiers.inputs import PlanningInput, SessionInput
-from workflow.engine.errors import GuardFailed
+from workflow.engine.errors import GuardFailed, NotPermitted
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand
 from workflow.payments import journal
@@ -373,3 +374,56 @@ def test_fiche_and_bilan_as_pdf(
         assert response.content.startswith(b"%PDF-")
         assert expected in pdftotext(response.content, tmp_path), name
         page_image(response.content, f"document-{name}", tmp_path)
+
+
+def _files(data_dir: Path) -> set[Path]:
+    return set((data_dir / "documents").rglob("*")) if (data_dir / "documents").exists() else set()
+
+
+def test_signed_as_seen_and_no_file_left_by_a_rolled_back_last_signature(
+    wired: tuple[Container, DemoBuilder, World], data_dir: Path
+) -> None:
+    container, builder, world = wired
+    dossier_id = _prepare(container, builder, world, "vacation_accompagnement")
+    service = container.service
+    service.fire(FireCommand(dossier_id, "emettre_contrat", world.team.pilote))
+    with container.engine.connect() as conn:
+        shown = contract_view(conn, load(conn, dossier_id)).sha256
+    formatrice, responsable = world.team.formateurs[0], world.team.responsable
+
+    # The text changed after it was read (planned hours): that reading cannot be signed.
+    container.editor.update_planning(
+        dossier_id, PlanningInput(planned_hours_distance=Decimal("15"))
+    )
+    with pytest.raises(GuardFailed) as stale:
+        service.fire(FireCommand(dossier_id, "signer", formatrice, payload={"texte_sha256": shown}))
+    assert "relisez-le avant de signer" in str(stale.value)
+    with container.engine.connect() as conn:
+        shown = contract_view(conn, load(conn, dossier_id)).sha256
+    service.fire(FireCommand(dossier_id, "signer", formatrice, payload={"texte_sha256": shown}))
+
+    # A non-signatory may not sign; the pilote is told which roles may.
+    with pytest.raises(NotPermitted):
+        service.fire(FireCommand(dossier_id, "signer", world.team.pilote))
+
+    # The last signature's transaction fails after the PDF was written: no row, no file.
+    before = _files(data_dir)
+
+    def fail(_conn: object, _result: object) -> None:
+        raise RuntimeError("panne simulée après le scellement")
+
+    with pytest.raises(RuntimeError):
+        service.fire(FireCommand(dossier_id, "signer", responsable), also=fail)
+    assert _files(data_dir) == before
+    with container.engine.connect() as conn:
+        assert load(conn, dossier_id).state == "contrat_a_signer"
+        assert not conn.execute(
+            select(document_table.c.id).where(document_table.c.dossier_id == dossier_id)
+        ).all()
+    service.fire(FireCommand(dossier_id, "signer", responsable))
+    after = _files(data_dir) - before
+    assert len([p for p in after if p.is_file()]) == 1  # produced once
+    with container.engine.connect() as conn:
+        [version] = versions(conn, dossier_id)
+        assert version.sha256 == shown and version.sealed_document_id is not None
+        assert "Heures prévues à distance : 15 h" in version.text
