@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
 from workflow.dossiers.inputs import (
     BilanInput,
@@ -24,6 +25,7 @@ from workflow.dossiers.inputs import (
     DossierInput,
     HoursInput,
     OuvertureInput,
+    PlanningInput,
     ScenarioInput,
     SequenceInput,
     SessionInput,
@@ -247,6 +249,7 @@ class DemoBuilder:
                     connection_link="https://visio.example.org/session" if n else None,
                     planned_headcount=len(team.stagiaires) or 6,
                     formateur_id=team.formateurs[0],
+                    public_type="Enseignants de collège",
                 ),
             )
 
@@ -487,6 +490,9 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             stagiaires=stagiaires,
         )
         dossier_id = builder.formation(academie_id, team, title=title, dispositif=dispositif)
+        if dispositif == "hse_convention_ent":
+            # The convention names its établissement (seed 001).
+            editor.update_planning(dossier_id, PlanningInput(etablissement=DEMO_ETABLISSEMENT))
         builder.add_sessions(
             dossier_id,
             team,
@@ -494,6 +500,13 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
         )
         builder.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
         dossiers[f"dossier_formation:{target}"] = dossier_id
+        if target == "en_cours":
+            # DOMAIN §8: a formateur joins after signature, through the editor the app uses
+            # (the avenant follows the edit); it waits for the newcomer and the responsable.
+            newcomer = next(f for f in formateurs if f not in team.formateurs)
+            DossierEditor(
+                engine, data_dir, clock=service.clock, after_change=[AvenantOnEdit(service)]
+            ).assign(newcomer, "formateur", dossier_id=dossier_id, actor_id=team.pilote)
     editor.delegate(
         people["paul.lefevre"],
         people["olivier.mercier"],
@@ -521,6 +534,9 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
         dossiers[f"ouverture_parcours:{target}"] = dossier_id
     return DemoSummary(academie_id, people, dossiers)
 
+
+DEMO_ETABLISSEMENT = "Collège Jean Jaurès de Démoville"
+"""Fictitious, like every name of the demo."""
 
 DEMO_PAYLOADS: dict[str, dict[str, Any]] = {}
 """Inputs a demo decision needs beyond the bilan (none for the demo's dispositifs)."""
