@@ -17,9 +17,9 @@ from api.exports.files import ExportFile
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
 from workflow.reads import paperwork
-from workflow.reads.contract import contract_view
+from workflow.reads.contract import contract_view, etablissement_of
 from workflow.store.academie_settings import academie_settings
-from workflow.store.tables import bilan_table, dossier_table, person_table
+from workflow.store.tables import bilan_table, person_table
 
 PDF = "application/pdf"
 
@@ -49,9 +49,7 @@ def bilan_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
 def fiche_bilan_ent_file(conn: Connection, dossier: DossierRow, now: datetime) -> ExportFile:
     """Seed 001's fiche « Formation ENT »: sessions, the chef's proposal, analyses, criteria."""
     view = paperwork.bilan_view(conn, dossier.id)
-    etablissement = conn.execute(
-        select(dossier_table.c.etablissement).where(dossier_table.c.id == dossier.id)
-    ).scalar_one()
+    etablissement = etablissement_of(conn, dossier.id)
     entered = conn.execute(
         select(bilan_table.c.hours_entered_by_id, bilan_table.c.hours_entered_for_id).where(
             bilan_table.c.dossier_id == dossier.id
@@ -74,7 +72,7 @@ def fiche_bilan_ent_file(conn: Connection, dossier: DossierRow, now: datetime) -
     html = render_fiche_bilan_ent(
         view,
         now,
-        etablissement=str(etablissement or ""),
+        etablissement=etablissement,
         chefs=chefs,
         place=academie_settings(conn, dossier.academie_id).place,
         entered_by=entered_by,

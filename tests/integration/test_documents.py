@@ -11,6 +11,8 @@ import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email import message_from_string, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -229,15 +231,23 @@ def test_an_added_formateur_makes_an_avenant_that_blocks_payment_until_signed(
         ).first()
         assert last is not None and last.trigger == "etablir_avenant"
         assert "Avenant n° 1" in str(last.comment)
-        told = set(
-            conn.execute(
-                select(outbox_table.c.person_id).where(
-                    outbox_table.c.dossier_id == dossier_id,
-                    outbox_table.c.template == "dossier_formation/etablir_avenant",
-                )
-            ).scalars()
-        )
+        mails = conn.execute(
+            select(outbox_table.c.person_id, outbox_table.c.raw).where(
+                outbox_table.c.dossier_id == dossier_id,
+                outbox_table.c.template == "dossier_formation/etablir_avenant",
+            )
+        ).all()
+    told = {m.person_id for m in mails}
     assert {newcomer, world.team.responsable} <= told
+    letter = message_from_string(
+        next(m.raw for m in mails if m.person_id == newcomer), policy=policy.default
+    )
+    assert isinstance(letter, EmailMessage)
+    url = f"{container.mail_settings.base_url}/dossiers/{dossier_id}/contrat"
+    html, plain = (letter.get_body(preferencelist=(k,)) for k in ("html", "plain"))
+    assert html is not None and plain is not None
+    assert f'<a href="{url}">' in html.get_content()
+    assert f"Lisez l'avenant et signez-le pour votre part : {url}" in plain.get_content()
     assert world.team.formateurs[0] not in told  # not concerned: their terms did not change
 
     mine = {a.trigger: a for a in container.service.available(dossier_id, newcomer)}

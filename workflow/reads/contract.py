@@ -20,7 +20,7 @@ from workflow.documents.signatures import SignatureStatus, signature_status
 from workflow.documents.versions import Version, text_to_sign, version_by_number, versions
 from workflow.engine.rows import DossierRow
 from workflow.store.academie_settings import academie_settings
-from workflow.store.tables import document_table, person_table
+from workflow.store.tables import document_table, dossier_table, person_table
 from workflow.store.tables import signature_table as S
 
 
@@ -157,3 +157,11 @@ def contract_view(conn: Connection, dossier: DossierRow, number: int | None = No
         sealed=_sealed(conn, all_versions),
         versions=tuple(all_versions),
     )
+
+
+def etablissement_of(conn: Connection, dossier_id: int) -> str:
+    """The établissement an ENT convention names (empty when not given)."""
+    value = conn.execute(
+        select(dossier_table.c.etablissement).where(dossier_table.c.id == dossier_id)
+    ).scalar_one()
+    return str(value or "")
