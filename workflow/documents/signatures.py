@@ -137,13 +137,3 @@ def signature_status(conn: Connection, dossier: DossierRef) -> SignatureStatus:
 
 def is_dossier_role(role: str) -> bool:
     return role not in ACADEMIE_ROLES
-
-
-def signed_on(conn: Connection, dossier_id: int, person_id: int) -> list[tuple[int, object]]:
-    """(version, signed_at) of each signature ``person_id`` gave on the dossier."""
-    rows = conn.execute(
-        select(S.c.contract_version, S.c.signed_at)
-        .where(S.c.dossier_id == dossier_id, S.c.person_id == person_id)
-        .order_by(S.c.contract_version)
-    ).all()
-    return [(int(r.contract_version), r.signed_at) for r in rows]
