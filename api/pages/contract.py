@@ -27,7 +27,7 @@ from workflow.documents.signing import TEXT_HASH
 from workflow.dossiers.access import readable
 from workflow.engine.errors import GuardFailed, NotPermitted, StaleVersion, TriggerNotAvailable
 from workflow.engine.service import FireCommand
-from workflow.reads.contract import contract_view
+from workflow.reads.contract import ContractView, NoContract, NoSuchVersion, contract_view
 from workflow.reads.queries import reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -42,13 +42,12 @@ def _context(
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, _ = readable(conn, dossier_id, viewer.person_id, now)
-        if dossier.workflow_name != "dossier_formation" or not dossier.dispositif:
+        try:
+            view: ContractView | None = contract_view(conn, dossier, number)
+        except NoSuchVersion:
+            view = contract_view(conn, dossier)
+        except NoContract:
             view = None
-        else:
-            try:
-                view = contract_view(conn, dossier, number)
-            except LookupError:
-                view = contract_view(conn, dossier)
     spec = get_spec(dossier.workflow_name, dossier.workflow_version)
     available = {a.trigger: a for a in container.service.available(dossier_id, viewer.person_id)}
     sign = next((available[t] for t in SIGNING if t in available), None)

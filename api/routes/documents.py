@@ -24,7 +24,7 @@ from workflow.reads.queries import reading
 
 router = APIRouter(tags=["documents"])
 
-ERRORS = problem_responses(401, 403, 404)
+ERRORS = problem_responses(400, 401, 403, 404, 422)
 PREFIX = "/api/v1/dossiers/{dossier_id}"
 VersionNumber = Annotated[
     int | None, Query(ge=1, le=10_000, description="Numéro de version (1 : le contrat)")
@@ -66,10 +66,8 @@ def _contract(wired: Container, dossier_id: int, person_id: int, number: int | N
         dossier, _ = readable(conn, dossier_id, person_id, wired.service.clock())
         try:
             view = contract_view(conn, dossier, number)
-        except LookupError:
-            raise ApiProblem(
-                404, "introuvable", f"Ce dossier n'a pas de version {number} de contrat."
-            ) from None
+        except LookupError as missing:
+            raise ApiProblem(404, "introuvable", str(missing)) from None
     return ContratOut(
         titre=view.title,
         version=view.number,
@@ -117,8 +115,21 @@ def _pdf(wired: Container, dossier_id: int, person_id: int, kind: str) -> Export
     now = wired.service.clock()
     with reading(wired.engine) as conn:
         dossier, _ = readable(conn, dossier_id, person_id, now)
+        if dossier.workflow_name != "dossier_formation":
+            raise ApiProblem(
+                404,
+                "introuvable",
+                "Ce dossier est une demande d'ouverture : il n'a pas ce document.",
+            )
         if kind == "contrat":
-            return files.contract_file(conn, dossier, now)
+            try:
+                return files.contract_file(conn, dossier, now)
+            except LookupError as missing:
+                raise ApiProblem(404, "introuvable", str(missing)) from None
+        if kind == "fiche_bilan_ent" and dossier.dispositif != "hse_convention_ent":
+            raise ApiProblem(
+                404, "introuvable", "La fiche bilan ENT n'existe que pour une convention ENT."
+            )
         if kind == "fiche":
             return files.fiche_file(conn, dossier_id, now)
         if kind == "bilan":

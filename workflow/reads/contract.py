@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
 from workflow.documents.canonical import Block, parse
 from workflow.documents.models import DOCUMENT_TITLES
@@ -117,8 +118,25 @@ def _sealed(conn: Connection, all_versions: list[Version]) -> tuple[SealedFile, 
     )
 
 
+class NoContract(LookupError):
+    """The dossier has no official document (no dispositif yet, or not a formation)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce dossier n'a pas de contrat : ce n'est pas un dossier de formation, ou son "
+            "dispositif n'est pas encore choisi."
+        )
+
+
+class NoSuchVersion(LookupError):
+    def __init__(self, number: int) -> None:
+        super().__init__(f"Ce dossier n'a pas de version {number} de son contrat.")
+
+
 def contract_view(conn: Connection, dossier: DossierRow, number: int | None = None) -> ContractView:
     """The document to read now (``number`` None) or one stored version of it."""
+    if dossier.workflow_name != "dossier_formation" or dossier.dispositif not in DISPOSITIFS:
+        raise NoContract
     all_versions = versions(conn, dossier.id)
     settings = academie_settings(conn, dossier.academie_id)
     signatures = _signatures(conn, dossier.id)
@@ -126,7 +144,7 @@ def contract_view(conn: Connection, dossier: DossierRow, number: int | None = No
     if number is not None:
         version = version_by_number(conn, dossier.id, number)
         if version is None:
-            raise LookupError(number)
+            raise NoSuchVersion(number)
         text, digest = version.text, version.sha256
     else:
         text, digest = text_to_sign(conn, dossier)
