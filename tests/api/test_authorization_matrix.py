@@ -198,6 +198,8 @@ def test_transition(matrix: Matrix, attempt: Attempt, caplog: pytest.LogCaptureF
 class Readable:
     formation: int
     ouverture: int
+    convention_ent: int
+    """For the paper only an ENT convention has (the fiche bilan ENT)."""
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +211,10 @@ def readable(matrix: Matrix) -> Readable:
     builder.add_sessions(formation, matrix.team, datetime.now(UTC) + timedelta(days=30))
     builder.drive(formation, matrix.team, "paiement_accorde")
     ouverture = matrix.new_ouverture("soumise")
-    return Readable(formation, ouverture)
+    ent = builder.formation(
+        matrix.academie_id, matrix.team, title="Convention ENT", dispositif="hse_convention_ent"
+    )
+    return Readable(formation, ouverture, ent)
 
 
 def _path_values(engine: Engine, dossier: int) -> dict[str, Any]:
@@ -226,6 +231,8 @@ def _path_values(engine: Engine, dossier: int) -> dict[str, Any]:
 
 def _url(matrix: Matrix, readable: Readable, path: str) -> tuple[int, str]:
     dossier = readable.ouverture if "/demande" in path else readable.formation
+    if "fiche-bilan-ent" in path:
+        dossier = readable.convention_ent
     values = _path_values(matrix.api.container.engine, dossier)
     names = [name for _, name, _, _ in string.Formatter().parse(path) if name]
     unknown = [name for name in names if values.get(name) is None]
