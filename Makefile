@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 LOCK := requirements.lock
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run walkthrough test lint install lock system bench clean
+.PHONY: run walkthrough test lint install lock runtime system bench clean
 
 ## Python dependencies: exactly the versions and files of requirements.lock (hashes checked,
 ## --require-hashes), then the project itself, built by the locked setuptools.
@@ -51,16 +51,34 @@ install: $(STAMP) $(ASSETS)
 ##   libreoffice / soffice     libreoffice-calc the exports open in LibreOffice
 ##                                             (--no-install-recommends: ~300 MB, not 1 GB)
 ##   pdftotext, pdftoppm       poppler-utils   PDFs read back as text and as images
+## and, for the product itself (`make run` too), what WeasyPrint loads to draw the official
+## papers and the fonts they embed:
+##   libpango-1.0.so.0, libpangoft2-1.0.so.0   libpango-1.0-0, libpangoft2-1.0-0
+##   LiberationSans, DejaVuSans               fonts-liberation, fonts-dejavu-core
 PG_BINDIRS := /usr/lib/postgresql/*/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 has = command -v $(1) >/dev/null 2>&1
-system:
+haslib = ldconfig -p 2>/dev/null | grep -q '$(1)'
+FONT_DIR := /usr/share/fonts/truetype
+hasfont = ls $(FONT_DIR)/$(1) >/dev/null 2>&1
+runtime:
+	@missing=""; \
+	{ $(call haslib,libpango-1.0.so.0) && $(call haslib,libpangoft2-1.0.so.0); } \
+		|| missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	$(call hasfont,liberation*/LiberationSans-Regular.ttf) || missing="$$missing fonts-liberation"; \
+	$(call hasfont,dejavu/DejaVuSans.ttf) || missing="$$missing fonts-dejavu-core"; \
+	$(call has,npm) || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installation des paquets système manquants :$$missing"; \
+		$(APT) update -qq && $(APT) install -y -qq $$missing || exit 1; \
+	fi
+
+system: runtime
 	@missing=""; calc=""; \
 	{ $(call has,initdb) || ls $(PG_BINDIRS)/initdb >/dev/null 2>&1; } \
 		|| missing="$$missing postgresql"; \
 	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
-	$(call has,npm) || missing="$$missing npm"; \
 	{ $(call has,pdftotext) && $(call has,pdftoppm); } || missing="$$missing poppler-utils"; \
 	{ $(call has,libreoffice) || $(call has,soffice); } || calc="libreoffice-calc"; \
 	if [ -n "$$missing$$calc" ]; then \
@@ -78,11 +96,11 @@ system:
 ## Start the product on its embedded defaults (SQLite, demo data): http://127.0.0.1:8000
 HOST ?= 127.0.0.1
 PORT ?= 8000
-run: install
+run: runtime install
 	$(BIN)/formaflow serve --host $(HOST) --port $(PORT)
 
 ## The printed tour of one dossier through its whole lifecycle (no server needed).
-walkthrough: install
+walkthrough: runtime install
 	$(BIN)/formaflow walkthrough
 
 lint: install

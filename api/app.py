@@ -17,6 +17,7 @@ from api.routes import (
     baremes,
     bulk,
     docs,
+    documents,
     dossiers,
     exports,
     health,
@@ -68,7 +69,7 @@ def create_app(container: Container | None = None, background: Background | None
     app.add_middleware(SecurityHeadersMiddleware, https=container.api_settings.cookie_secure)
     problems.install(app)
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
-    for module in (*modules, bulk, paf, mailbox, docs):
+    for module in (*modules, bulk, paf, documents, mailbox, docs):
         app.include_router(module.router)
     pages.install(app)
     return app

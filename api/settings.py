@@ -54,6 +54,12 @@ class ApiSettings(BaseSettings):
     oidc_scopes: str = "openid email given_name usual_name"
     oidc_label: str = "Se connecter avec ProConnect"
 
+    seal_certificate_file: Path | None = None
+    """PEM certificate (chain) of the académie that seals signed PDFs. Unset: a self-signed
+    one is created at first use under the data directory (development only)."""
+    seal_key_file: Path | None = None
+    seal_key_password: SecretStr | None = None
+
     @property
     def cookie_secure(self) -> bool:
         return self.base_url.startswith("https://")

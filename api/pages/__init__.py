@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api.pages import (
     bilan,
     bulk,
+    contract,
     dashboard,
     demande,
     dossier,
@@ -56,6 +57,7 @@ def install(app: FastAPI) -> None:
         team,
         paf,
         bulk,
+        contract,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

@@ -51,6 +51,7 @@ LABELS = {
     "formateur": "Formateur",
     "animateurs": "Nombre de formateurs qui animent",
     "prevus": "Participants prévus",
+    "public": "Type du public concerné",
     "lien": "Lien de connexion",
     "tenue": "Session tenue",
     "presents": "Participants présents",
@@ -62,6 +63,7 @@ _FIELD_OF_LOC = {
     "formateur_id": "formateur",
     "trainer_count": "animateurs",
     "planned_headcount": "prevus",
+    "public_type": "public",
     "connection_link": "lien",
     "held": "tenue",
     "actual_headcount": "presents",
@@ -144,6 +146,7 @@ def _typed(record: SessionRecord) -> dict[str, str]:
         "animateurs": str(record.trainer_count),
         "prevus": "" if record.planned_headcount is None else str(record.planned_headcount),
         "lien": record.connection_link or "",
+        "public": record.public_type,
         "presents": "" if record.actual_headcount is None else str(record.actual_headcount),
     }
     if record.held:
@@ -277,6 +280,7 @@ def _parse(form: FormState, formateurs: set[str]) -> SessionInput | None:
         "modality": values.get("modalite", ""),
         "held": values.get("tenue") == "oui",
         "connection_link": values.get("lien", "").strip() or None,
+        "public_type": values.get("public", "").strip(),
         "formateur_id": None,
     }
     for field_id, name in {**COUNTS, **OPTIONAL_COUNTS}.items():

@@ -287,8 +287,8 @@ class Parcours:
         expect(page.locator("main table tbody tr").first).to_contain_text("Tenue")
         self.snap(page, "session-tenue")
 
-    def fill_bilan(self, formateur: int) -> None:
-        page = self.open_dossier(formateur)
+    def fill_bilan(self, author: int) -> None:
+        page = self.open_dossier(author)
         _follow(page, page.get_by_role("link", name="Bilan d'activités et documents du dossier"))
         expect(page.get_by_role("heading", name="Bilan d'activités")).to_be_visible()
         page.get_by_label("Inscrits").fill(str(ENROLLED))
@@ -407,7 +407,8 @@ def test_one_dossier_from_creation_to_payment_through_the_pages(
             "Formation réalisée",
             "formation-realisee",
         )
-        parcours.fill_bilan(formateur)
+        # On an ENT convention the hours are the chef d'établissement's proposal (seed 001).
+        parcours.fill_bilan(bilan_author)
         parcours.act(
             bilan_author,
             "soumettre_bilan",

@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("bash", "sh", "env", "ls", "id", "cat")
 
 
-def _system(tmp_path: Path, present: tuple[str, ...], chromium: bool) -> tuple[str, list[str]]:
-    """Run ``make system`` where only ``present`` (and the shell's tools) can be found."""
+def _system(
+    tmp_path: Path, present: tuple[str, ...], chromium: bool, runtime: bool = False
+) -> tuple[str, list[str]]:
+    """Run ``make system`` where only ``present`` (and the shell's tools) can be found;
+    ``runtime``: WeasyPrint's libraries and the fonts are there too."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in TOOLS:
@@ -25,6 +28,15 @@ def _system(tmp_path: Path, present: tuple[str, ...], chromium: bool) -> tuple[s
     for program in ("apt-get", *present):
         (bin_dir / program).write_text(stub)
         (bin_dir / program).chmod(0o755)
+    fonts = tmp_path / "fonts"
+    if runtime:
+        libs = "libpango-1.0.so.0 libpangoft2-1.0.so.0"
+        (bin_dir / "ldconfig").write_text(f'#!/bin/sh\necho "{libs}"\n')
+        (bin_dir / "ldconfig").chmod(0o755)
+        (bin_dir / "grep").symlink_to(shutil.which("grep") or "/bin/grep")
+        for font in ("liberation/LiberationSans-Regular.ttf", "dejavu/DejaVuSans.ttf"):
+            (fonts / font).parent.mkdir(parents=True, exist_ok=True)
+            (fonts / font).touch()
     browser = bin_dir / "chromium"
     if chromium:
         browser.write_text(stub)
@@ -40,6 +52,7 @@ def _system(tmp_path: Path, present: tuple[str, ...], chromium: bool) -> tuple[s
             "system",
             f"CHROMIUM={browser}",
             f"PG_BINDIRS={tmp_path / 'nowhere'}",
+            f"FONT_DIR={fonts}",
         ],
         env={"PATH": str(bin_dir)},
         capture_output=True,
@@ -54,23 +67,28 @@ def _system(tmp_path: Path, present: tuple[str, ...], chromium: bool) -> tuple[s
 
 def test_a_fresh_machine_gets_every_missing_package(tmp_path: Path) -> None:
     output, calls = _system(tmp_path, present=(), chromium=False)
-    assert "postgresql chromium npm poppler-utils libreoffice-calc" in output
+    runtime = "libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation fonts-dejavu-core npm"
+    assert runtime in output
+    assert "postgresql chromium poppler-utils libreoffice-calc" in output
     assert calls == [
         "apt-get update -qq",
-        "apt-get install -y -qq postgresql chromium npm poppler-utils",
+        f"apt-get install -y -qq {runtime}",
+        "apt-get update -qq",
+        "apt-get install -y -qq postgresql chromium poppler-utils",
         "apt-get install -y -qq --no-install-recommends libreoffice-calc",
     ]
 
 
 def test_only_what_is_missing_is_installed(tmp_path: Path) -> None:
-    _, calls = _system(tmp_path, present=("initdb", "npm", "soffice", "pdftotext"), chromium=True)
+    present = ("initdb", "npm", "soffice", "pdftotext")
+    _, calls = _system(tmp_path, present=present, chromium=True, runtime=True)
     # pdftoppm missing: poppler-utils brings both.
     assert calls == ["apt-get update -qq", "apt-get install -y -qq poppler-utils"]
 
 
 def test_nothing_is_done_or_said_when_everything_is_there(tmp_path: Path) -> None:
     present = ("initdb", "npm", "libreoffice", "pdftotext", "pdftoppm")
-    output, calls = _system(tmp_path, present=present, chromium=True)
+    output, calls = _system(tmp_path, present=present, chromium=True, runtime=True)
     assert calls == []
     assert output == ""
 

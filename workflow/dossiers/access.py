@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Connection, Select, or_, select, union
 
 from states import SPECS, get_spec
+from states.dossier_formation import AVENANT_STATES
 from states.roles import ACADEMIE_ROLES, role_label
 from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, StaleVersion
 from workflow.engine.roles import Capacity
@@ -79,7 +80,8 @@ WORKFLOWS: dict[Edit, str] = {
 _FORMATION = get_spec("dossier_formation")
 
 OPEN_STATES: dict[Edit, frozenset[str]] = {
-    Edit.PLANNING: frozenset({"brouillon"}),
+    # After the contract is issued a change of its terms makes an avenant (documents/).
+    Edit.PLANNING: frozenset({"brouillon", *AVENANT_STATES}),
     Edit.SCENARIO: frozenset(
         {"brouillon", "contrat_a_signer", "contrat_signe", "scenario_a_reviser"}
     ),

@@ -7,8 +7,9 @@ Referential problems (an unknown person, a role that does not exist) come back a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from workflow.dossiers.inputs import (
     ScenarioInput,
     SessionInput,
 )
+from workflow.dossiers.proposal import proposal_author
 from workflow.engine.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.engine.rows import DossierRow, load, next_reference
 from workflow.store.folding import fold
@@ -48,14 +50,28 @@ from workflow.store.tables import (
 )
 from workflow.store.types import utcnow
 
+EditHook = Callable[[Connection, int, "int | None"], None]
+"""Told (connection, dossier id, actor id) after an edit of a dossier's team or planning,
+inside the edit's transaction: the documents capability makes an avenant from it when the
+contract's terms changed (wired in ``api``; dossiers never import documents)."""
+
 
 class DossierEditor:
     def __init__(
-        self, engine: Engine, data_dir: Path, clock: Callable[[], datetime] = utcnow
+        self,
+        engine: Engine,
+        data_dir: Path,
+        clock: Callable[[], datetime] = utcnow,
+        after_change: Iterable[EditHook] = (),
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
         self.clock = clock
+        self.after_change: list[EditHook] = list(after_change)
+
+    def _changed(self, conn: Connection, dossier_id: int, actor_id: int | None) -> None:
+        for hook in self.after_change:
+            hook(conn, dossier_id, actor_id)
 
     def _open(
         self,
@@ -153,6 +169,7 @@ class DossierEditor:
                     planned_participants=data.planned_participants,
                     planned_start=data.planned_start,
                     planned_end=data.planned_end,
+                    etablissement=data.etablissement,
                     state_entered_at=now,
                     created_at=now,
                     updated_at=now,
@@ -197,6 +214,7 @@ class DossierEditor:
                 ).rowcount
                 if not changed:
                     raise StaleVersion(expected_version or dossier.version, dossier.version + 1)
+                self._changed(conn, dossier_id, actor_id)
 
     def unassign(
         self, person_id: int, role: str, dossier_id: int, *, actor_id: int | None = None
@@ -212,6 +230,7 @@ class DossierEditor:
             ).rowcount
             if not removed:
                 raise InvalidInput("Cette personne ne tient pas ce rôle sur ce dossier.", "role")
+            self._changed(conn, dossier_id, actor_id)
 
     def assign(
         self,
@@ -256,6 +275,8 @@ class DossierEditor:
                         created_at=self.clock(),
                     )
                 )
+                if dossier_id is not None:
+                    self._changed(conn, dossier_id, actor_id)
 
     def delegate(
         self,
@@ -341,10 +362,27 @@ class DossierEditor:
     def save_bilan(self, dossier_id: int, data: BilanInput, *, actor_id: int | None = None) -> None:
         now = self.clock()
         with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.BILAN)
+            dossier = self._open(conn, dossier_id, actor_id, Edit.BILAN)
             for line in data.hours:
                 _require_person(conn, line.person_id)
             fields = data.model_dump(exclude={"hours"})
+            before = conn.execute(
+                select(
+                    bilan_hours_table.c.person_id,
+                    bilan_hours_table.c.hours,
+                    bilan_hours_table.c.trainees_followed,
+                ).where(bilan_hours_table.c.dossier_id == dossier_id)
+            ).all()
+            author = proposal_author(
+                conn,
+                dossier,
+                actor_id,
+                [(int(r[0]), Decimal(r[1]), r[2]) for r in before],
+                [(h.person_id, h.hours, h.trainees_followed) for h in data.hours],
+                now,
+            )
+            if author is not None:
+                fields["hours_entered_by_id"], fields["hours_entered_for_id"] = author
             _upsert(conn, bilan_table, dossier_id, {"updated_at": now, **fields})
             conn.execute(
                 delete(bilan_hours_table).where(bilan_hours_table.c.dossier_id == dossier_id)

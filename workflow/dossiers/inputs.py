@@ -177,6 +177,8 @@ class _Planning(_Input):
     planned_participants: Annotated[int, Field(ge=0, le=100_000)] | None = None
     planned_start: Day | None = None
     planned_end: Day | None = None
+    etablissement: Annotated[str, Field(max_length=300)] = ""
+    """The établissement of an ENT convention (seed 001: « Nom de l'établissement »)."""
 
     @field_validator("dispositif")
     @classmethod
@@ -298,6 +300,8 @@ class SessionInput(_Input):
     actual_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None
     formateur_id: int | None = None
     trainer_count: Annotated[int, Field(ge=1, le=10)] = 1
+    public_type: Annotated[str, Field(max_length=300)] = ""
+    """« Type du public concerné » (seed 001's plan de formation ENT)."""
 
     @field_validator("modality")
     @classmethod
