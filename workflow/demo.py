@@ -31,7 +31,9 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand, FireResult, WorkflowService
-from workflow.store.tables import academie_table, dossier_table
+from workflow.participants.enrolment import Enrolments
+from workflow.participants.inputs import StagiaireInput
+from workflow.store.tables import academie_table, dossier_table, person_table
 
 DEMO_SLUG = "demo"
 
@@ -119,6 +121,7 @@ class DemoBuilder:
     def __init__(self, engine: Engine, data_dir: Path, service: WorkflowService) -> None:
         self.engine = engine
         self.editor = DossierEditor(engine, data_dir, clock=service.clock)
+        self.enrolments = Enrolments(engine, clock=service.clock)
         self.service = service
 
     def formation(
@@ -146,8 +149,40 @@ class DemoBuilder:
             )
         )
         for person_id, role in team.dossier_roles():
-            self.editor.assign(person_id, role, dossier_id=dossier_id)
+            if role != "stagiaire":
+                self.editor.assign(person_id, role, dossier_id=dossier_id)
+        self.enrol(dossier_id, team.stagiaires)
         return dossier_id
+
+    def enrol(
+        self, dossier_id: int, people: list[int], etablissements: list[int | None] | None = None
+    ) -> list[int]:
+        """Enrol existing people as stagiaires (the one way to give that role), each from
+        the établissement of the same rank in ``etablissements`` (cycled), if any."""
+        if not people:
+            return []
+        with self.engine.connect() as conn:
+            rows = {
+                int(r.id): r
+                for r in conn.execute(
+                    select(person_table.c.id, person_table.c.email, person_table.c.full_name).where(
+                        person_table.c.id.in_(people)
+                    )
+                )
+            }
+        schools = etablissements or [None]
+        items = []
+        for n, person in enumerate(people):
+            first, _, last = rows[person].full_name.partition(" ")
+            items.append(
+                StagiaireInput(
+                    first_name=first or rows[person].full_name,
+                    last_name=last or first or "—",
+                    email=rows[person].email,
+                    etablissement_id=schools[n % len(schools)],
+                )
+            )
+        return self.enrolments.enrol_all(dossier_id, items, actor_id=None)
 
     def complete_scenario(self, dossier_id: int, team: Team) -> None:
         tutor = team.tuteur or team.formateurs[0]

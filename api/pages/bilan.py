@@ -29,6 +29,7 @@ from workflow.dossiers.inputs import BilanInput
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
 from workflow.language.vocabulary import DOCUMENT_KINDS
+from workflow.participants.access import participant_only
 from workflow.reads.queries import reading
 from workflow.reads.records import bilan_of, documents_of
 
@@ -93,7 +94,8 @@ def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str,
         return {
             "dossier": dossier,
             "bilan": bilan_of(conn, dossier_id),
-            "documents": documents_of(conn, dossier_id),
+            # Émargement scans name every stagiaire: not shown to a stagiaire.
+            "documents": [] if participant_only(held) else documents_of(conn, dossier_id),
             "formateurs": members(conn, dossier.ref, ["formateur"]),
             "editable": may_edit(dossier, held, Edit.BILAN),
             "may_upload": may_edit(dossier, held, Edit.DOCUMENTS),

@@ -211,18 +211,19 @@ def _creator_academies(person_id: int) -> Select[tuple[int]]:
     on_academie = select(A.c.academie_id.label("academie_id")).where(
         A.c.person_id == person_id, A.c.academie_id.is_not(None)
     )
+    # A stagiaire follows a training; being enrolled does not make them a prescripteur.
     on_a_dossier = (
         select(T.c.academie_id.label("academie_id"))
         .join(A, A.c.dossier_id == T.c.id)
-        .where(A.c.person_id == person_id)
+        .where(A.c.person_id == person_id, A.c.role != "stagiaire")
     )
     found = union(on_academie, on_a_dossier).subquery("creator_academies")
     return select(found.c.academie_id)
 
 
 def may_create_in(conn: Connection, academie_id: int, person_id: int) -> bool:
-    """Anyone holding a role in an académie (on it, or on one of its dossiers) may open a
-    dossier there; they become its pilote."""
+    """Anyone holding a role in an académie (on it, or on one of its dossiers, a stagiaire's
+    enrolment aside) may open a dossier there; they become its pilote."""
     mine = _creator_academies(person_id).subquery("mine")
     return (
         conn.execute(

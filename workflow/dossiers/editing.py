@@ -8,7 +8,7 @@ Referential problems (an unknown person, a role that does not exist) come back a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from states import get_spec
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
 from workflow.dossiers.access import Edit, may_create_in, require_edit
+from workflow.dossiers.events import CALENDAR_FIELDS, SessionChanged, SessionSubscriber
 from workflow.dossiers.inputs import (
     AttendanceInput,
     BilanInput,
@@ -47,14 +48,27 @@ from workflow.store.tables import (
 )
 from workflow.store.types import utcnow
 
+PARTICIPANT_ROLE = "stagiaire"
+"""Held through an enrolment only (``workflow.participants.enrolment``), never assigned here."""
+
 
 class DossierEditor:
     def __init__(
-        self, engine: Engine, data_dir: Path, clock: Callable[[], datetime] = utcnow
+        self,
+        engine: Engine,
+        data_dir: Path,
+        clock: Callable[[], datetime] = utcnow,
+        session_subscribers: Iterable[SessionSubscriber] = (),
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
         self.clock = clock
+        self.session_subscribers = list(session_subscribers)
+        """Told of every session added or changed, in its transaction (convocations)."""
+
+    def _session_changed(self, conn: Connection, event: SessionChanged) -> None:
+        for subscriber in self.session_subscribers:
+            subscriber(conn, event)
 
     def _open(
         self,
@@ -191,7 +205,7 @@ class DossierEditor:
         self, person_id: int, role: str, dossier_id: int, *, actor_id: int | None = None
     ) -> None:
         with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.TEAM)
+            _not_a_participant(role, self._open(conn, dossier_id, actor_id, Edit.TEAM))
             removed = conn.execute(
                 delete(assignment_table).where(
                     assignment_table.c.person_id == person_id,
@@ -220,7 +234,7 @@ class DossierEditor:
         with self.engine.begin() as conn:
             _require_person(conn, person_id)
             if dossier_id is not None:
-                self._open(conn, dossier_id, actor_id, Edit.TEAM)
+                _not_a_participant(role, self._open(conn, dossier_id, actor_id, Edit.TEAM))
             elif actor_id is not None:
                 raise NotPermitted("attribuer un rôle d'académie", ["administrateur (CLI)"])
             existing = conn.execute(
@@ -347,16 +361,21 @@ class DossierEditor:
     def add_session(
         self, dossier_id: int, data: SessionInput, *, actor_id: int | None = None
     ) -> int:
+        now = self.clock()
         with self.engine.begin() as conn:
             self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
             result = conn.execute(
                 insert(session_table).values(
-                    dossier_id=dossier_id, created_at=self.clock(), **data.model_dump()
+                    dossier_id=dossier_id, created_at=now, **data.model_dump()
                 )
             )
-            return _pk(result.inserted_primary_key)
+            session_id = _pk(result.inserted_primary_key)
+            self._session_changed(
+                conn, SessionChanged(dossier_id, session_id, True, True, now, actor_id)
+            )
+            return session_id
 
     def add_document(
         self,
@@ -423,12 +442,26 @@ class DossierEditor:
             ).first()
             if current is None:
                 return False
-            if current._asdict() != values:
+            before = current._asdict()
+            if before != values:
                 # A calendar keeps the event with the highest SEQUENCE: count real changes.
                 conn.execute(
                     update(session_table)
                     .where(*where)
                     .values(**values, revision=session_table.c.revision + 1)
+                )
+                self._session_changed(
+                    conn,
+                    SessionChanged(
+                        dossier_id,
+                        session_id,
+                        created=False,
+                        calendar_changed=any(before[f] != values[f] for f in CALENDAR_FIELDS),
+                        at=self.clock(),
+                        actor_id=actor_id,
+                        previous_starts_at=before["starts_at"],
+                        previous_modality=before["modality"],
+                    ),
                 )
             return True
 
@@ -455,6 +488,17 @@ class DossierEditor:
                     field="participants_effective",
                 )
             _upsert(conn, bilan_table, dossier_id, {"updated_at": self.clock(), **values})
+
+
+def _not_a_participant(role: str, dossier: DossierRow) -> None:
+    """One source of truth: on a training dossier, the ``stagiaire`` role comes and goes
+    with an enrolment (``workflow.participants.enrolment``), never by itself."""
+    if role == PARTICIPANT_ROLE and dossier.workflow_name == "dossier_formation":
+        raise InvalidInput(
+            "Un stagiaire s'inscrit (ou se désinscrit) depuis la page « Stagiaires » du "
+            "dossier, pas depuis l'équipe.",
+            "role",
+        )
 
 
 def _holds_academie_role(conn: Connection, person_id: int, academie_id: int) -> bool:

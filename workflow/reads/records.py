@@ -85,6 +85,8 @@ class SessionRecord:
     created_at: datetime
     revision: int = 0
     """How many times the session changed (the iCalendar SEQUENCE of its event)."""
+    place: str | None = None
+    """Where a session in person is held."""
 
 
 @dataclass(frozen=True, slots=True)
