@@ -32,6 +32,7 @@ ISSUED_STATES = OPEN_STATES[Part.ATTESTATIONS]
 
 @dataclass(frozen=True, slots=True)
 class Attestation:
+    dossier_id: int
     enrolment_id: int
     person_id: int
     full_name: str
@@ -104,6 +105,7 @@ def attestations(
         )
         found.append(
             Attestation(
+                dossier_id=dossier.id,
                 enrolment_id=person.enrolment_id,
                 person_id=person.person_id,
                 full_name=person.full_name,
