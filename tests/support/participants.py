@@ -108,7 +108,9 @@ class Mail:
         (part,) = [
             p for p in self.message.iter_attachments() if p.get_content_type() == "text/calendar"
         ]
-        return Calendar.from_ical(part.get_payload(decode=True))
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        return Calendar.from_ical(payload)
 
 
 def outbox(container: Container, dossier_id: int, prefix: str = "participants/") -> list[Mail]:
