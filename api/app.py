@@ -20,6 +20,7 @@ from api.routes import (
     mailbox,
     oidc,
     outbox,
+    participants,
     tasks,
     work,
     workflows,
@@ -61,7 +62,7 @@ def create_app(container: Container | None = None, background: Background | None
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     problems.install(app)
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
-    for module in (*modules, mailbox):
+    for module in (*modules, participants, mailbox):
         app.include_router(module.router)
     pages.install(app)
     return app

@@ -13,12 +13,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
+    attendance,
     bilan,
     dashboard,
     demande,
     dossier,
     errors,
     links,
+    participants,
     payment,
     review,
     scenario,
@@ -27,6 +29,7 @@ from api.pages import (
     signin,
     tasks,
     team,
+    trainee,
 )
 
 DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
@@ -49,6 +52,9 @@ def install(app: FastAPI) -> None:
         demande,
         sessions,
         team,
+        participants,
+        attendance,
+        trainee,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

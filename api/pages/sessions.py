@@ -52,6 +52,7 @@ LABELS = {
     "animateurs": "Nombre de formateurs qui animent",
     "prevus": "Participants prévus",
     "lien": "Lien de connexion",
+    "lieu": "Lieu",
     "tenue": "Session tenue",
     "presents": "Participants présents",
 }
@@ -63,6 +64,7 @@ _FIELD_OF_LOC = {
     "trainer_count": "animateurs",
     "planned_headcount": "prevus",
     "connection_link": "lien",
+    "place": "lieu",
     "held": "tenue",
     "actual_headcount": "presents",
 }
@@ -93,6 +95,7 @@ class SessionRow:
     held: bool
     actual: str
     link: str | None
+    place: str | None = None
 
 
 def _duration(minutes: int) -> str:
@@ -123,6 +126,7 @@ def _row(record: SessionRecord, names: dict[int, str]) -> SessionRow:
         actual="" if record.actual_headcount is None else str(record.actual_headcount),
         # Only web addresses become links: a stored « javascript: » must never be clickable.
         link=link if link and link.lower().startswith(("https://", "http://")) else None,
+        place=record.place,
     )
 
 
@@ -143,6 +147,7 @@ def _typed(record: SessionRecord) -> dict[str, str]:
         "animateurs": str(record.trainer_count),
         "prevus": "" if record.planned_headcount is None else str(record.planned_headcount),
         "lien": record.connection_link or "",
+        "lieu": record.place or "",
         "presents": "" if record.actual_headcount is None else str(record.actual_headcount),
     }
     if record.held:
@@ -276,6 +281,7 @@ def _parse(form: FormState, formateurs: set[str]) -> SessionInput | None:
         "modality": values.get("modalite", ""),
         "held": values.get("tenue") == "oui",
         "connection_link": values.get("lien", "").strip() or None,
+        "place": values.get("lieu", "").strip() or None,
         "formateur_id": None,
     }
     for field_id, name in {**COUNTS, **OPTIONAL_COUNTS}.items():

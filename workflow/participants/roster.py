@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select
 
+from workflow.language.french import PARIS
 from workflow.language.vocabulary import MODALITIES
 from workflow.store.tables import activity_table as AC
 from workflow.store.tables import attendance_table as AT
@@ -143,6 +144,12 @@ class SessionSlot:
     @property
     def modality_label(self) -> str:
         return MODALITIES.get(self.modality, self.modality)
+
+    @property
+    def hours(self) -> str:
+        """« 14:00 – 17:00 », in Paris."""
+        start, end = self.starts_at.astimezone(PARIS), self.ends_at.astimezone(PARIS)
+        return f"{start:%H:%M} – {end:%H:%M}"
 
 
 _SLOT = select(
