@@ -12,6 +12,7 @@ calendar UIDs and a higher ``SEQUENCE``: the recipient's calendar moves the even
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date as babel_date
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from notifications.ics import convocation_calendar
 from notifications.recipients import Recipient
@@ -44,7 +45,7 @@ from workflow.participants.attestations import Attestation
 from workflow.participants.enrolment import ParticipantChange
 from workflow.participants.roster import AsyncStep, SessionSlot, enrolment_of, slot
 from workflow.store.academie_settings import academie_settings
-from workflow.store.tables import academie_table, outbox_table
+from workflow.store.tables import academie_table, assignment_table, dossier_table, outbox_table
 from workflow.store.tables import task_table as T
 
 SUBJECTS = {
@@ -53,6 +54,7 @@ SUBJECTS = {
     "participants/responsable": "Personnels convoqués : créneaux à libérer",
     "participants/responsable_modifie": "Personnels convoqués : liste ou créneaux modifiés",
     "participants/attestation": "Votre attestation de formation",
+    "participants/connexion": "Votre lien de connexion à formaflow",
 }
 """Subjects of the emails no spec names (the catalogue holds the specs' own)."""
 
@@ -317,6 +319,80 @@ class ParticipantMail:
                 )
             )
         conn.execute(insert(outbox_table), rows)
+
+    # Email sign-in link -------------------------------------------------------------------
+
+    def signin(
+        self,
+        conn: Connection,
+        person_id: int,
+        name: str,
+        email: str,
+        url: str,
+        minutes: int,
+        at: datetime,
+    ) -> bool:
+        """The sign-in link email, from the person's académie; False (nothing written) for
+        someone with no role anywhere, who would find nothing to see."""
+        academie_id = conn.execute(
+            select(func.coalesce(assignment_table.c.academie_id, dossier_table.c.academie_id))
+            .select_from(assignment_table)
+            .outerjoin(dossier_table, dossier_table.c.id == assignment_table.c.dossier_id)
+            .where(assignment_table.c.person_id == person_id)
+            .limit(1)
+        ).scalar()
+        if academie_id is None:
+            return False
+        settings = academie_settings(conn, int(academie_id))
+        sender = _Sender(
+            int(academie_id), settings.name, settings.reply_to, settings.signature_block
+        )
+        template = "participants/connexion"
+        subject = SUBJECTS[template]
+        message_id = f"<formaflow.connexion.{secrets.token_hex(12)}@{self.settings.from_domain}>"
+        context = {
+            "subject": subject,
+            "name": name,
+            "url": url,
+            "minutes": minutes,
+            "academie": sender.academie,
+            "signature": list(sender.signature),
+            "privacy_url": f"{self._base}/donnees-personnelles",
+        }
+        text, html = render_pair(template, context)
+        raw = build_message(
+            Envelope(
+                from_name=f"{self.settings.mail_from_name} — {sender.academie}",
+                from_email=self.settings.mail_from,
+                to_name=name,
+                to_email=email,
+                reply_to=sender.reply_to,
+                subject=subject,
+                message_id=message_id,
+                date=at,
+                reference="connexion",
+            ),
+            text,
+            html,
+        )
+        conn.execute(
+            insert(outbox_table).values(
+                message_id=message_id,
+                academie_id=int(academie_id),
+                dossier_id=None,
+                template=template,
+                person_id=person_id,
+                to_email=email,
+                from_email=self.settings.mail_from,
+                subject=subject,
+                raw=raw,
+                status="pending",
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
+            )
+        )
+        return True
 
     # The questionnaire link in the specs' own emails ---------------------------------------
 

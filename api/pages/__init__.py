@@ -22,11 +22,14 @@ from api.pages import (
     links,
     participants,
     payment,
+    privacy,
+    questionnaire,
     review,
     scenario,
     sessions,
     setup,
     signin,
+    signin_link,
     tasks,
     team,
     trainee,
@@ -55,6 +58,9 @@ def install(app: FastAPI) -> None:
         participants,
         attendance,
         trainee,
+        questionnaire,
+        signin_link,
+        privacy,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)
