@@ -18,7 +18,7 @@ import re
 from datetime import timedelta
 
 from icalendar import Calendar
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from sqlalchemy import func, select
 
 from api.wiring import Container
@@ -37,6 +37,10 @@ QUESTIONNAIRE = re.compile(r"https?://[^\s/]+(/questionnaire/[A-Za-z0-9_.\-]+)")
 SIGNIN = re.compile(r"https?://[^\s/]+(/connexion/lien/[A-Za-z0-9_.\-]+)")
 
 
+def _csv(content: bytes) -> FilePayload:
+    return {"name": "liste.csv", "mimeType": "text/csv", "buffer": content}
+
+
 def both(page: Page, name: str) -> None:
     """Screenshot and axe at 1280 px, then at 390 px (a phone), then back."""
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -49,7 +53,7 @@ def both(page: Page, name: str) -> None:
 def _text(received: Received) -> str:
     part = received.message.get_body(preferencelist=("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def _relay(container: Container, sink: SmtpSink) -> None:
@@ -87,7 +91,7 @@ def test_stagiaires_from_a_list_to_their_attestation(
         ]
         page.set_input_files(
             "#liste-fichier",
-            files=[{"name": "liste.csv", "mimeType": "text/csv", "buffer": as_csv(bad)}],
+            files=[_csv(as_csv(bad))],
         )
         page.get_by_role("button", name="Lire la liste (sans rien inscrire)").click()
         expect(
@@ -104,13 +108,7 @@ def test_stagiaires_from_a_list_to_their_attestation(
         # Corrected, read again, then imported for good.
         page.set_input_files(
             "#liste-fichier",
-            files=[
-                {
-                    "name": "liste.csv",
-                    "mimeType": "text/csv",
-                    "buffer": as_csv(rows, encoding="cp1252"),
-                }
-            ],
+            files=[_csv(as_csv(rows, encoding="cp1252"))],
         )
         page.get_by_role("button", name="Lire la liste corrigée").click()
         expect(page.get_by_text("Le fichier peut être importé")).to_be_visible()
