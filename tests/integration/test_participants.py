@@ -316,9 +316,9 @@ def test_attendance_makes_the_counts_the_bilan_and_the_bareme_follow(
             conn, load(conn, dossier), {}, dossier_rates(conn, load(conn, dossier))
         )
     line = proposal.lines[0]
-    assert line.steps[0].startswith(
-        "stagiaires ayant effectivement participé : 10, d'après les présences (règle de "
-        "l'académie : au moins une session tenue ou une activité à distance faite)"
+    assert line.steps[:2] == (
+        "stagiaires ayant effectivement participé : 10, d'après les présences",
+        "règle de l'académie : au moins une session tenue ou une activité à distance faite",
     )
 
     # A justified correction wins, is recorded, and moves the barème's cap.
@@ -337,6 +337,9 @@ def test_attendance_makes_the_counts_the_bilan_and_the_bareme_follow(
         proposal = compute_proposal(conn, row, {}, dossier_rates(conn, row))
     assert "plafond : 4 stagiaires effectifs → 4 vacations" in proposal.lines[0].steps
     assert "corrigé par" in proposal.lines[0].steps[0] and proposal.lines[0].units == Decimal(4)
+    assert proposal.lines[0].steps[1] == (
+        "justification de la correction : Six ont quitté le parcours"
+    )
 
 
 def test_counts_follow_the_academie_rule(world: World, api_container: Container) -> None:

@@ -73,20 +73,25 @@ class TraineeCounts:
     """Every correction ever made, oldest first (the record of late changes)."""
 
     @property
-    def basis(self) -> str:
+    def basis(self) -> tuple[str, ...]:
         """How the effective count was reached, in French, for the barème's steps."""
         return basis(self.effective, self.rule_label, "stagiaires ayant effectivement participé")
 
 
-def basis(figure: Figure, rule_label: str, what: str) -> str:
+def basis(figure: Figure, rule_label: str, what: str) -> tuple[str, ...]:
+    """Short lines (they show in a table): the count and where it comes from, then the
+    académie's rule, or the correction's author and justification."""
     if figure.correction is not None:
         c = figure.correction
+        computed = c.computed if c.computed is not None else "non calculé"
         return (
-            f"{what} : {c.value}, corrigé par {c.by} (calculé d'après les présences : "
-            f"{c.computed if c.computed is not None else 'non calculé'}) — justification : "
-            f"{c.justification}"
+            f"{what} : {c.value}, corrigé par {c.by} (d'après les présences : {computed})",
+            f"justification de la correction : {c.justification}",
         )
-    return f"{what} : {figure.computed}, d'après les présences (règle de l'académie : {rule_label})"
+    return (
+        f"{what} : {figure.computed}, d'après les présences",
+        f"règle de l'académie : {rule_label}",
+    )
 
 
 def participated(rule: str, attended: int, units: int) -> bool:

@@ -116,7 +116,7 @@ def compute_proposal(
         for r in declared
         if r.person_id in tuteurs and r.trainees_followed
     }
-    tutored_basis: dict[str, str] = {}
+    tutored_basis: dict[str, tuple[str, ...]] = {}
     if counts.from_attendance:
         for tutor, figure in counts.followed.items():
             if tutor in tuteurs and figure.value is not None:
@@ -151,14 +151,14 @@ def compute_proposal(
     return _stated(proposal, baremes.COMPONENT_TUTORAT, tutored_basis)
 
 
-def _stated(proposal: Proposal, component: str, notes: Mapping[str, str]) -> Proposal:
+def _stated(proposal: Proposal, component: str, notes: Mapping[str, tuple[str, ...]]) -> Proposal:
     """The proposal with, first in the steps of ``component``'s lines, where its trainee
     count comes from (per payee, or ``""`` for every payee): the rule or the correction."""
     lines = []
     for line in proposal.lines:
-        note = notes.get(line.payee, notes.get("", ""))
+        note = notes.get(line.payee, notes.get("", ()))
         stated = line.component == component and bool(note)
-        lines.append(dataclasses.replace(line, steps=(note, *line.steps)) if stated else line)
+        lines.append(dataclasses.replace(line, steps=(*note, *line.steps)) if stated else line)
     return dataclasses.replace(proposal, lines=tuple(lines))
 
 
