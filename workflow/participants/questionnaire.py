@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from workflow.engine.errors import InvalidInput, WorkflowError
+from workflow.engine.errors import WorkflowError
 from workflow.language.vocabulary import (
     MIN_ANSWERS_SHOWN,
     QUESTIONNAIRE_CRITERIA,
@@ -28,6 +28,7 @@ from workflow.store.tables import answer_table as Q
 from workflow.store.tables import dossier_table as D
 from workflow.store.tables import enrolment_table as N
 from workflow.store.tables import purge_table as PG
+from workflow.store.tables import task_table as T
 from workflow.store.types import utcnow
 
 OPEN_STATES = frozenset(
@@ -42,6 +43,8 @@ OPEN_STATES = frozenset(
     }
 )
 """Once the training is over; never for a cancelled one."""
+QUESTIONNAIRE_TASK = "questionnaire_evaluation"
+"""The charter task of the « après » phase that answering completes."""
 
 
 class AlreadyAnswered(WorkflowError):
@@ -119,6 +122,20 @@ class Questionnaires:
                     id=uuid.uuid4().hex, dossier_id=dossier_id, comment=data.comment, **data.levels
                 )
             )
+            # The charter's task « Renseigner le questionnaire » is done: the stagiaire sees
+            # it ticked on « Mes tâches » (their own tasks are shown to nobody else).
+            person = select(N.c.person_id).where(N.c.id == enrolment_id).scalar_subquery()
+            conn.execute(
+                update(T)
+                .where(
+                    T.c.dossier_id == dossier_id,
+                    T.c.person_id == person,
+                    T.c.role == "stagiaire",
+                    T.c.code == QUESTIONNAIRE_TASK,
+                    T.c.done_at.is_(None),
+                )
+                .values(done_at=self.clock())
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,12 +207,3 @@ def aggregate(conn: Connection, dossier_id: int) -> Aggregate:
         sorted((r.comment.strip() for r in rows if r.comment.strip()), key=str.casefold)
     )
     return Aggregate(len(rows), invited, tuple(criteria), comments)
-
-
-def check_levels(values: dict[str, str]) -> AnswerInput:
-    """The form's radio values as an answer, or ``InvalidInput`` naming the first missing
-    criterion (the page puts every message next to its field itself)."""
-    missing = [QUESTIONNAIRE_CRITERIA[n][0] for n in QUESTIONNAIRE_CRITERIA if n not in values]
-    if missing:
-        raise InvalidInput(f"Répondez pour : {', '.join(missing)}.")
-    return AnswerInput.model_validate(values)
