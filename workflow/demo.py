@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from workflow.demo_participants import DemoAttendance, demo_schools, more_stagiaires
 from workflow.dossiers.editing import DossierEditor
 from workflow.dossiers.inputs import (
     BilanInput,
@@ -31,6 +32,7 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand, FireResult, WorkflowService
+from workflow.participants.counts import trainee_counts
 from workflow.participants.enrolment import Enrolments
 from workflow.participants.inputs import StagiaireInput
 from workflow.store.tables import academie_table, dossier_table, person_table
@@ -122,6 +124,8 @@ class DemoBuilder:
         self.engine = engine
         self.editor = DossierEditor(engine, data_dir, clock=service.clock)
         self.enrolments = Enrolments(engine, clock=service.clock)
+        self.etablissements: list[int | None] = []
+        """Schools the stagiaires of ``formation`` are enrolled from (cycled), if any."""
         self.service = service
 
     def formation(
@@ -151,7 +155,7 @@ class DemoBuilder:
         for person_id, role in team.dossier_roles():
             if role != "stagiaire":
                 self.editor.assign(person_id, role, dossier_id=dossier_id)
-        self.enrol(dossier_id, team.stagiaires)
+        self.enrol(dossier_id, team.stagiaires, self.etablissements or None)
         return dossier_id
 
     def enrol(
@@ -236,10 +240,16 @@ class DemoBuilder:
         )
 
     def complete_bilan(self, dossier_id: int, team: Team, effective: int = 5) -> None:
+        enrolled = max(effective, 6)
+        with self.engine.connect() as conn:
+            counts = trainee_counts(conn, load(conn, dossier_id))
+        if counts.from_attendance and counts.effective.value is not None:
+            # Attendance was recorded: the bilan carries its counts, as its page would.
+            enrolled, effective = counts.enrolled, counts.effective.value
         self.editor.save_bilan(
             dossier_id,
             BilanInput(
-                participants_enrolled=max(effective, 6),
+                participants_enrolled=enrolled,
                 participants_effective=effective,
                 view_chef_etablissement="Les équipes se sont approprié l'outil.",
                 view_formateurs="Bonne dynamique, un rythme d'accompagnement à alléger.",
@@ -280,6 +290,7 @@ class DemoBuilder:
                     duration_minutes=180,
                     modality=modality,
                     connection_link="https://visio.example.org/session" if n else None,
+                    place=None if n else "Atelier Canopé, salle 2 — 12 rue de l'Exemple, Marseille",
                     planned_headcount=len(team.stagiaires) or 6,
                     formateur_id=team.formateurs[0],
                 ),
@@ -497,6 +508,9 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
     people = {login: editor.create_person(f"{login}@example.org", name) for login, name in PEOPLE}
     editor.assign(people["camille.morel"], "gestionnaire", academie_id=academie_id)
     editor.assign(people["helene.garnier"], "responsable", academie_id=academie_id)
+    schools = demo_schools(engine, academie_id)
+    builder.etablissements = list(schools)
+    attendance = DemoAttendance(engine, service.clock)
     stagiaires = [
         people[k]
         for k in ("lea.martin", "hugo.simon", "chloe.michel", "nathan.leroy", "manon.garcia")
@@ -524,7 +538,9 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             team,
             datetime.combine(date.today(), datetime.min.time()).astimezone() + timedelta(days=30),
         )
-        builder.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
+        if target == "en_cours":
+            builder.enrolments.enrol_all(dossier_id, more_stagiaires(schools), actor_id=None)
+        builder.drive(dossier_id, team, target, narrate=attendance, payloads=DEMO_PAYLOADS)
         dossiers[f"dossier_formation:{target}"] = dossier_id
     editor.delegate(
         people["paul.lefevre"],

@@ -31,6 +31,12 @@ def normalise_email(value: str) -> str:
         raise ValueError("adresse électronique manquante")
     if len(address) > 320 or not _EMAIL.match(address):
         raise ValueError(f"adresse électronique invalide : « {value.strip()[:80]} »")
+    if not address.isascii():
+        # The emails carry the address in their headers: accents there are refused by many
+        # relays, and would make every convocation to it fail.
+        raise ValueError(
+            f"adresse électronique invalide : « {value.strip()[:80]} » (lettres accentuées)"
+        )
     return address
 
 
