@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.notifications
+	$(BIN)/python -m bench.stagiaires_import
 
 clean:
 	rm -rf $(VENV) formaflow.db formaflow.db-* var .mypy_cache .ruff_cache .pytest_cache .hypothesis

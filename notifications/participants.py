@@ -134,14 +134,16 @@ class ParticipantMail:
         if not event.calendar_changed:
             return
         dossier = load(conn, event.dossier_id)
-        if dossier.state not in cv.CONVOKED_STATES or not cv.sent(conn, dossier.id):
+        if dossier.state not in cv.CONVOKED_STATES:
             return
         change = describe_change(conn, event)
         self.convoke(conn, dossier.id, event.at, change=change)
 
     def on_participants(self, conn: Connection, change: ParticipantChange) -> None:
         dossier = load(conn, change.dossier_id)
-        if dossier.state not in cv.CONVOKED_STATES or not cv.sent(conn, dossier.id):
+        # Once the scenario is validated, whoever joins is convoked at once (even if nobody
+        # was enrolled at the validation itself).
+        if dossier.state not in cv.CONVOKED_STATES:
             return
         affected = set(change.enrolled) | set(change.withdrawn)
         self.convoke(

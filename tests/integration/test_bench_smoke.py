@@ -34,3 +34,9 @@ def test_api_benchmark_runs_and_reports_its_ratio() -> None:
 def test_notifications_benchmark_runs_and_reports_its_ratios() -> None:
     out = run_bench("bench.notifications", "--quick")
     assert "relay/naive: sqlite" in out and "relay/bare: sqlite" in out
+
+
+def test_stagiaires_import_benchmark_runs_and_reports_its_figure() -> None:
+    out = run_bench("bench.stagiaires_import", "--quick")
+    assert "sqlite: import of 50 lines, target < 5 s:" in out
+    assert "convocations written in the same transaction" in out
