@@ -230,7 +230,10 @@ class ParticipantMail:
             )
         synchronous = [_session(s) for s in programme.synchronous]
         asynchronous = [_session(s) for s in programme.sessions if s.modality not in SYNCHRONOUS]
-        for notice in cv.heads(conn, dossier_id, heads):
+        notices = cv.heads(conn, dossier_id, heads)
+        if heads is not None:
+            notices += cv.former_heads(conn, dossier_id, heads)
+        for notice in notices:
             number = cv.register_send(conn, dossier_id, cv.HEAD, notice.email, None, at)
             template = (
                 "participants/responsable" if number == 1 else "participants/responsable_modifie"

@@ -4,6 +4,7 @@ attendance and the counts the bilan and the barème read."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -364,3 +365,56 @@ def test_people_created_by_import_are_counted_once(world: World, api_container: 
             .where(P.c.email.like(f"eleve%.{world.slug}@example.org"))
         ).scalar_one()
     assert created == 3
+
+
+def test_whoever_joins_after_the_validation_is_convoked_and_their_head_told(
+    world: World, api_container: Container
+) -> None:
+    container = api_container
+    team = dataclasses.replace(world.team, stagiaires=[])
+    dossier = world.builder.formation(world.academie_id, team, title="Sans stagiaire")
+    world.builder.add_sessions(dossier, team, utcnow() + timedelta(days=9))
+    world.builder.drive(dossier, team, "scenario_soumis")
+    container.service.fire(FireCommand(dossier, "valider_scenario", team.pilote))
+    assert outbox(container, dossier) == []  # nobody to convoke yet
+    places = schools(container, world)
+    joined = container.enrolments.enrol(
+        dossier,
+        StagiaireInput(
+            last_name="Tardive",
+            first_name="Iris",
+            email=f"iris.{world.slug}@example.org",
+            etablissement_id=places.ecole.id,
+        ),
+        actor_id=team.formateurs[0],
+    )
+    mails = outbox(container, dossier)
+    assert [(m.template, m.to) for m in mails] == [
+        ("participants/convocation", f"iris.{world.slug}@example.org"),
+        ("participants/responsable", places.ecole.head_email),
+    ]
+    assert "Iris Tardive" in mails[1].text
+    container.enrolments.withdraw(dossier, joined, "Mutée", actor_id=team.pilote)
+    last = outbox(container, dossier)[-1]
+    assert (last.template, last.to) == ("participants/responsable_modifie", places.ecole.head_email)
+    assert (
+        "Iris Tardive" not in last.text
+        and "la liste des personnels convoqués a changé" in last.text
+    )
+    # A session added during the training reaches the (new) stagiaires as an update.
+    container.enrolments.enrol(
+        dossier,
+        StagiaireInput(last_name="Neuve", first_name="Léa", email=f"lea.{world.slug}@example.org"),
+        actor_id=team.formateurs[0],
+    )
+    container.editor.add_session(
+        dossier,
+        SessionInput(
+            starts_at=utcnow() + timedelta(days=30), duration_minutes=60, modality="webinaire"
+        ),
+        actor_id=team.formateurs[0],
+    )
+    added = outbox(container, dossier)[-1]
+    assert added.template == "participants/convocation_modifiee"
+    assert "une session a été ajoutée" in added.text
+    assert len(added.calendar().walk("VEVENT")) == 3

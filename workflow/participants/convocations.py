@@ -120,6 +120,30 @@ def heads(conn: Connection, dossier_id: int, only: set[str] | None = None) -> li
     return notices
 
 
+def former_heads(conn: Connection, dossier_id: int, emails: set[str]) -> list[HeadNotice]:
+    """Heads among ``emails`` who were told before and have no staff convoked any more
+    (their last stagiaire withdrew): they get an update with an empty list."""
+    current = {notice.email for notice in heads(conn, dossier_id, emails)}
+    found: dict[str, HeadNotice] = {}
+    for person in roster(conn, dossier_id):
+        email = person.head_email
+        if (
+            email
+            and email in emails
+            and email not in current
+            and email not in found
+            and sends_to(conn, dossier_id, HEAD, email) > 0
+        ):
+            found[email] = HeadNotice(
+                email=email,
+                name=person.head_name or email,
+                role=person.head_role or "chef_etablissement",
+                etablissements=(person.etablissement or "",),
+                staff=(),
+            )
+    return list(found.values())
+
+
 def heads_of(conn: Connection, enrolment_ids: set[int], dossier_id: int) -> set[str]:
     """The head addresses of these enrolments (withdrawn ones included)."""
     return {
