@@ -12,19 +12,18 @@ calendar UIDs and a higher ``SEQUENCE``: the recipient's calendar moves the even
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date as babel_date
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from notifications.ics import convocation_calendar
+from notifications.letters import Sender, letter, sender
 from notifications.recipients import Recipient
-from notifications.rendering import Attachment, Envelope, build_message, render_pair
+from notifications.rendering import Attachment
 from notifications.settings import MailSettings
 from notifications.tokens import QuestionnaireClaim, QuestionnaireLinks
 from states.roles import role_label
@@ -44,8 +43,7 @@ from workflow.participants import convocations as cv
 from workflow.participants.attestations import Attestation
 from workflow.participants.enrolment import ParticipantChange
 from workflow.participants.roster import AsyncStep, SessionSlot, enrolment_of, slot
-from workflow.store.academie_settings import academie_settings
-from workflow.store.tables import academie_table, assignment_table, dossier_table, outbox_table
+from workflow.store.tables import outbox_table
 from workflow.store.tables import task_table as T
 
 SUBJECTS = {
@@ -54,17 +52,8 @@ SUBJECTS = {
     "participants/responsable": "Personnels convoqués : créneaux à libérer",
     "participants/responsable_modifie": "Personnels convoqués : liste ou créneaux modifiés",
     "participants/attestation": "Votre attestation de formation",
-    "participants/connexion": "Votre lien de connexion à formaflow",
 }
 """Subjects of the emails no spec names (the catalogue holds the specs' own)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Sender:
-    academie_id: int
-    academie: str
-    reply_to: str | None
-    signature: tuple[str, ...]
 
 
 def _day(value: datetime) -> str:
@@ -171,7 +160,7 @@ class ParticipantMail:
         to their heads (all, or those of ``heads``); the number of emails written."""
         programme = cv.programme(conn, dossier_id)
         dossier = programme.dossier
-        sender = self._sender(conn, dossier)
+        origin = sender(conn, dossier.academie_id, self.settings)
         sessions = [_session(s) for s in programme.sessions]
         periods = [_period(p) for p in programme.periods]
         calendar = convocation_calendar(dossier.reference, dossier.title, programme.sessions, at)
@@ -185,7 +174,7 @@ class ParticipantMail:
                 "participants/convocation" if number == 1 else "participants/convocation_modifiee"
             )
             context = {
-                **self._common(dossier, sender),
+                **self._common(dossier),
                 "name": person.full_name,
                 "update": number > 1,
                 "change": change,
@@ -206,9 +195,8 @@ class ParticipantMail:
             }
             rows.append(
                 self._row(
-                    conn,
                     dossier,
-                    sender,
+                    origin,
                     template,
                     person.person_id,
                     person.full_name,
@@ -239,7 +227,7 @@ class ParticipantMail:
                 "participants/responsable" if number == 1 else "participants/responsable_modifie"
             )
             context = {
-                **self._common(dossier, sender),
+                **self._common(dossier),
                 "name": notice.name,
                 "role": role_label(notice.role),
                 "etablissements": ", ".join(e for e in notice.etablissements if e),
@@ -260,9 +248,8 @@ class ParticipantMail:
             key = hashlib.sha256(notice.email.encode()).hexdigest()[:12]
             rows.append(
                 self._row(
-                    conn,
                     dossier,
-                    sender,
+                    origin,
                     template,
                     None,
                     notice.name,
@@ -286,12 +273,12 @@ class ParticipantMail:
             return
         assert self.attestation_html is not None, "the edge renders attestations"
         dossier = load(conn, items[0].dossier_id)
-        sender = self._sender(conn, dossier)
+        origin = sender(conn, dossier.academie_id, self.settings)
         rows = []
         for item in items:
             html = self.attestation_html(item)
             context = {
-                **self._common(dossier, sender),
+                **self._common(dossier),
                 "name": item.full_name,
                 "hours": [(label, format_hours(h)) for label, h in item.hours],
                 "total": format_hours(item.total),
@@ -301,9 +288,8 @@ class ParticipantMail:
             }
             rows.append(
                 self._row(
-                    conn,
                     dossier,
-                    sender,
+                    origin,
                     "participants/attestation",
                     item.person_id,
                     item.full_name,
@@ -324,80 +310,6 @@ class ParticipantMail:
                 )
             )
         conn.execute(insert(outbox_table), rows)
-
-    # Email sign-in link -------------------------------------------------------------------
-
-    def signin(
-        self,
-        conn: Connection,
-        person_id: int,
-        name: str,
-        email: str,
-        url: str,
-        minutes: int,
-        at: datetime,
-    ) -> bool:
-        """The sign-in link email, from the person's académie; False (nothing written) for
-        someone with no role anywhere, who would find nothing to see."""
-        academie_id = conn.execute(
-            select(func.coalesce(assignment_table.c.academie_id, dossier_table.c.academie_id))
-            .select_from(assignment_table)
-            .outerjoin(dossier_table, dossier_table.c.id == assignment_table.c.dossier_id)
-            .where(assignment_table.c.person_id == person_id)
-            .limit(1)
-        ).scalar()
-        if academie_id is None:
-            return False
-        settings = academie_settings(conn, int(academie_id))
-        sender = _Sender(
-            int(academie_id), settings.name, settings.reply_to, settings.signature_block
-        )
-        template = "participants/connexion"
-        subject = SUBJECTS[template]
-        message_id = f"<formaflow.connexion.{secrets.token_hex(12)}@{self.settings.from_domain}>"
-        context = {
-            "subject": subject,
-            "name": name,
-            "url": url,
-            "minutes": minutes,
-            "academie": sender.academie,
-            "signature": list(sender.signature),
-            "privacy_url": f"{self._base}/donnees-personnelles",
-        }
-        text, html = render_pair(template, context)
-        raw = build_message(
-            Envelope(
-                from_name=f"{self.settings.mail_from_name} — {sender.academie}",
-                from_email=self.settings.mail_from,
-                to_name=name,
-                to_email=email,
-                reply_to=sender.reply_to,
-                subject=subject,
-                message_id=message_id,
-                date=at,
-                reference="connexion",
-            ),
-            text,
-            html,
-        )
-        conn.execute(
-            insert(outbox_table).values(
-                message_id=message_id,
-                academie_id=int(academie_id),
-                dossier_id=None,
-                template=template,
-                person_id=person_id,
-                to_email=email,
-                from_email=self.settings.mail_from,
-                subject=subject,
-                raw=raw,
-                status="pending",
-                attempts=0,
-                next_attempt_at=at,
-                created_at=at,
-            )
-        )
-        return True
 
     # The questionnaire link in the specs' own emails ---------------------------------------
 
@@ -420,35 +332,19 @@ class ParticipantMail:
     def _base(self) -> str:
         return self.settings.base_url.rstrip("/")
 
-    def _sender(self, conn: Connection, dossier: DossierRow) -> _Sender:
-        settings = academie_settings(conn, dossier.academie_id)
-        name = conn.execute(
-            select(academie_table.c.name).where(academie_table.c.id == dossier.academie_id)
-        ).scalar_one()
-        return _Sender(
-            dossier.academie_id,
-            str(name),
-            settings.reply_to or self.settings.reply_to,
-            settings.signature_block,
-        )
-
-    def _common(self, dossier: DossierRow, sender: _Sender) -> dict[str, Any]:
+    def _common(self, dossier: DossierRow) -> dict[str, Any]:
         return {
             "reference": dossier.reference,
             "title": dossier.title,
-            "academie": sender.academie,
-            "signature": list(sender.signature),
             "release_sync": RELEASE_SYNCHRONOUS,
             "release_async": RELEASE_ASYNCHRONOUS,
             "from_home": FOLLOW_FROM_HOME,
-            "privacy_url": f"{self._base}/donnees-personnelles",
         }
 
     def _row(
         self,
-        conn: Connection,
         dossier: DossierRow,
-        sender: _Sender,
+        origin: Sender,
         template: str,
         person_id: int | None,
         name: str,
@@ -458,39 +354,21 @@ class ParticipantMail:
         at: datetime,
         attachments: list[Attachment],
     ) -> dict[str, Any]:
-        subject = f"{dossier.reference} — {SUBJECTS[template]}"
-        text, html = render_pair(template, {"subject": subject, **context})
-        raw = build_message(
-            Envelope(
-                from_name=f"{self.settings.mail_from_name} — {sender.academie}",
-                from_email=self.settings.mail_from,
-                to_name=name,
-                to_email=email,
-                reply_to=sender.reply_to,
-                subject=subject,
-                message_id=message_id,
-                date=at,
-                reference=dossier.reference,
-            ),
-            text,
-            html,
-            attachments,
+        return letter(
+            self.settings,
+            origin,
+            template=template,
+            subject=f"{dossier.reference} — {SUBJECTS[template]}",
+            person_id=person_id,
+            name=name,
+            email=email,
+            message_id=message_id,
+            context=context,
+            at=at,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            attachments=attachments,
         )
-        return {
-            "message_id": message_id,
-            "academie_id": dossier.academie_id,
-            "dossier_id": dossier.id,
-            "template": template,
-            "person_id": person_id,
-            "to_email": email,
-            "from_email": self.settings.mail_from,
-            "subject": subject[:500],
-            "raw": raw,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": at,
-            "created_at": at,
-        }
 
 
 def _stagiaire_tasks(conn: Connection, dossier_id: int) -> dict[int, list[str]]:

@@ -28,6 +28,7 @@ from api.pages.rendering import render
 from api.pages.signin import LOGIN_CSRF_COOKIE
 from api.wiring import Container
 from notifications.links import LinkError, token_hash
+from notifications.signin import signin_letter
 from workflow.participants.inputs import normalise_email
 from workflow.store.tables import login_attempt_table as LA
 from workflow.store.tables import person_table as P
@@ -110,8 +111,9 @@ def _send(container: Container, email: str, client: str) -> bool:
         ).first()
         if person is not None:
             url = container.signin_links.url(int(person.id))
-            container.participant_mail.signin(
+            signin_letter(
                 conn,
+                container.mail_settings,
                 int(person.id),
                 str(person.full_name),
                 email,
