@@ -156,9 +156,8 @@ def _anonymise(conn: Connection, person_id: int) -> None:
         conn.execute(delete(table).where(table.c.person_id == person_id))
     conn.execute(delete(t.outbox_table).where(t.outbox_table.c.person_id == person_id))
     if email:
-        conn.execute(
-            delete(t.login_attempt_table).where(t.login_attempt_table.c.key == f"email:{email}")
-        )
+        keys = [f"email:{email}", f"lien:{email}"]
+        conn.execute(delete(t.login_attempt_table).where(t.login_attempt_table.c.key.in_(keys)))
 
 
 @dataclass(frozen=True, slots=True)
