@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, RowId, Wired
-from api.problems import ApiProblem, problem_responses
+from api.problems import problem_responses
 from api.wiring import Container
 from workflow.dossiers.access import readable
 from workflow.participants.access import participant_only
@@ -210,7 +210,3 @@ async def my_formations(caller: Caller, wired: Wired) -> Any:
         ]
 
     return await run_in_threadpool(read)
-
-
-def not_found(detail: str) -> ApiProblem:
-    return ApiProblem(404, "introuvable", detail)
