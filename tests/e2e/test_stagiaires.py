@@ -29,7 +29,7 @@ from tests.support.mail import drain, mail_settings
 from tests.support.participants import as_csv, schools, trainees
 from tests.support.smtp import Received, SmtpSink
 from workflow.engine.service import FireCommand
-from workflow.participants.roster import roster, slots
+from workflow.participants.roster import async_steps, roster, slots
 from workflow.store.tables import answer_table, enrolment_table
 from workflow.store.types import utcnow
 
@@ -176,6 +176,14 @@ def test_stagiaires_from_a_list_to_their_attestation(
             page.locator(f"label[for='statut-{enrolment}-absent']").click()
         page.get_by_role("button", name="Enregistrer les présences").click()
         expect(page.get_by_text("18 présents.")).to_be_visible()
+        with container.engine.connect() as conn:
+            (step,) = async_steps(conn, dossier)
+        page.goto(f"{live_url}/dossiers/{dossier}/presences/etapes/{step.id}")
+        for enrolment in ids[10:20]:
+            page.locator(f"label[for='fait-{enrolment}']").click()
+        both(page, "presence-etape")
+        page.get_by_role("button", name="Enregistrer").click()
+        expect(page.get_by_text("Fait : 10.")).to_be_visible()
         sheet = page.request.get(
             f"{live_url}/dossiers/{dossier}/emargement/sessions/{sessions[0].id}/csv"
         )
@@ -302,5 +310,11 @@ def test_stagiaires_from_a_list_to_their_attestation(
         page.goto(live_url + path.group(1))
         page.get_by_role("button", name="Se connecter").click()
         expect(page.get_by_text("Ce lien de connexion a déjà servi")).to_be_visible()
+        # What is kept about them, why and how long: linked from every page's footer.
+        page.get_by_role("link", name="Données personnelles").click()
+        expect(
+            page.get_by_role("heading", name="Ce qui est conservé sur les stagiaires")
+        ).to_be_visible()
+        both(page, "donnees-personnelles")
     finally:
         sink.stop()
