@@ -129,6 +129,7 @@ bench: install
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.paf_bulk
+	$(BIN)/python -m bench.stagiaires_import
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) formaflow.db formaflow.db-* var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -25,6 +25,7 @@ from api.routes import (
     oidc,
     outbox,
     paf,
+    participants,
     tasks,
     work,
     workflows,
@@ -69,7 +70,7 @@ def create_app(container: Container | None = None, background: Background | None
     app.add_middleware(SecurityHeadersMiddleware, https=container.api_settings.cookie_secure)
     problems.install(app)
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
-    for module in (*modules, bulk, paf, documents, mailbox, docs):
+    for module in (*modules, bulk, paf, documents, participants, mailbox, docs):
         app.include_router(module.router)
     pages.install(app)
     return app

@@ -21,7 +21,7 @@ import uvicorn
 import uvloop
 from sqlalchemy.exc import DBAPIError
 
-from api import commands_paf, commands_payments
+from api import commands_paf, commands_participants, commands_payments
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
@@ -71,6 +71,7 @@ files_app = typer.Typer(help="Fichiers des documents déposés.", no_args_is_hel
 app.add_typer(files_app, name="fichiers")
 commands_payments.register(app)
 commands_paf.register(app)
+commands_participants.register(app)
 
 
 def _fail(error: WorkflowError) -> typer.Exit:

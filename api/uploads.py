@@ -344,6 +344,7 @@ class _FormReader:
 
 UPLOAD_ROUTES = (
     r"/(api/v1/)?dossiers/[0-9]+/documents",
+    r"/dossiers/[0-9]+/stagiaires/import",
     r"/paf",
     r"/api/v1/paf/imports",
 )

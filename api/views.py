@@ -13,6 +13,7 @@ from states.roles import ROLES, role_label
 from workflow.dossiers.access import readable
 from workflow.engine.roles import members
 from workflow.engine.service import WorkflowService
+from workflow.participants.access import PARTICIPANT, participant_only
 from workflow.store.tables import academie_table
 
 
@@ -45,6 +46,9 @@ def dossier_view(
         select(academie_table.c.slug).where(academie_table.c.id == dossier.academie_id)
     ).scalar_one()
     team = members(conn, dossier.ref, list(ROLES))
+    if participant_only(held):
+        # A stagiaire reads the dossier, never who the other stagiaires are.
+        team = [m for m in team if m.role != PARTICIPANT or m.person_id == person_id]
     actions = [
         ActionOut(
             trigger=a.trigger,

@@ -75,8 +75,9 @@ def run_walkthrough(container: Container, echo: Echo) -> None:
     except WorkflowError as error:
         echo(_indent(error.message))
     for person_id, role in team.dossier_roles():
-        if role != "pilote":
+        if role not in ("pilote", "stagiaire"):
             builder.editor.assign(person_id, role, dossier_id=dossier_id)
+    builder.enrol(dossier_id, team.stagiaires)
     echo(
         "L'équipe est affectée (formatrice, conceptrice, tutrice, cheffe d'établissement, "
         "stagiaires).\n"

@@ -11,16 +11,25 @@ from sqlalchemy import Connection, Engine
 from api.accounts import Accounts
 from api.documents.archive import ContractSealer
 from api.documents.sealing import SealKeys, default_keys
+from api.exports.participants import render_attestation
 from api.settings import ApiSettings, for_database, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
+from notifications.participants import ParticipantMail
 from notifications.settings import MailSettings, get_mail_settings
+from notifications.tokens import QuestionnaireLinks, SigninLinks
 from workflow.admin.bulk import BulkActions
 from workflow.admin.paf import PafImporter
 from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.deadlines import DeadlineTimer
 from workflow.engine.service import WorkflowService
+from workflow.participants.attendance import Registers
+from workflow.participants.attestations import AttestationMailing
+from workflow.participants.enrolment import Enrolments
+from workflow.participants.etablissements import Etablissements
+from workflow.participants.purge import Purges
+from workflow.participants.questionnaire import Questionnaires
 from workflow.reads.queries import overdue_clause
 from workflow.rules import RULES
 from workflow.store.database import make_engine
@@ -42,8 +51,27 @@ class Container:
         return ActionLinks(self.api_settings.signing_key(), self.mail_settings.base_url)
 
     @cached_property
+    def questionnaire_links(self) -> QuestionnaireLinks:
+        return QuestionnaireLinks(self.api_settings.signing_key(), self.mail_settings.base_url)
+
+    @cached_property
+    def signin_links(self) -> SigninLinks:
+        return SigninLinks(self.api_settings.signing_key(), self.mail_settings.base_url)
+
+    @cached_property
+    def participant_mail(self) -> ParticipantMail:
+        return ParticipantMail(
+            self.mail_settings, self.questionnaire_links, attestation_html=render_attestation
+        )
+
+    @cached_property
     def outbox(self) -> OutboxWriter:
-        return OutboxWriter(self.mail_settings, links=self.links)
+        # A stagiaire's « terminer » email and questionnaire reminder carry their own link.
+        personal = {
+            f"dossier_formation/{name}": self.participant_mail.questionnaire_context
+            for name in ("terminer", "rappel_questionnaire")
+        }
+        return OutboxWriter(self.mail_settings, links=self.links, personal=personal)
 
     @cached_property
     def sealer(self) -> ContractSealer:
@@ -72,9 +100,14 @@ class Container:
 
     @cached_property
     def service(self) -> WorkflowService:
-        # Every transition writes its emails in its own transaction (the outbox), and the
-        # last signature of a version its sealed PDF (the file removed on rollback).
-        return WorkflowService(self.engine, RULES, subscribers=[self.outbox, self.sealer])
+        # Every transition writes its emails in its own transaction (the outbox), the last
+        # signature of a version its sealed PDF (the file removed on rollback), and the
+        # scenario's validation also convokes the stagiaires.
+        return WorkflowService(
+            self.engine,
+            RULES,
+            subscribers=[self.outbox, self.sealer, self.participant_mail.on_transition],
+        )
 
     @cached_property
     def timer(self) -> DeadlineTimer:
@@ -88,6 +121,7 @@ class Container:
             self.settings.data_dir,
             clock=self.service.clock,
             after_change=[AvenantOnEdit(self.service)],
+            session_subscribers=[self.participant_mail.on_session],
         )
 
     @cached_property
@@ -101,6 +135,36 @@ class Container:
         return BulkActions(
             self.engine, self.service, overdue_clause, reminders=[self.outbox.on_deadline]
         )
+
+    @cached_property
+    def enrolments(self) -> Enrolments:
+        return Enrolments(
+            self.engine,
+            clock=self.service.clock,
+            subscribers=[self.participant_mail.on_participants],
+        )
+
+    @cached_property
+    def registers(self) -> Registers:
+        return Registers(self.engine, clock=self.service.clock)
+
+    @cached_property
+    def questionnaires(self) -> Questionnaires:
+        return Questionnaires(self.engine, clock=self.service.clock)
+
+    @cached_property
+    def purges(self) -> Purges:
+        return Purges(self.engine, clock=self.service.clock)
+
+    @cached_property
+    def attestation_mailing(self) -> AttestationMailing:
+        return AttestationMailing(
+            self.engine, self.participant_mail.attestations, clock=self.service.clock
+        )
+
+    @cached_property
+    def etablissements(self) -> Etablissements:
+        return Etablissements(self.engine, clock=self.service.clock)
 
     @cached_property
     def accounts(self) -> Accounts:

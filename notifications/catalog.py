@@ -50,6 +50,9 @@ CATALOG: dict[str, MessageKind] = {
     f"{_F}/rappel_bilan": MessageKind("Rappel : bilan d'activités attendu", True),
     f"{_F}/escalade_bilan": MessageKind("Bilan d'activités en retard", True),
     f"{_F}/relance_inactivite": MessageKind("Dossier en attente de votre action", True),
+    f"{_F}/rappel_questionnaire": MessageKind(
+        "Rappel : questionnaire d'évaluation de la formation", False
+    ),
     f"{_O}/soumettre": MessageKind("Demande d'ouverture de parcours à instruire", True),
     f"{_O}/demander_complement": MessageKind("Demande d'ouverture de parcours à compléter", True),
     f"{_O}/accepter": MessageKind("Demande d'ouverture de parcours acceptée", False),

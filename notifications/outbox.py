@@ -11,7 +11,7 @@ no email without its state change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -72,13 +72,25 @@ class _Occasion:
     """Per person paid, their own lines of the decision."""
 
 
+PersonalContext = Callable[[Connection, DossierRow, Recipient], Mapping[str, Any]]
+"""What one recipient's email of a template says beyond the common context (their own
+questionnaire link, for a stagiaire)."""
+
+
 class OutboxWriter:
     """Renders and enqueues the emails of transitions and deadlines, never sends them."""
 
-    def __init__(self, settings: MailSettings, links: ActionLinks | None = None) -> None:
+    def __init__(
+        self,
+        settings: MailSettings,
+        links: ActionLinks | None = None,
+        personal: Mapping[str, PersonalContext] | None = None,
+    ) -> None:
         self.settings = settings
         self.links = links
         """Signs the action links; without it, actions link to the dossier's action page."""
+        self.personal: dict[str, PersonalContext] = dict(personal or {})
+        """Per template, what each recipient's email adds (registered by the wiring)."""
 
     # --- subscribers -------------------------------------------------------------------
 
@@ -182,6 +194,9 @@ class OutboxWriter:
             "payment": occasion.payments.get(recipient.person_id),
             "total": occasion.total,
         }
+        extra = self.personal.get(template)
+        if extra is not None:
+            context.update(extra(conn, dossier, recipient))
         text, html = render(template, context)
         message_id = (
             f"<formaflow.{occasion.key}.p{recipient.person_id}@{self.settings.from_domain}>"

@@ -13,7 +13,7 @@ string concatenation, and the HTML part escapes everything it did not write itse
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -63,6 +63,14 @@ def render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
     return _tidy(text), html
 
 
+def render_pair(stem: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """The bodies of a message written as two templates, ``<stem>.txt.j2`` and
+    ``<stem>.html.j2`` (the stagiaires' emails, whose lists read differently in each)."""
+    text = _TEXT.get_template(f"{stem}.txt.j2").render(context)
+    html = _HTML.get_template(f"{stem}.html.j2").render(context)
+    return _tidy(text), html
+
+
 def _tidy(text: str) -> str:
     """Collapse the blank lines that optional sections leave behind."""
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
@@ -86,7 +94,21 @@ class Envelope:
     reference: str
 
 
-def build_message(envelope: Envelope, text: str, html: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message: a convocation's calendar, an attestation."""
+
+    filename: str
+    maintype: str
+    subtype: str
+    content: bytes
+    params: tuple[tuple[str, str], ...] = ()
+    """Content-Type parameters, e.g. ``(("method", "PUBLISH"),)`` for a calendar."""
+
+
+def build_message(
+    envelope: Envelope, text: str, html: str, attachments: Sequence[Attachment] = ()
+) -> str:
     """The whole message, CRLF line ends and 7-bit safe, ready to be sent as it is."""
     message = EmailMessage(policy=SMTP)
     message["From"] = Address(clean_header(envelope.from_name), addr_spec=envelope.from_email)
@@ -101,4 +123,12 @@ def build_message(envelope: Envelope, text: str, html: str) -> str:
     message["X-Formaflow-Dossier"] = clean_header(envelope.reference)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for item in attachments:
+        message.add_attachment(
+            item.content,
+            maintype=item.maintype,
+            subtype=item.subtype,
+            filename=clean_header(item.filename),
+            params=dict(item.params),
+        )
     return message.as_string()

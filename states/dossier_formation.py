@@ -7,7 +7,7 @@ DOMAIN §2; an académie may configure others.
 
 from __future__ import annotations
 
-from states.roles import BILAN_AUTHOR, SIGNATORY
+from states.roles import BILAN_AUTHOR, SIGNATORY, UNANSWERED
 from states.spec import (
     DeadlineAction,
     DeadlineAnchor,
@@ -64,6 +64,9 @@ SIGNED_STATES = (
 )
 """After the contract is signed and before the payment decision: an avenant may arise."""
 AVENANT_STATES = ("contrat_a_signer", *SIGNED_STATES)
+QUESTIONNAIRE_REMINDER_DAYS = 7
+"""The stagiaires who have not answered the questionnaire are reminded once, a week after
+the end of the training (DOMAIN §7)."""
 _TEAM = ("pilote", "concepteur", "formateur", "tuteur")
 _PAID = ("formateur", "concepteur", "tuteur")
 _LOCAL = ("chef_etablissement", "ien", "coordonnateur_reseau")
@@ -322,6 +325,16 @@ DEADLINES = (
         action=DeadlineAction.ESCALATION,
         recipients=("gestionnaire",),
         template=f"{NAME}/escalade_bilan",
+    ),
+    DeadlineSpec(
+        id="rappel_questionnaire",
+        label="Rappel aux stagiaires : questionnaire d'évaluation sans réponse",
+        states=("realisee", "bilan_soumis", "bilan_a_completer", "bilan_valide"),
+        anchor=DeadlineAnchor.TRAINING_ENDED,
+        offset_days=QUESTIONNAIRE_REMINDER_DAYS,
+        action=DeadlineAction.REMINDER,
+        recipients=(UNANSWERED,),
+        template=f"{NAME}/rappel_questionnaire",
     ),
     DeadlineSpec(
         id="relance_bilan_soumis",

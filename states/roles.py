@@ -38,9 +38,13 @@ DERIVED_ROLES: dict[str, str] = {
     BILAN_AUTHOR: "Auteur du bilan d'activités",
 }
 
+UNANSWERED = "stagiaires_sans_reponse"
+"""Derived recipients: the enrolled stagiaires who have not answered the questionnaire."""
+
 DERIVED_RECIPIENTS: dict[str, str] = {
     "signataires": "Tous les signataires requis du contrat",
     "signataires_restants": "Les signataires qui n'ont pas encore signé",
+    UNANSWERED: "Les stagiaires qui n'ont pas répondu au questionnaire d'évaluation",
 }
 
 

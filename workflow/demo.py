@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from workflow.admin.paf import PafImporter
 from workflow.admin.paf_lines import read_lines
+from workflow.demo_participants import DemoAttendance, demo_schools, more_stagiaires
 from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
 from workflow.dossiers.inputs import (
@@ -35,7 +36,10 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand, FireResult, WorkflowService
-from workflow.store.tables import academie_table, dossier_table
+from workflow.participants.counts import trainee_counts
+from workflow.participants.enrolment import Enrolments
+from workflow.participants.inputs import StagiaireInput
+from workflow.store.tables import academie_table, dossier_table, person_table
 
 DEMO_SLUG = "demo"
 
@@ -123,6 +127,9 @@ class DemoBuilder:
     def __init__(self, engine: Engine, data_dir: Path, service: WorkflowService) -> None:
         self.engine = engine
         self.editor = DossierEditor(engine, data_dir, clock=service.clock)
+        self.enrolments = Enrolments(engine, clock=service.clock)
+        self.etablissements: list[int | None] = []
+        """Schools the stagiaires of ``formation`` are enrolled from (cycled), if any."""
         self.service = service
 
     def formation(
@@ -150,8 +157,40 @@ class DemoBuilder:
             )
         )
         for person_id, role in team.dossier_roles():
-            self.editor.assign(person_id, role, dossier_id=dossier_id)
+            if role != "stagiaire":
+                self.editor.assign(person_id, role, dossier_id=dossier_id)
+        self.enrol(dossier_id, team.stagiaires, self.etablissements or None)
         return dossier_id
+
+    def enrol(
+        self, dossier_id: int, people: list[int], etablissements: list[int | None] | None = None
+    ) -> list[int]:
+        """Enrol existing people as stagiaires (the one way to give that role), each from
+        the établissement of the same rank in ``etablissements`` (cycled), if any."""
+        if not people:
+            return []
+        with self.engine.connect() as conn:
+            rows = {
+                int(r.id): r
+                for r in conn.execute(
+                    select(person_table.c.id, person_table.c.email, person_table.c.full_name).where(
+                        person_table.c.id.in_(people)
+                    )
+                )
+            }
+        schools = etablissements or [None]
+        items = []
+        for n, person in enumerate(people):
+            first, _, last = rows[person].full_name.partition(" ")
+            items.append(
+                StagiaireInput(
+                    first_name=first or rows[person].full_name,
+                    last_name=last or first or "—",
+                    email=rows[person].email,
+                    etablissement_id=schools[n % len(schools)],
+                )
+            )
+        return self.enrolments.enrol_all(dossier_id, items, actor_id=None)
 
     def complete_scenario(self, dossier_id: int, team: Team) -> None:
         tutor = team.tuteur or team.formateurs[0]
@@ -205,10 +244,16 @@ class DemoBuilder:
         )
 
     def complete_bilan(self, dossier_id: int, team: Team, effective: int = 5) -> None:
+        enrolled = max(effective, 6)
+        with self.engine.connect() as conn:
+            counts = trainee_counts(conn, load(conn, dossier_id))
+        if counts.from_attendance and counts.effective.value is not None:
+            # Attendance was recorded: the bilan carries its counts, as its page would.
+            enrolled, effective = counts.enrolled, counts.effective.value
         self.editor.save_bilan(
             dossier_id,
             BilanInput(
-                participants_enrolled=max(effective, 6),
+                participants_enrolled=enrolled,
                 participants_effective=effective,
                 view_chef_etablissement="Les équipes se sont approprié l'outil.",
                 view_formateurs="Bonne dynamique, un rythme d'accompagnement à alléger.",
@@ -249,6 +294,7 @@ class DemoBuilder:
                     duration_minutes=180,
                     modality=modality,
                     connection_link="https://visio.example.org/session" if n else None,
+                    place=None if n else "Atelier Canopé, salle 2 — 12 rue de l'Exemple, Marseille",
                     planned_headcount=len(team.stagiaires) or 6,
                     formateur_id=team.formateurs[0],
                     public_type="Enseignants de collège",
@@ -470,6 +516,9 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
     people = {login: editor.create_person(f"{login}@example.org", name) for login, name in PEOPLE}
     editor.assign(people["camille.morel"], "gestionnaire", academie_id=academie_id)
     editor.assign(people["helene.garnier"], "responsable", academie_id=academie_id)
+    schools = demo_schools(engine, academie_id)
+    builder.etablissements = list(schools)
+    attendance = DemoAttendance(engine, service.clock)
     stagiaires = [
         people[k]
         for k in ("lea.martin", "hugo.simon", "chloe.michel", "nathan.leroy", "manon.garcia")
@@ -500,7 +549,9 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             team,
             datetime.combine(date.today(), datetime.min.time()).astimezone() + timedelta(days=30),
         )
-        builder.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
+        if target == "en_cours":
+            builder.enrolments.enrol_all(dossier_id, more_stagiaires(schools), actor_id=None)
+        builder.drive(dossier_id, team, target, narrate=attendance, payloads=DEMO_PAYLOADS)
         dossiers[f"dossier_formation:{target}"] = dossier_id
         if target == "en_cours":
             # DOMAIN §8: a formateur joins after signature, through the editor the app uses

@@ -14,19 +14,16 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
+from notifications.ics import session_uid
 from workflow.dossiers.inputs import is_safe_link
 from workflow.reads.paperwork import CalendarSession, Header
 
-UID_DOMAIN = "formaflow"
+__all__ = ["session_uid", "to_ics"]
 
 
 def _utc(value: datetime) -> datetime:
     """iCalendar times are to the second."""
     return value.astimezone(UTC).replace(microsecond=0)
-
-
-def session_uid(session_id: int) -> str:
-    return f"session-{session_id}@{UID_DOMAIN}"
 
 
 def to_ics(header: Header, sessions: list[CalendarSession], now: datetime) -> bytes:

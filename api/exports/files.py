@@ -15,7 +15,10 @@ from api.exports.layouts import budget_table, dashboard_table, dossiers_table
 from api.exports.printing import render_bilan, render_fiche
 from api.exports.sheets import Table, to_csv, to_xlsx
 from api.exports.sofia import pack
+from workflow.engine.rows import load
 from workflow.language.french import PARIS
+from workflow.participants.counts import trainee_counts
+from workflow.participants.questionnaire import aggregate
 from workflow.reads import dashboard, paperwork, reports
 from workflow.reads.queries import DossierFilters
 from workflow.reads.reports import Scope, plan_year_label
@@ -89,7 +92,8 @@ def fiche_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
 
 def bilan_file(conn: Connection, dossier_id: int, now: datetime) -> ExportFile:
     view = paperwork.bilan_view(conn, dossier_id)
-    html = render_bilan(view, now)
+    dossier = load(conn, dossier_id)
+    html = render_bilan(view, now, trainee_counts(conn, dossier), aggregate(conn, dossier_id))
     return ExportFile(f"bilan-{view.header.reference}.html", HTML, html.encode("utf-8"))
 
 

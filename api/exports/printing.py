@@ -15,6 +15,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from workflow.language.french import format_date, format_datetime, format_hours
+from workflow.participants.counts import TraineeCounts
+from workflow.participants.questionnaire import Aggregate
 from workflow.payments.baremes import format_decimal_fr, format_euros, format_units
 from workflow.reads.paperwork import BilanView, Fiche
 
@@ -43,5 +45,14 @@ def render_fiche(fiche: Fiche, now: datetime) -> str:
     return _env.get_template("fiche_remuneration.html").render(fiche=fiche, now=now)
 
 
-def render_bilan(view: BilanView, now: datetime) -> str:
-    return _env.get_template("bilan.html").render(view=view, now=now)
+def render_bilan(
+    view: BilanView,
+    now: datetime,
+    counts: TraineeCounts | None = None,
+    answers: Aggregate | None = None,
+) -> str:
+    """The bilan; with attendance recorded, its counts are the participants' (the académie's
+    rule, corrections included); the questionnaire's aggregate shows from 3 answers."""
+    return _env.get_template("bilan.html").render(
+        view=view, now=now, counts=counts, answers=answers
+    )

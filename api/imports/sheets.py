@@ -43,7 +43,7 @@ def read_sheet(content: bytes) -> list[list[Cell]]:
         if sniff(content, io.BytesIO(content)) is not XLSX:
             raise InvalidInput(
                 "Ce fichier est une archive ou un document bureautique qui n'est pas un "
-                "classeur XLSX : enregistrez le PAF en XLSX ou en CSV.",
+                "classeur XLSX : enregistrez-le en XLSX ou en CSV.",
                 field="fichier",
             )
         return _xlsx_rows(content)
@@ -66,6 +66,20 @@ def decode(content: bytes) -> str:
             "(ou « CSV (séparateur : point-virgule) » d'Excel).",
             field="fichier",
         ) from None
+
+
+def encoding_label(content: bytes) -> str:
+    """How a report names what was read: « UTF-8 avec BOM », « UTF-8 », « Windows-1252 »,
+    or « XLSX » (the person can then tell a wrongly saved file at a glance)."""
+    if content.startswith(b"PK\x03\x04"):
+        return "XLSX"
+    if content.startswith(b"\xef\xbb\xbf"):
+        return "UTF-8 avec BOM"
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "Windows-1252"
+    return "UTF-8"
 
 
 def delimiter_of(header: str) -> str:
@@ -108,7 +122,7 @@ def _xlsx_rows(content: bytes) -> list[list[Cell]]:
         raise InvalidInput("Le classeur XLSX est endommagé.", field="fichier") from error
     if unpacked > MAX_UNPACKED:
         raise InvalidInput(
-            "Le classeur XLSX est trop volumineux une fois décompressé : découpez le PAF.",
+            "Le classeur XLSX est trop volumineux une fois décompressé : découpez-le.",
             field="fichier",
         )
     try:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
+    attendance,
     bilan,
     bulk,
     contract,
@@ -22,14 +23,19 @@ from api.pages import (
     errors,
     links,
     paf,
+    participants,
     payment,
+    privacy,
+    questionnaire,
     review,
     scenario,
     sessions,
     setup,
     signin,
+    signin_link,
     tasks,
     team,
+    trainee,
 )
 
 DSFR_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "@gouvfr" / "dsfr" / "dist"
@@ -58,6 +64,12 @@ def install(app: FastAPI) -> None:
         paf,
         bulk,
         contract,
+        participants,
+        attendance,
+        trainee,
+        questionnaire,
+        signin_link,
+        privacy,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

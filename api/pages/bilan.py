@@ -14,11 +14,13 @@ from babel.numbers import format_decimal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RowId, Wired
 from api.pages.errors import PageRoute
 from api.pages.flash import Flash, set_flash
+from api.pages.forms import FormState
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.problems import ApiProblem, french_errors
@@ -26,9 +28,19 @@ from api.uploads import UploadForm, document_from, read_upload_form
 from api.wiring import Container
 from workflow.dossiers.access import Edit, may_edit, readable, require_edit
 from workflow.dossiers.inputs import BilanInput
+from workflow.dossiers.team import person_of
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
+from workflow.engine.rows import DossierRow
 from workflow.language.vocabulary import DOCUMENT_KINDS
+from workflow.participants.access import Part, may, participant_only
+from workflow.participants.counts import (
+    EFFECTIVE,
+    TraineeCounts,
+    followed_figure,
+    trainee_counts,
+)
+from workflow.participants.questionnaire import aggregate
 from workflow.reads.queries import reading
 from workflow.reads.records import bilan_of, documents_of
 
@@ -89,6 +101,40 @@ def _may_upload(container: Container, dossier_id: int, person_id: int) -> None:
         require_edit(conn, dossier_id, person_id, Edit.DOCUMENTS, container.service.clock())
 
 
+def correction_choices(counts: TraineeCounts, tutors: dict[int, str]) -> list[tuple[str, str]]:
+    """The counts a formateur may set apart from attendance: the effective participants,
+    and each tuteur's candidats tutorés."""
+    choices = [(EFFECTIVE, "Stagiaires ayant effectivement participé")]
+    for tutor in counts.followed:
+        choices.append(
+            (followed_figure(tutor), f"Candidats tutorés par {tutors.get(tutor, str(tutor))}")
+        )
+    return choices
+
+
+def _participants(conn: Connection, dossier: DossierRow, held: list[Any]) -> dict[str, Any]:
+    """The counts from attendance (with the académie's rule and every correction) and the
+    questionnaire's anonymous aggregate: for the team, never for a stagiaire."""
+    if participant_only(held):
+        return {"counts": None, "answers": None, "corrections": [], "may_correct": False}
+    counts = trainee_counts(conn, dossier)
+    tutors = {
+        tutor: person.full_name
+        for tutor in counts.followed
+        if (person := person_of(conn, tutor)) is not None
+    }
+    names = {EFFECTIVE: "Stagiaires ayant effectivement participé"}
+    names.update({n: label for n, label in correction_choices(counts, tutors)})
+    return {
+        "counts": counts,
+        "tutors": tutors,
+        "answers": aggregate(conn, dossier.id),
+        "choices": correction_choices(counts, tutors),
+        "corrections": [(names.get(f, f), c) for f, c in counts.corrections],
+        "may_correct": counts.from_attendance and may(dossier, held, Part.COUNTS),
+    }
+
+
 def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str, Any]:
     now = container.service.clock()
     with reading(container.engine) as conn:
@@ -96,9 +142,11 @@ def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str,
         if dossier.workflow_name != "dossier_formation":
             raise InvalidInput("Ce dossier n'a pas de bilan d'activités.")
         return {
+            **_participants(conn, dossier, held),
             "dossier": dossier,
             "bilan": bilan_of(conn, dossier_id),
-            "documents": documents_of(conn, dossier_id),
+            # Émargement scans name every stagiaire: not shown to a stagiaire.
+            "documents": [] if participant_only(held) else documents_of(conn, dossier_id),
             "formateurs": members(conn, dossier.ref, ["formateur"]),
             "editable": may_edit(dossier, held, Edit.BILAN),
             "may_upload": may_edit(dossier, held, Edit.DOCUMENTS),
@@ -112,6 +160,7 @@ def _page(
     dossier_id: int,
     form: BilanForm | None,
     status_code: int = 200,
+    correction: FormState | None = None,
 ) -> Response:
     context = _context(container, viewer, dossier_id)
     form = form or BilanForm()
@@ -123,12 +172,27 @@ def _page(
         {
             **context,
             "page_title": f"Bilan d'activités — {context['dossier'].reference}",
+            "correction": correction or FormState(labels=CORRECTION_LABELS),
             "form": form,
             "texts": TEXTS,
             "kinds": list(DOCUMENT_KINDS.items()),
         },
         status_code=status_code,
     )
+
+
+CORRECTION_LABELS = {
+    "figure": "Nombre à corriger",
+    "valeur": "Nombre retenu",
+    "justification": "Justification",
+}
+
+
+async def page_with_correction(
+    request: Request, container: Container, viewer: Viewer, dossier_id: int, form: FormState
+) -> Response:
+    """The bilan page again, the refused correction shown with its errors."""
+    return await run_in_threadpool(_page, request, container, viewer, dossier_id, None, 422, form)
 
 
 @router.get("/dossiers/{dossier_id}/bilan")

@@ -24,7 +24,7 @@ from api.pages.signin import safe_next
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states import get_spec
-from states.roles import ROLES
+from states.roles import ROLES, role_label
 from workflow.documents.signatures import signature_status
 from workflow.dossiers.access import readable
 from workflow.engine.errors import GuardFailed, NotPermitted, StaleVersion, TriggerNotAvailable
@@ -32,6 +32,7 @@ from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
 from workflow.engine.service import COMMENT_MISSING, Availability, FireCommand, FireResult
 from workflow.language.vocabulary import MODALITIES
+from workflow.participants.access import PARTICIPANT, participant_only
 from workflow.reads.queries import history, reading
 from workflow.reads.records import scenario_of
 from workflow.reads.worklists import tasks_of
@@ -46,18 +47,29 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, held = readable(conn, dossier_id, viewer.person_id, now)
+        if participant_only(held):
+            # A stagiaire's view of the dossier is their own: no team, no other stagiaire.
+            raise ParticipantView(dossier_id)
         spec = get_spec(dossier.workflow_name, dossier.workflow_version)
         is_formation = dossier.workflow_name == "dossier_formation"
+        everyone = members(conn, dossier.ref, list(ROLES))
+        participants = {m.person_id for m in everyone if m.role == PARTICIPANT}
         context = {
             "dossier": dossier,
             "spec": spec,
             "state": spec.state(dossier.state),
             "phase": spec.phase(spec.state(dossier.state).phase),
             "my_roles": sorted({c.recorded_role for c in held}),
-            "team": members(conn, dossier.ref, list(ROLES)),
+            "team": [m for m in everyone if m.role != PARTICIPANT],
+            "participants": len(participants),
             "signatures": signature_status(conn, dossier.ref) if is_formation else None,
             "history": history(conn, dossier_id),
-            "tasks": tasks_of(conn, dossier_id),
+            # The stagiaires' own tasks are theirs (« Mes formations »), not the team's.
+            "tasks": [
+                t
+                for t in tasks_of(conn, dossier_id)
+                if not (t.person_id in participants and t.role_label == role_label(PARTICIPANT))
+            ],
             "scenario": scenario_of(conn, dossier_id) if is_formation else None,
             "sessions": session_rows(conn, dossier) if is_formation else None,
             "modalities": MODALITIES,
@@ -66,9 +78,20 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
     return context
 
 
+class ParticipantView(Exception):
+    """The viewer is only a stagiaire of this dossier: their page is « Mes formations »."""
+
+    def __init__(self, dossier_id: int) -> None:
+        super().__init__(dossier_id)
+        self.dossier_id = dossier_id
+
+
 @router.get("/dossiers/{dossier_id}")
 async def dossier_page(request: Request, dossier_id: RowId, viewer: Seen, wired: Wired) -> Response:
-    context = await run_in_threadpool(_dossier_context, wired, viewer, dossier_id)
+    try:
+        context = await run_in_threadpool(_dossier_context, wired, viewer, dossier_id)
+    except ParticipantView:
+        return RedirectResponse(f"/mes-formations/{dossier_id}", status_code=303)
     dossier: DossierRow = context["dossier"]
     return render(
         request,

@@ -53,6 +53,7 @@ LABELS = {
     "prevus": "Participants prévus",
     "public": "Type du public concerné",
     "lien": "Lien de connexion",
+    "lieu": "Lieu",
     "tenue": "Session tenue",
     "presents": "Participants présents",
 }
@@ -65,6 +66,7 @@ _FIELD_OF_LOC = {
     "planned_headcount": "prevus",
     "public_type": "public",
     "connection_link": "lien",
+    "place": "lieu",
     "held": "tenue",
     "actual_headcount": "presents",
 }
@@ -95,6 +97,7 @@ class SessionRow:
     held: bool
     actual: str
     link: str | None
+    place: str | None = None
 
 
 def _duration(minutes: int) -> str:
@@ -126,6 +129,7 @@ def _row(record: SessionRecord, names: dict[int, str]) -> SessionRow:
         # Only a valid https address becomes a link (the one check of the inputs): a stored
         # « javascript: » must never be clickable.
         link=link if is_safe_link(link) else None,
+        place=record.place,
     )
 
 
@@ -147,6 +151,7 @@ def _typed(record: SessionRecord) -> dict[str, str]:
         "prevus": "" if record.planned_headcount is None else str(record.planned_headcount),
         "lien": record.connection_link or "",
         "public": record.public_type,
+        "lieu": record.place or "",
         "presents": "" if record.actual_headcount is None else str(record.actual_headcount),
     }
     if record.held:
@@ -281,6 +286,7 @@ def _parse(form: FormState, formateurs: set[str]) -> SessionInput | None:
         "held": values.get("tenue") == "oui",
         "connection_link": values.get("lien", "").strip() or None,
         "public_type": values.get("public", "").strip(),
+        "place": values.get("lieu", "").strip() or None,
         "formateur_id": None,
     }
     for field_id, name in {**COUNTS, **OPTIONAL_COUNTS}.items():

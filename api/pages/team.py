@@ -39,6 +39,7 @@ from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, 
 from workflow.engine.roles import Member, members
 from workflow.engine.rows import DossierRow
 from workflow.language.french import PARIS, format_date, format_datetime
+from workflow.participants.access import PARTICIPANT, participant_only
 from workflow.reads.queries import person_id_by_email, reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -76,10 +77,12 @@ class RoleGroup:
 
 
 def _groups(team: list[Member]) -> list[RoleGroup]:
+    """The team by role. Stagiaires are participants, not team members: they are listed on
+    the dossier's « Stagiaires » page, for the team only (a stagiaire sees no other)."""
     return [
         RoleGroup(role, label, [m for m in team if m.role == role], role in ACADEMIE_ROLES)
         for role, label in ROLES.items()
-        if any(m.role == role for m in team)
+        if role != PARTICIPANT and any(m.role == role for m in team)
     ]
 
 
@@ -102,6 +105,9 @@ def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str,
         return {
             "dossier": dossier,
             "editable": editable,
+            "participants": (
+                None if participant_only(held) else sum(1 for m in team if m.role == PARTICIPANT)
+            ),
             "groups": _groups(team),
             "pilotes": [(str(m.person_id), m.full_name) for m in team if m.role == "pilote"],
             "people": [
@@ -140,7 +146,7 @@ def _page(
             "member_form": member_form,
             "delegation_form": delegation_form,
             "summary": member_form.summary + delegation_form.summary,
-            "roles": list(DOSSIER_ROLES.items()),
+            "roles": [(r, label) for r, label in DOSSIER_ROLES.items() if r != PARTICIPANT],
             "statuses": STATUSES,
             "date_hint": DATE_HINT,
         },
@@ -189,7 +195,7 @@ def _add(container: Container, viewer: Viewer, dossier_id: int, form: FormState)
         dossier = require_edit(
             conn, dossier_id, viewer.person_id, Edit.TEAM, container.service.clock()
         )
-        if role not in DOSSIER_ROLES:
+        if role not in DOSSIER_ROLES or role == PARTICIPANT:
             form.errors.append(("role", "choisissez un rôle de la liste"))
         known = known_people(conn, dossier.academie_id)
         person_id = _chosen(conn, form, known, "personne", "courriel")
@@ -236,7 +242,7 @@ def _removal(
         dossier = require_edit(
             conn, dossier_id, viewer.person_id, Edit.TEAM, container.service.clock()
         )
-        if role not in DOSSIER_ROLES:
+        if role not in DOSSIER_ROLES or role == PARTICIPANT:
             raise DossierNotFound(dossier_id)
         member = next(
             (m for m in members(conn, dossier.ref, [role]) if m.person_id == person_id), None

@@ -72,21 +72,35 @@ class Viewer:
         return "pilote" in self.roles
 
     @property
+    def participates(self) -> bool:
+        """A stagiaire of some dossier: « Mes formations » is theirs."""
+        return "stagiaire" in self.roles
+
+    @property
+    def only_participates(self) -> bool:
+        return self.roles == frozenset({"stagiaire"})
+
+    @property
     def home(self) -> str:
         if self.is_staff:
             return "/tableau-de-bord"
         if self.reviews:
             return "/a-valider"
+        if self.only_participates:
+            return "/mes-formations"
         return "/mes-taches"
 
     @property
     def menu(self) -> list[MenuItem]:
         items = [MenuItem("/mes-taches", "Mes tâches")]
+        if self.participates:
+            items.insert(0, MenuItem("/mes-formations", "Mes formations"))
         if self.reviews:
             items.append(MenuItem("/a-valider", "À valider"))
-        items.append(
-            MenuItem("/tableau-de-bord", "Tableau de bord" if self.is_staff else "Mes dossiers")
-        )
+        if not self.only_participates:
+            items.append(
+                MenuItem("/tableau-de-bord", "Tableau de bord" if self.is_staff else "Mes dossiers")
+            )
         if self.creates:
             items.append(MenuItem("/dossiers/nouveau", "Nouveau dossier"))
         if self.imports_paf:

@@ -24,6 +24,7 @@ from api.exports.files import ExportFile, SheetFormat
 from api.problems import problem_responses
 from api.wiring import Container
 from workflow.dossiers.access import readable
+from workflow.participants.access import team_reader
 from workflow.reads.queries import reading
 from workflow.reads.reports import Scope
 
@@ -118,7 +119,11 @@ _list_route(
 def _dossier_export(wired: Container, dossier_id: int, person_id: int, kind: str) -> ExportFile:
     now = wired.service.clock()
     with reading(wired.engine) as conn:
-        readable(conn, dossier_id, person_id, now)
+        if kind == "sofia":
+            # The pack holds the émargement lists: the team's, never another stagiaire's.
+            team_reader(conn, dossier_id, person_id, now)
+        else:
+            readable(conn, dossier_id, person_id, now)
         if kind == "fiche":
             return files.fiche_file(conn, dossier_id, now)
         if kind == "bilan":

@@ -31,6 +31,7 @@ from workflow.dossiers.inputs import (
     SessionInput,
 )
 from workflow.language.vocabulary import DOCUMENT_KINDS
+from workflow.participants.access import team_reader
 from workflow.reads.queries import reading
 from workflow.reads.records import (
     DocumentRecord,
@@ -101,6 +102,7 @@ class SessionOut(_Out):
     duration_minutes: int
     modality: str
     connection_link: str | None
+    place: str | None = None
     planned_headcount: int | None
     held: bool
     actual_headcount: int | None
@@ -340,7 +342,8 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 def list_documents(dossier_id: RowId, caller: Caller, wired: Wired) -> Any:
     with reading(wired.engine) as conn:
-        readable(conn, dossier_id, caller.person_id, wired.service.clock())
+        # Émargement scans name every stagiaire: the team's, not another stagiaire's.
+        team_reader(conn, dossier_id, caller.person_id, wired.service.clock())
         return [_document_out(d) for d in documents_of(conn, dossier_id)]
 
 
@@ -407,7 +410,7 @@ def download_document(
     dossier_id: RowId, document_id: RowId, caller: Caller, wired: Wired
 ) -> FileResponse:
     with reading(wired.engine) as conn:
-        readable(conn, dossier_id, caller.person_id, wired.service.clock())
+        team_reader(conn, dossier_id, caller.person_id, wired.service.clock())
         record = document_of(conn, dossier_id, document_id)
     if record is None:
         raise _not_found(f"Le dossier {dossier_id} n'a pas de document {document_id}.")

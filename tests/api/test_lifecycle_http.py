@@ -105,6 +105,17 @@ class Journey:
         )
         assert response.status_code == 204, (role, response.text)
 
+    def enrol(self, by: int, person_email: str) -> None:
+        """A stagiaire is enrolled (the one way to the role), not assigned."""
+        name = person_email.split("@", maxsplit=1)[0]
+        response = self.api.post(
+            f"{self.path}/stagiaires",
+            by,
+            json={"last_name": name, "first_name": "Stagiaire", "email": person_email},
+        )
+        assert response.status_code == 201, response.text
+        self._editing_keeps_the_version(response)
+
     def _editing_keeps_the_version(self, response: Response) -> None:
         # Editing a part is not a transition: the ETag of the last answer stays good.
         assert response.headers.get("ETag", self.etag) == self.etag
@@ -300,7 +311,10 @@ def test_formation_lifecycle_over_http(builder: DemoBuilder, api: Api, dispositi
         assignments.append((team.ien, "ien"))
     for person, role in assignments:
         assert person is not None
-        journey.assign(team.pilote, emails[person], role)
+        if role == "stagiaire":
+            journey.enrol(team.pilote, emails[person])
+        else:
+            journey.assign(team.pilote, emails[person], role)
     view = api.get(journey.path, team.pilote)
     assert view.headers["ETag"] == journey.etag, "naming the team is not a transition"
     names = {m["person_id"]: m["full_name"] for m in view.json()["team"]}

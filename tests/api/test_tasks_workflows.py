@@ -13,6 +13,7 @@ from states import SPECS, get_spec
 from states.roles import role_label
 from tests.conftest import World
 from tests.support.api import Api
+from workflow.participants.roster import enrolment_of
 from workflow.reads.diagram import mermaid
 from workflow.store.tables import task_table
 from workflow.store.types import utcnow
@@ -153,7 +154,11 @@ def test_a_holder_who_left_the_dossier_may_no_longer_tick(world: World, api: Api
     dossier = _running(world)
     stagiaire = world.team.stagiaires[0]
     task = _tasks(api, stagiaire)[0]
-    world.builder.editor.unassign(stagiaire, "stagiaire", dossier)
+    with world.builder.engine.connect() as conn:
+        enrolment = enrolment_of(conn, dossier, stagiaire)
+    assert enrolment is not None
+    # A stagiaire leaves a dossier by a withdrawal (désinscription), which takes the role.
+    world.builder.enrolments.withdraw(dossier, enrolment.enrolment_id, actor_id=None)
     assert _tasks(api, stagiaire, "toutes") == []
     response = api.post(f"/api/v1/tasks/{task['id']}/complete", stagiaire)
     assert response.status_code == 403

@@ -40,3 +40,9 @@ def test_paf_and_bulk_benchmark_runs_and_reports_its_figures() -> None:
     out = run_bench("bench.paf_bulk", "--quick")
     assert "paf: lecture + import = " in out and "bulk: " in out
     assert "même action sans courriels" in out
+
+
+def test_stagiaires_import_benchmark_runs_and_reports_its_figure() -> None:
+    out = run_bench("bench.stagiaires_import", "--quick")
+    assert "sqlite: import of 50 lines, target < 5 s:" in out
+    assert "convocations written in the same transaction" in out

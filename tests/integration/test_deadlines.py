@@ -163,6 +163,10 @@ def test_sessions_start_and_end_the_training_then_bilan_reminders(
     assert timer(engine, service).run_once() == 1
     assert state(engine, dossier) == "realisee"
     ended = clock.now
+    # A week after the end, the stagiaires who have not answered the questionnaire.
+    clock.now = ended + timedelta(days=7, minutes=1)
+    assert timer(engine, service).run_once() == 1
+    assert emails(engine, dossier, "dossier_formation/rappel_questionnaire") == sorted(t.stagiaires)
     # Bilan due 30 days after the end: reminder at D-7, on the day, escalation after.
     clock.now = ended + timedelta(days=22)
     assert timer(engine, service).run_once() == 0

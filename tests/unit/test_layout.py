@@ -67,11 +67,7 @@ def _layer(module: str) -> str:
     parts = module.split(".")
     if len(parts) == 1:
         return "package"
-    return (
-        parts[1]
-        if len(parts) > 2 or parts[1] in (*BASE, "engine", *CAPABILITIES, "reads")
-        else "top"
-    )
+    return parts[1] if parts[1] in (*BASE, "engine", *CAPABILITIES, "reads") else "top"
 
 
 def _allowed(layer: str) -> set[str]:

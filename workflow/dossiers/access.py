@@ -219,10 +219,11 @@ def _academies_where(person_id: int, roles: tuple[str, ...] | None) -> Select[tu
     on_academie = select(A.c.academie_id.label("academie_id")).where(
         A.c.person_id == person_id, A.c.academie_id.is_not(None)
     )
+    # A stagiaire follows a training; being enrolled does not make them a prescripteur.
     on_a_dossier = (
         select(T.c.academie_id.label("academie_id"))
         .join(A, A.c.dossier_id == T.c.id)
-        .where(A.c.person_id == person_id)
+        .where(A.c.person_id == person_id, A.c.role != "stagiaire")
     )
     if roles is not None:
         on_academie = on_academie.where(A.c.role.in_(roles))

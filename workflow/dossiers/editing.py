@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from states import get_spec
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
 from workflow.dossiers.access import Edit, may_create_in, pilotes_in, require_edit
+from workflow.dossiers.events import CALENDAR_FIELDS, SessionChanged, SessionSubscriber
 from workflow.dossiers.files import StagedFile, place, unplace
 from workflow.dossiers.inputs import (
     AttendanceInput,
@@ -54,6 +55,8 @@ EditHook = Callable[[Connection, int, "int | None"], None]
 """Told (connection, dossier id, actor id) after an edit of a dossier's team or planning,
 inside the edit's transaction: the documents capability makes an avenant from it when the
 contract's terms changed (wired in ``api``; dossiers never import documents)."""
+PARTICIPANT_ROLE = "stagiaire"
+"""Held through an enrolment only (``workflow.participants.enrolment``), never assigned here."""
 
 
 class DossierEditor:
@@ -63,15 +66,22 @@ class DossierEditor:
         data_dir: Path,
         clock: Callable[[], datetime] = utcnow,
         after_change: Iterable[EditHook] = (),
+        session_subscribers: Iterable[SessionSubscriber] = (),
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
         self.clock = clock
         self.after_change: list[EditHook] = list(after_change)
+        self.session_subscribers = list(session_subscribers)
+        """Told of every session added or changed, in its transaction (convocations)."""
 
     def _changed(self, conn: Connection, dossier_id: int, actor_id: int | None) -> None:
         for hook in self.after_change:
             hook(conn, dossier_id, actor_id)
+
+    def _session_changed(self, conn: Connection, event: SessionChanged) -> None:
+        for subscriber in self.session_subscribers:
+            subscriber(conn, event)
 
     def _open(
         self,
@@ -220,7 +230,7 @@ class DossierEditor:
         self, person_id: int, role: str, dossier_id: int, *, actor_id: int | None = None
     ) -> None:
         with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.TEAM)
+            _not_a_participant(role, self._open(conn, dossier_id, actor_id, Edit.TEAM))
             removed = conn.execute(
                 delete(assignment_table).where(
                     assignment_table.c.person_id == person_id,
@@ -250,7 +260,7 @@ class DossierEditor:
         with self.engine.begin() as conn:
             _require_person(conn, person_id)
             if dossier_id is not None:
-                self._open(conn, dossier_id, actor_id, Edit.TEAM)
+                _not_a_participant(role, self._open(conn, dossier_id, actor_id, Edit.TEAM))
             elif actor_id is not None:
                 raise NotPermitted("attribuer un rôle d'académie", ["administrateur (CLI)"])
             existing = conn.execute(
@@ -396,16 +406,21 @@ class DossierEditor:
     def add_session(
         self, dossier_id: int, data: SessionInput, *, actor_id: int | None = None
     ) -> int:
+        now = self.clock()
         with self.engine.begin() as conn:
             self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
             result = conn.execute(
                 insert(session_table).values(
-                    dossier_id=dossier_id, created_at=self.clock(), **data.model_dump()
+                    dossier_id=dossier_id, created_at=now, **data.model_dump()
                 )
             )
-            return _pk(result.inserted_primary_key)
+            session_id = _pk(result.inserted_primary_key)
+            self._session_changed(
+                conn, SessionChanged(dossier_id, session_id, True, True, now, actor_id)
+            )
+            return session_id
 
     def add_document(
         self,
@@ -481,12 +496,26 @@ class DossierEditor:
             ).first()
             if current is None:
                 return False
-            if current._asdict() != values:
+            before = current._asdict()
+            if before != values:
                 # A calendar keeps the event with the highest SEQUENCE: count real changes.
                 conn.execute(
                     update(session_table)
                     .where(*where)
                     .values(**values, revision=session_table.c.revision + 1)
+                )
+                self._session_changed(
+                    conn,
+                    SessionChanged(
+                        dossier_id,
+                        session_id,
+                        created=False,
+                        calendar_changed=any(before[f] != values[f] for f in CALENDAR_FIELDS),
+                        at=self.clock(),
+                        actor_id=actor_id,
+                        previous_starts_at=before["starts_at"],
+                        previous_modality=before["modality"],
+                    ),
                 )
             return True
 
@@ -513,6 +542,17 @@ class DossierEditor:
                     field="participants_effective",
                 )
             _upsert(conn, bilan_table, dossier_id, {"updated_at": self.clock(), **values})
+
+
+def _not_a_participant(role: str, dossier: DossierRow) -> None:
+    """One source of truth: on a training dossier, the ``stagiaire`` role comes and goes
+    with an enrolment (``workflow.participants.enrolment``), never by itself."""
+    if role == PARTICIPANT_ROLE and dossier.workflow_name == "dossier_formation":
+        raise InvalidInput(
+            "Un stagiaire s'inscrit (ou se désinscrit) depuis la page « Stagiaires » du "
+            "dossier, pas depuis l'équipe.",
+            "role",
+        )
 
 
 def _upsert(conn: Connection, table: Table, dossier_id: int, values: dict[str, Any]) -> int:

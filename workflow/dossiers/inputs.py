@@ -295,6 +295,8 @@ class SessionInput(_Input):
     duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
     modality: Modality
     connection_link: ConnectionLink | None = None
+    place: Annotated[str, Field(max_length=300)] | None = None
+    """Where a session in person is held; the convocations say it."""
     planned_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None
     held: bool = False
     actual_headcount: Annotated[int, Field(ge=0, le=100_000)] | None = None

@@ -30,10 +30,12 @@ def known_people(conn: Connection, academie_id: int, limit: int = 1000) -> list[
     name: whom a pilote or gestionnaire picks from when composing a team, so that they need
     not know a colleague's address by heart. Anyone else can still be added by address."""
     on_academie = select(A.c.person_id).where(A.c.academie_id == academie_id)
+    # Trainees are not offered: they are many, and a pilote of another dossier has no
+    # business browsing them (anyone can still be added by address).
     on_a_dossier = (
         select(A.c.person_id)
         .join(T, T.c.id == A.c.dossier_id)
-        .where(T.c.academie_id == academie_id)
+        .where(T.c.academie_id == academie_id, A.c.role != "stagiaire")
     )
     rows = conn.execute(
         select(P.c.id, P.c.full_name, P.c.email)

@@ -44,3 +44,70 @@ PARTICIPATION_RULES: dict[str, str] = {
 """When a stagiaire « a effectivement participé » (seed 000) or counts as « candidat
 tutoré » (seed 004): the seeds give no rule, so each académie chooses one (DOMAIN §7)."""
 DEFAULT_PARTICIPATION_RULE = "une_presence"
+
+# Stagiaires (DOMAIN §7) ------------------------------------------------------------------
+
+SYNCHRONOUS = frozenset({"presentiel", "classe_virtuelle", "webinaire"})
+"""Modalities that take the stagiaire out of class for the session's duration (charter 002:
+the synchronous sessions release, an asynchronous period does not)."""
+
+ATTENDANCE_STATUSES: dict[str, str] = {
+    "present": "Présent",
+    "absent_excuse": "Absent excusé",
+    "absent": "Absent non excusé",
+}
+
+ETABLISSEMENT_KINDS: dict[str, str] = {
+    "etablissement": "Établissement du second degré (EPLE)",
+    "ecole": "École du premier degré",
+}
+HEAD_ROLES: dict[str, str] = {
+    "chef_etablissement": "Chef d'établissement",
+    "ien": "IEN de circonscription",
+}
+"""Who releases a stagiaire from classes: the EPLE's head, or the IEN for a primary school."""
+
+QUESTIONNAIRE_CRITERIA: dict[str, tuple[str, str]] = {
+    "fiabilite": (
+        "Fiabilité du dispositif",
+        "la technique, le respect des engagements de chacun des acteurs",
+    ),
+    "faisabilite": (
+        "Faisabilité pédagogique",
+        "les rythmes de travail, le séquençage des activités, le rythme de l'accompagnement",
+    ),
+    "accompagnement": (
+        "Accompagnement",
+        "la nature et la qualité des contenus des échanges",
+    ),
+    "effets": (
+        "Effets de la formation",
+        "dans votre établissement et dans vos pratiques",
+    ),
+}
+"""The four evaluation criteria of seed 001 §5, each with what it covers."""
+
+QUESTIONNAIRE_LEVELS: dict[int, str] = {
+    1: "Pas du tout satisfaisant",
+    2: "Peu satisfaisant",
+    3: "Satisfaisant",
+    4: "Très satisfaisant",
+}
+MIN_ANSWERS_SHOWN = 3
+"""Below this many answers, the aggregate is not shown at all: with one or two answers a
+reader could tell who said what (DOMAIN §7)."""
+
+RELEASE_SYNCHRONOUS = (
+    "Le chef d'établissement (ou l'IEN) libère l'enseignant des cours qui englobent la durée "
+    "de la session de formation synchrone."
+)
+RELEASE_ASYNCHRONOUS = (
+    "Une convocation asynchrone n'implique pas d'être libéré de cours et nécessite une "
+    "organisation personnelle afin de pouvoir réaliser les activités proposées au cours de "
+    "la période correspondante."
+)
+FOLLOW_FROM_HOME = (
+    "Le stagiaire peut suivre sa formation à partir de son domicile sous réserve d'être en "
+    "capacité de gérer les aspects techniques et logistiques."
+)
+"""The charter's words on release from classes (seed 002), quoted in every convocation."""

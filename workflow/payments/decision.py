@@ -15,6 +15,7 @@ Payload of ``accorder_paiement`` (all optional)::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, insert, select
 from workflow.engine.registry import EffectContext, GuardContext
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
+from workflow.participants.counts import basis, trainee_counts
 from workflow.payments import baremes, journal
 from workflow.payments.baremes import BaremeError, Proposal, VirtualClass
 from workflow.payments.rates import rates_for
@@ -78,6 +80,11 @@ def compute_proposal(
     effective = conn.execute(
         select(bilan_table.c.participants_effective).where(bilan_table.c.dossier_id == dossier.id)
     ).scalar()
+    # With attendance recorded, the trainee counts are the participants' (the académie's
+    # rule, and the formateur's justified corrections), not a number typed in the bilan.
+    counts = trainee_counts(conn, dossier)
+    if counts.from_attendance:
+        effective = counts.effective.value
     team = members(conn, dossier.ref, ["formateur", "concepteur", "tuteur"])
     names = {m.person_id: m.full_name for m in team}
     formateurs = {m.person_id for m in team if m.role == "formateur"}
@@ -87,7 +94,10 @@ def compute_proposal(
         if r.person_id in formateurs
     }
     if dossier.dispositif == "vacation_accompagnement":
-        return baremes.vacation_accompagnement(hours, int(effective or 0), rates)
+        proposal = baremes.vacation_accompagnement(hours, int(effective or 0), rates)
+        if counts.from_attendance:
+            proposal = _stated(proposal, baremes.COMPONENT_ACCOMPAGNEMENT, {"": counts.basis})
+        return proposal
     if dossier.dispositif == "hse_convention_ent":
         return baremes.hse_convention_ent(hours, rates)
     concepteurs = {m.person_id for m in team if m.role == "concepteur"}
@@ -106,6 +116,14 @@ def compute_proposal(
         for r in declared
         if r.person_id in tuteurs and r.trainees_followed
     }
+    tutored_basis: dict[str, tuple[str, ...]] = {}
+    if counts.from_attendance:
+        for tutor, figure in counts.followed.items():
+            if tutor in tuteurs and figure.value is not None:
+                tutorat[str(tutor)] = (names.get(tutor, str(tutor)), figure.value)
+                tutored_basis[str(tutor)] = basis(figure, counts.rule_label, "candidats tutorés")
+            if figure.value == 0:
+                tutorat.pop(str(tutor), None)
     classes = [
         VirtualClass(
             payee=str(s.formateur_id),
@@ -123,13 +141,25 @@ def compute_proposal(
             )
         )
     ]
-    return baremes.eafc_taux_a(
+    proposal = baremes.eafc_taux_a(
         rates=rates,
         conception={str(k): (everyone.get(k, str(k)), v) for k, v in conception.items()},
         mise_a_jour={str(k): (everyone.get(k, str(k)), v) for k, v in mise_a_jour.items()},
         tutorat=tutorat,
         virtual_classes=classes,
     )
+    return _stated(proposal, baremes.COMPONENT_TUTORAT, tutored_basis)
+
+
+def _stated(proposal: Proposal, component: str, notes: Mapping[str, tuple[str, ...]]) -> Proposal:
+    """The proposal with, first in the steps of ``component``'s lines, where its trainee
+    count comes from (per payee, or ``""`` for every payee): the rule or the correction."""
+    lines = []
+    for line in proposal.lines:
+        note = notes.get(line.payee, notes.get("", ()))
+        stated = line.component == component and bool(note)
+        lines.append(dataclasses.replace(line, steps=(*note, *line.steps)) if stated else line)
+    return dataclasses.replace(proposal, lines=tuple(lines))
 
 
 def adjusted(proposal: Proposal, payload: Mapping[str, Any], rates: baremes.Rates) -> Proposal:

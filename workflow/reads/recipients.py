@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from sqlalchemy import Connection
 
 from states.dispositifs import DISPOSITIFS
-from states.roles import BILAN_AUTHOR, SIGNATORY
+from states.roles import BILAN_AUTHOR, SIGNATORY, UNANSWERED
 from workflow.documents.signatures import signature_status
 from workflow.engine.roles import DossierRef, Member, members, unique_people
+from workflow.participants.roster import roster
 
 
 def recipients(conn: Connection, dossier: DossierRef, names: Iterable[str]) -> list[Member]:
@@ -30,6 +31,13 @@ def recipients(conn: Connection, dossier: DossierRef, names: Iterable[str]) -> l
             roles += list(dispositif.bilan_roles) if dispositif else []
         elif name == SIGNATORY:
             found += signature_status(conn, dossier).required
+        elif name == UNANSWERED:
+            waiting = {
+                p.person_id
+                for p in roster(conn, dossier.id, active_only=True)
+                if not p.questionnaire_answered
+            }
+            found += [m for m in members(conn, dossier, ["stagiaire"]) if m.person_id in waiting]
         else:
             roles.append(name)
     found += members(conn, dossier, roles)

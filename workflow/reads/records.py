@@ -87,6 +87,8 @@ class SessionRecord:
     """How many times the session changed (the iCalendar SEQUENCE of its event)."""
     public_type: str = ""
     """« Type du public concerné » (seed 001)."""
+    place: str | None = None
+    """Where a session in person is held."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,6 +241,8 @@ class TrainingSession(SQLModel, table=True):
     """« Type du public concerné » (seed 001's plan de formation ENT)."""
     trainer_count: int = 1
     """Trainers animating together (co-animation from 15 trainees, seed 004)."""
+    place: str | None = Field(default=None, max_length=300)
+    """Where a session in person is held (room, school, address): the convocation says it."""
     revision: int = 0
     """Bumped each time the session changes, so calendars see the change (iCalendar
     ``SEQUENCE``): a calendar keeps the event with the highest sequence."""
@@ -613,6 +615,187 @@ class BulkItem(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Etablissement(SQLModel, table=True):
+    """A school of the académie whose staff may be trainees, with the person who releases
+    them from classes: the chef d'établissement (EPLE) or the IEN (école, circonscription).
+
+    A reference list, not accounts: the head is told by email whom to release and when
+    (charter 002), and needs no role on the dossier for that.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("academie_id", "uai", name="uq_etablissement_uai"),
+        Index("ix_etablissement_academie_name", "academie_id", "name"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    uai: str = Field(max_length=16)
+    """The national school identifier (UAI, e.g. ``0131234A``), unique in the académie."""
+    name: str = Field(max_length=300)
+    kind: str = Field(max_length=32)
+    """``etablissement`` (EPLE: collège, lycée) or ``ecole`` (premier degré)."""
+    commune: str = Field(default="", max_length=200)
+    head_role: str = Field(max_length=32)
+    """``chef_etablissement`` or ``ien``: who releases the staff from classes."""
+    head_name: str = Field(max_length=200)
+    head_email: str = Field(max_length=320)
+    created_at: datetime = _created()
+
+
+class Enrolment(SQLModel, table=True):
+    """A person enrolled as a stagiaire on a dossier: the one source of truth of who the
+    dossier's trainees are. The ``stagiaire`` assignment that gives them access is written
+    and removed with it, by ``workflow.participants.enrolment`` only.
+
+    A withdrawal keeps the row (``withdrawn_at``), so attendance and convocations already
+    sent stay explained; ``enrolment_event`` keeps every enrolment and withdrawal.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "person_id", name="uq_enrolment_person"),
+        Index("ix_enrolment_person", "person_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    etablissement_id: int | None = Field(default=None, foreign_key="etablissement.id")
+    discipline: str = Field(default="", max_length=200)
+    """The discipline taught or the public (« Mathématiques », « Professeur des écoles »)."""
+    enrolled_at: datetime = _created()
+    enrolled_by_id: int | None = Field(default=None, foreign_key="person.id")
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_by_id: int | None = Field(default=None, foreign_key="person.id")
+    withdrawal_reason: str | None = Field(default=None, sa_type=Text)
+    questionnaire_answered: bool = False
+    """Only *that* they answered, never what: answers carry no link to a person."""
+    attestation_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class EnrolmentEvent(SQLModel, table=True):
+    """Each enrolment, withdrawal and re-enrolment, by whom and why (never edited)."""
+
+    __tablename__ = "enrolment_event"
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    kind: str = Field(max_length=16)
+    at: datetime = _created()
+    by_id: int | None = Field(default=None, foreign_key="person.id")
+    reason: str | None = Field(default=None, sa_type=Text)
+
+
+class Attendance(SQLModel, table=True):
+    """Présent, absent excusé or absent, per stagiaire and session (the émargement)."""
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "enrolment_id", name="uq_attendance"),
+        Index("ix_attendance_enrolment", "enrolment_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="training_session.id")
+    enrolment_id: int = Field(foreign_key="enrolment.id")
+    status: str = Field(max_length=16)
+    recorded_at: datetime = _created()
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class ActivityCompletion(SQLModel, table=True):
+    """An asynchronous step of the scenario done or not done by one stagiaire."""
+
+    __tablename__ = "activity_completion"
+    __table_args__ = (
+        UniqueConstraint("step_id", "enrolment_id", name="uq_activity_completion"),
+        Index("ix_activity_completion_enrolment", "enrolment_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    step_id: int = Field(foreign_key="scenario_step.id")
+    enrolment_id: int = Field(foreign_key="enrolment.id")
+    done: bool
+    recorded_at: datetime = _created()
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class CountCorrection(SQLModel, table=True):
+    """A trainee count the formateur set apart from what attendance gives, and why.
+
+    Rows are only added: the latest per figure is in force, the earlier ones are the
+    record of every late correction (never a silent change of a paid figure).
+    """
+
+    __tablename__ = "count_correction"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    figure: str = Field(max_length=64)
+    """``effectifs`` (stagiaires ayant effectivement participé) or ``suivis:<person id>``
+    (candidats tutorés by that tuteur)."""
+    computed: int | None = None
+    """What attendance gave when the correction was made."""
+    value: int
+    justification: str = Field(sa_type=Text)
+    by_id: int = Field(foreign_key="person.id")
+    at: datetime = _created()
+
+
+class Convocation(SQLModel, table=True):
+    """The convocation sent to a stagiaire, or the release notice sent to a school's head,
+    for one dossier: how many times, so that a change sends an update, never a copy."""
+
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "kind", "recipient_email", name="uq_convocation"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    kind: str = Field(max_length=16)
+    """``stagiaire`` or ``responsable`` (chef d'établissement or IEN)."""
+    recipient_email: str = Field(max_length=320)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    sends: int = 0
+    last_sent_at: datetime = _created()
+
+
+class QuestionnaireAnswer(SQLModel, table=True):
+    """One anonymous answer to the evaluation questionnaire (seed 001's four criteria).
+
+    Deliberately no person, no time and no sequential id: nothing ties an answer to the
+    enrolment that was marked as having answered in the same transaction.
+    """
+
+    __tablename__ = "questionnaire_answer"
+    id: str = Field(primary_key=True, max_length=32)
+    """Random (uuid4 hex), so that insertion order reveals nothing."""
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    fiabilite: int
+    faisabilite: int
+    accompagnement: int
+    effets: int
+    comment: str = Field(default="", sa_type=Text)
+
+
+class SigninLinkUse(SQLModel, table=True):
+    """An email sign-in link that has served: each opens one session, once."""
+
+    __tablename__ = "signin_link_use"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id")
+    used_at: datetime = _created()
+
+
+class ParticipantPurge(SQLModel, table=True):
+    """What is left of a closed dossier's stagiaires once their personal data is purged:
+    counts only (the anonymous questionnaire answers stay in their own table)."""
+
+    __tablename__ = "participant_purge"
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    purged_at: datetime = _created()
+    purged_by_id: int | None = Field(default=None, foreign_key="person.id")
+    enrolled: int
+    withdrawn: int
+    effective: int | None = None
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """Per session and per asynchronous step, how many were present or done."""
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -650,5 +833,15 @@ journal_table = _table(JournalEntry)
 paf_import_table = _table(PafImport)
 bulk_batch_table = _table(BulkBatch)
 bulk_item_table = _table(BulkItem)
+etablissement_table = _table(Etablissement)
+enrolment_table = _table(Enrolment)
+enrolment_event_table = _table(EnrolmentEvent)
+attendance_table = _table(Attendance)
+activity_table = _table(ActivityCompletion)
+correction_table = _table(CountCorrection)
+convocation_table = _table(Convocation)
+answer_table = _table(QuestionnaireAnswer)
+signin_link_use_table = _table(SigninLinkUse)
+purge_table = _table(ParticipantPurge)
 
 metadata = SQLModel.metadata
