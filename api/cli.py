@@ -267,7 +267,7 @@ def serve(
         password = demo_password(container)
         typer.echo(f"\nformaflow écoute sur http://{host}:{port}  (documentation : /api/docs)")
         typer.echo(f"Comptes de démonstration, mot de passe commun : {password}")
-        for login, name in demo.PEOPLE[:15]:
+        for login, name in demo.PEOPLE[:16]:
             typer.echo(f"  {login}@example.org  ({name})")
         typer.echo("  … et les stagiaires (voir README).")
         mail = container.mail_settings

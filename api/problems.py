@@ -21,6 +21,7 @@ from workflow.engine.errors import (
     DossierNotFound,
     GuardFailed,
     InvalidInput,
+    NotFound,
     NotPermitted,
     PersonNotFound,
     StaleVersion,
@@ -69,6 +70,8 @@ TITLES: dict[str, str] = {
     "erreur-interne": "Erreur interne",
     "dossier-introuvable": "Dossier introuvable",
     "personne-introuvable": "Personne introuvable",
+    "academie-introuvable": "Académie introuvable",
+    "suppleance-introuvable": "Suppléance introuvable",
     "action-indisponible": "Action indisponible",
     "action-non-autorisee": "Action non autorisée",
     "cle-idempotence-reutilisee": "Clé d'idempotence réutilisée",
@@ -123,7 +126,7 @@ def problem(
 
 
 def _workflow_status(error: WorkflowError) -> tuple[int, dict[str, Any]]:
-    if isinstance(error, DossierNotFound | PersonNotFound):
+    if isinstance(error, DossierNotFound | PersonNotFound | NotFound):
         return 404, {}
     if isinstance(error, TriggerNotAvailable):
         return 409, {"valid_triggers": error.valid}

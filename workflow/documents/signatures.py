@@ -1,6 +1,7 @@
 """Signatures of a dossier's contract: who must sign, who has, and the signing itself.
 
-The required signatories come from the dispositif (``states.dispositifs``); the guard
+The required signatories come from the dispositif (``states.dispositifs``), unless the
+dossier's académie set its own for that dispositif (``signatories_of``); the guard
 ``signature_attendue`` and the effect ``enregistrer_signature`` are named in the spec and
 registered by ``workflow.rules``.
 """
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
-from states.dispositifs import DISPOSITIFS, SignatoryMode
+from states.dispositifs import SignatoryMode
 from workflow.documents.contract import contract_sha256
 from workflow.engine.registry import Effect, EffectContext, Guard, GuardContext
-from workflow.engine.roles import DossierRef, Member, members, unique_people
+from workflow.engine.roles import DossierRef, Member, members, signatories_of, unique_people
 from workflow.payments import journal
 from workflow.store.tables import signature_table as S
 
@@ -37,16 +38,16 @@ def signature_status(conn: Connection, dossier: DossierRef) -> SignatureStatus:
     A role in mode ``chacun`` needs every holder's signature; a role in mode ``un`` needs
     one signature from any holder, and while it is missing every holder is listed.
     """
-    dispositif = DISPOSITIFS.get(dossier.dispositif or "")
-    if dispositif is None:
+    rules = signatories_of(conn, dossier)
+    if not rules:
         return SignatureStatus((), frozenset(), ())
     signed = frozenset(
         conn.execute(select(S.c.person_id).where(S.c.dossier_id == dossier.id)).scalars()
     )
-    holders = members(conn, dossier, [rule.role for rule in dispositif.signatories])
+    holders = members(conn, dossier, [rule.role for rule in rules])
     required: list[Member] = []
     missing: list[Member] = []
-    for rule in dispositif.signatories:
+    for rule in rules:
         role_holders = [m for m in holders if m.role == rule.role]
         if rule.mode is SignatoryMode.EACH:
             required += role_holders
@@ -74,9 +75,8 @@ def signature_attendue(ctx: GuardContext) -> list[str]:
 def enregistrer_signature(ctx: EffectContext) -> dict[str, bool]:
     g = ctx.guard
     assert g.actor_id is not None
-    dispositif = DISPOSITIFS[g.dossier.dispositif or ""]
     held = {c.role for c in ctx.capacities if c.on_behalf_of is None}
-    role = next(rule.role for rule in dispositif.signatories if rule.role in held)
+    role = next(rule.role for rule in signatories_of(g.conn, g.dossier.ref) if rule.role in held)
     signature_id = g.conn.execute(
         insert(S).values(
             dossier_id=g.dossier.id,
