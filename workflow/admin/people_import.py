@@ -26,7 +26,6 @@ from sqlalchemy import Connection, select
 from states.roles import ACADEMIE_ROLES, role_label
 from workflow.admin import people
 from workflow.engine.errors import InvalidInput
-from workflow.store.tables import academie_member_table as M
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import person_table as P
 
@@ -190,12 +189,19 @@ def review(conn: Connection, academie_id: int, content: bytes) -> ImportReport:
         if addresses
         else []
     )
-    members = set(
-        conn.execute(select(M.c.person_id).where(M.c.academie_id == academie_id)).scalars()
-    )
-    held = set(
-        conn.execute(select(A.c.person_id, A.c.role).where(A.c.academie_id == academie_id)).tuples()
-    )
+    ids = [int(i) for i in known.values()]
+    members = {
+        int(i)
+        for i in conn.execute(
+            select(P.c.id).where(P.c.id.in_(ids), people.in_directory_clause(academie_id))
+        ).scalars()
+    }
+    held = {
+        (int(row.person_id), str(row.role))
+        for row in conn.execute(
+            select(A.c.person_id, A.c.role).where(A.c.academie_id == academie_id)
+        )
+    }
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -227,7 +233,7 @@ def review(conn: Connection, academie_id: int, content: bytes) -> ImportReport:
         role_text = f", rôle {role_label(role)}" if role else ""
         if person is None:
             outcome, message = Outcome.CREATE, f"création de « {name} » ({address}){role_text}"
-        elif int(person) not in members and not any(p == person for p, _ in held):
+        elif int(person) not in members:
             outcome = Outcome.JOIN
             message = f"déjà connue de formaflow : ajout à l'annuaire de l'académie{role_text}"
         elif role and (int(person), role) not in held:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, or_, select, union
 
 from workflow.engine.roles import DossierRef
+from workflow.store.tables import academie_member_table as M
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import delegation_table as D
 from workflow.store.tables import dossier_table as T
@@ -26,9 +27,11 @@ class Person:
 
 
 def known_people(conn: Connection, academie_id: int, limit: int = 1000) -> list[Person]:
-    """The people who hold a role in the académie (on it, or on one of its dossiers), by
-    name: whom a pilote or gestionnaire picks from when composing a team, so that they need
-    not know a colleague's address by heart. Anyone else can still be added by address."""
+    """The people of the académie — in its directory (created or imported there), or holding
+    a role on it or on one of its dossiers — who can still sign in, by name: whom a pilote
+    or gestionnaire picks from when composing a team, so that they need not know a
+    colleague's address by heart. Anyone else can still be added by address."""
+    in_directory = select(M.c.person_id).where(M.c.academie_id == academie_id)
     on_academie = select(A.c.person_id).where(A.c.academie_id == academie_id)
     on_a_dossier = (
         select(A.c.person_id)
@@ -37,7 +40,7 @@ def known_people(conn: Connection, academie_id: int, limit: int = 1000) -> list[
     )
     rows = conn.execute(
         select(P.c.id, P.c.full_name, P.c.email)
-        .where(P.c.id.in_(union(on_academie, on_a_dossier)))
+        .where(P.c.id.in_(union(in_directory, on_academie, on_a_dossier)), P.c.active.is_(True))
         .order_by(P.c.full_name, P.c.id)
         .limit(limit)
     ).all()
