@@ -12,6 +12,7 @@ from api import pages, problems
 from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
+    academies,
     auth,
     baremes,
     dossiers,
@@ -63,6 +64,8 @@ def create_app(container: Container | None = None, background: Background | None
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
     for module in (*modules, mailbox):
         app.include_router(module.router)
+    app.include_router(academies.router)
+    app.include_router(academies.revocations)
     pages.install(app)
     return app
 

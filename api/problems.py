@@ -137,6 +137,10 @@ def _workflow_status(error: WorkflowError) -> tuple[int, dict[str, Any]]:
     if isinstance(error, StaleVersion):
         return 412, {}
     if isinstance(error, InvalidInput):
+        # Several refusals at once (``SettingsRefused``) carry each field's message.
+        many = getattr(error, "errors", None)
+        if many:
+            return 422, {"errors": [FieldError(field=f, message=m) for f, m in many]}
         fields = [FieldError(field=error.field, message=error.message)] if error.field else None
         return 422, {"errors": fields}
     return 400, {}

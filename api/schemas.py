@@ -128,6 +128,12 @@ class DelegationIn(BaseModel):
     substitute_email: str = Field(min_length=3, max_length=320)
     starts_at: datetime
     ends_at: datetime
+    role: str = Field(
+        default="pilote",
+        min_length=1,
+        max_length=64,
+        description="Le rôle suppléé, tenu par la personne suppléée sur ce dossier ou son académie",
+    )
 
 
 class LoginIn(BaseModel):

@@ -12,6 +12,7 @@ from api.settings import ApiSettings, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
 from notifications.settings import MailSettings, get_mail_settings
+from workflow.admin.service import Administration
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.deadlines import DeadlineTimer
 from workflow.engine.service import WorkflowService
@@ -50,6 +51,10 @@ class Container:
     @cached_property
     def editor(self) -> DossierEditor:
         return DossierEditor(self.engine, self.settings.data_dir, clock=self.service.clock)
+
+    @cached_property
+    def admin(self) -> Administration:
+        return Administration(self.engine, clock=self.service.clock)
 
     @cached_property
     def accounts(self) -> Accounts:
