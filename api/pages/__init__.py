@@ -13,6 +13,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
+    admin_academies,
+    admin_people,
+    admin_settings,
     bilan,
     dashboard,
     demande,
@@ -49,6 +52,9 @@ def install(app: FastAPI) -> None:
         demande,
         sessions,
         team,
+        admin_academies,
+        admin_people,
+        admin_settings,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

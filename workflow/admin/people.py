@@ -108,6 +108,19 @@ def directory(
     ], int(total)
 
 
+def entry(conn: Connection, academie_id: int, person_id: int) -> DirectoryEntry:
+    """One person of the académie's directory; « introuvable » for anyone else."""
+    if academie_id not in academies_of(conn, person_id):
+        raise PersonNotFound(person_id)
+    name, email, active = _person(conn, person_id)
+    roles = conn.execute(
+        select(A.c.role)
+        .where(A.c.academie_id == academie_id, A.c.person_id == person_id)
+        .order_by(A.c.role)
+    ).scalars()
+    return DirectoryEntry(person_id, name, email, active, tuple(role_label(r) for r in roles))
+
+
 @dataclass(frozen=True, slots=True)
 class RoleHolder:
     person_id: int

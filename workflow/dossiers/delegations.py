@@ -182,7 +182,7 @@ class DelegationRow:
     created_by_id: int | None
 
 
-def _row(conn: Connection, delegation_id: int) -> DelegationRow:
+def find(conn: Connection, delegation_id: int) -> DelegationRow:
     row = conn.execute(
         select(
             D.c.id,
@@ -241,7 +241,7 @@ def revoke(
 ) -> DelegationRow:
     """End the suppléance now (in the caller's transaction). A suppléance the actor may not
     revoke is « introuvable » to them, like anything they may not see."""
-    delegation = _row(conn, delegation_id)
+    delegation = find(conn, delegation_id)
     if actor_id is not None and not may_revoke(conn, delegation, actor_id, now):
         raise DelegationNotFound(delegation_id)
     if delegation.revoked_at is not None:
@@ -253,7 +253,7 @@ def revoke(
         .where(D.c.id == delegation_id, D.c.revoked_at.is_(None))
         .values(revoked_at=now, revoked_by_id=actor_id)
     )
-    return _row(conn, delegation_id)
+    return find(conn, delegation_id)
 
 
 def reaching_academie(academie_id: int) -> ColumnElement[bool]:
