@@ -232,31 +232,20 @@ async def import_form(request: Request, slug: str, viewer: Seen, wired: Wired) -
 async def import_review(request: Request, slug: str, viewer: Seen, wired: Wired) -> Response:
     """The dry run: the file read line by line, nothing written."""
     submitted = await request.form()
-    upload = submitted.get("fichier")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    try:
+        upload = submitted.get("fichier")
+        chosen = isinstance(upload, UploadFile) and bool(upload.filename)
+        content = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    finally:
+        await submitted.close()  # the spooled upload is freed now, not at some later GC
+    problem = None
+    if not chosen:
+        problem = "choisissez le fichier CSV à importer"
+    elif len(content) > MAX_BYTES:
+        problem = "fichier trop volumineux : 2 Mo au plus"
+    if problem is not None:
         return await run_in_threadpool(
-            _import_page,
-            request,
-            wired,
-            viewer,
-            slug,
-            None,
-            b"",
-            "choisissez le fichier CSV à importer",
-            422,
-        )
-    content = await upload.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        return await run_in_threadpool(
-            _import_page,
-            request,
-            wired,
-            viewer,
-            slug,
-            None,
-            b"",
-            "fichier trop volumineux : 2 Mo au plus",
-            422,
+            _import_page, request, wired, viewer, slug, None, b"", problem, 422
         )
     report = await run_in_threadpool(
         lambda: wired.admin.review_import(slug, content, actor_id=viewer.person_id)

@@ -49,7 +49,7 @@ def test_a_file_with_refused_lines_imports_nothing_then_the_corrected_one_import
     report = admin.review_import(world.slug, bad, actor_id=None)
     outcomes = [(line.number, line.outcome, line.message) for line in report.lines]
     assert outcomes == [
-        (2, Outcome.CREATE, f"création de « Jeanne Dupont » (jeanne.{tag}@example.org)"),
+        (2, Outcome.CREATE, "nouvelle personne dans formaflow"),
         (3, Outcome.REFUSED, "adresse électronique invalide « pas-une-adresse »"),
         (4, Outcome.REFUSED, "nom manquant (2 caractères au moins)"),
         (5, Outcome.REFUSED, "adresse en double dans le fichier (déjà ligne 2)"),

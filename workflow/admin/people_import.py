@@ -70,6 +70,18 @@ OUTCOME_LABELS = {
 }
 
 
+COUNTED = {
+    Outcome.CREATE: ("création", "créations"),
+    Outcome.JOIN: ("ajout à l'annuaire", "ajouts à l'annuaire"),
+    Outcome.NOTHING: ("déjà présente", "déjà présentes"),
+    Outcome.REFUSED: ("refusée", "refusées"),
+}
+
+
+def _counted(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count < 2 else plural}"
+
+
 @dataclass(frozen=True, slots=True)
 class ImportLine:
     number: int
@@ -100,11 +112,10 @@ class ImportReport:
         if self.problem is not None:
             return self.problem
         parts = [
-            f"{self.counts.get(o, 0)} {label.lower()}"
-            for o, label in OUTCOME_LABELS.items()
-            if self.counts.get(o, 0)
+            _counted(self.counts[o], *COUNTED[o]) for o in OUTCOME_LABELS if self.counts.get(o, 0)
         ]
-        return f"{len(self.lines)} ligne(s) lue(s) : " + ", ".join(parts) + "."
+        read = _counted(len(self.lines), "ligne lue", "lignes lues")
+        return f"{read} : {', '.join(parts)}."
 
 
 def _plain(text: str) -> str:
@@ -232,7 +243,7 @@ def review(conn: Connection, academie_id: int, content: bytes) -> ImportReport:
         person = known.get(address)
         role_text = f", rôle {role_label(role)}" if role else ""
         if person is None:
-            outcome, message = Outcome.CREATE, f"création de « {name} » ({address}){role_text}"
+            outcome, message = Outcome.CREATE, f"nouvelle personne dans formaflow{role_text}"
         elif int(person) not in members:
             outcome = Outcome.JOIN
             message = f"déjà connue de formaflow : ajout à l'annuaire de l'académie{role_text}"
