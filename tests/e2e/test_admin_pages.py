@@ -15,7 +15,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import select
 
 from api.wiring import Container
@@ -27,8 +27,8 @@ from workflow.store.academie_settings import academie_settings
 from workflow.store.tables import academie_table, decision_table, person_table
 from workflow.store.tables import payment_line_table as PL
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 720}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 720}
 
 
 def shots(page: Page, name: str) -> None:
