@@ -60,7 +60,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session", autouse=True)
 def academies_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Per-académie configuration files live here during the run, as an ops person's would."""
+    """An empty seed directory for the run: académie settings live in the database, so a
+    test that found a file here would be testing something the product no longer reads."""
     directory = tmp_path_factory.mktemp("academies")
     previous = os.environ.get("FORMAFLOW_ACADEMIES_DIR")
     os.environ["FORMAFLOW_ACADEMIES_DIR"] = str(directory)
