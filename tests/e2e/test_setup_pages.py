@@ -74,7 +74,7 @@ def test_gestionnaire_sets_a_dossier_up_from_the_pages(
     # Équipe: empty of dossier roles at first (the gestionnaire opened it, not a pilote).
     page.get_by_role("link", name="Voir ou modifier l'équipe et les suppléances").click()
     _at(page, live_url, f"/dossiers/{dossier_id}/equipe")
-    expect(page.get_by_text("Ce dossier n'a pas encore de pilote")).to_be_visible()
+    expect(page.get_by_text("Ce dossier n'a pas encore d'équipe")).to_be_visible()
     check_page(page, "equipe-vide")
 
     def add(role: str, person: int) -> None:
