@@ -13,6 +13,7 @@ from api.background import Background
 from api.body_limit import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
+    academies,
     auth,
     baremes,
     bulk,
@@ -72,6 +73,8 @@ def create_app(container: Container | None = None, background: Background | None
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
     for module in (*modules, bulk, paf, documents, participants, mailbox, docs):
         app.include_router(module.router)
+    app.include_router(academies.router)
+    app.include_router(academies.revocations)
     pages.install(app)
     return app
 

@@ -21,7 +21,7 @@ import uvicorn
 import uvloop
 from sqlalchemy.exc import DBAPIError
 
-from api import commands_paf, commands_participants, commands_payments
+from api import commands_admin, commands_paf, commands_participants, commands_payments
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
@@ -32,7 +32,7 @@ from api.walkthrough import run_walkthrough
 from notifications import backlog
 from notifications.relay import Relay, smtp_target
 from states import LATEST
-from states.roles import role_label
+from states.roles import ACADEMIE_ROLES, role_label
 from workflow import demo
 from workflow.dossiers.files import orphans, remove_orphans
 from workflow.engine.errors import WorkflowError
@@ -72,6 +72,7 @@ app.add_typer(files_app, name="fichiers")
 commands_payments.register(app)
 commands_paf.register(app)
 commands_participants.register(app)
+commands_admin.register(app)
 
 
 def _fail(error: WorkflowError) -> typer.Exit:
@@ -216,29 +217,44 @@ def diagram(
     typer.echo(mermaid(spec) if fmt == "mermaid" else dot(spec), nl=False)
 
 
-@app.command("delegate", help="Désigne un suppléant du pilote pour une période.")
+@app.command("delegate", help="Désigne un suppléant pour une période (pilote par défaut).")
 def delegate(
-    pilote: Annotated[str, typer.Argument(help="Courriel du pilote.")],
+    titulaire: Annotated[str, typer.Argument(help="Courriel de la personne suppléée.")],
     suppleant: Annotated[str, typer.Argument(help="Courriel du suppléant.")],
     jours: Annotated[int, typer.Option(help="Durée de la suppléance, en jours.")] = 14,
     reference: Annotated[
         str | None, typer.Option("--dossier", help="Limiter à un dossier.")
     ] = None,
+    role: Annotated[
+        str, typer.Option(help="Rôle suppléé : pilote, formateur, gestionnaire, responsable…")
+    ] = "pilote",
+    academie: Annotated[
+        str | None,
+        typer.Option(help="Identifiant de l'académie (obligatoire pour un rôle d'académie)."),
+    ] = None,
 ) -> None:
     container = command_container()
     try:
         with reading(container.engine) as conn:
-            delegator = person_id_by_email(conn, pilote)
+            delegator = person_id_by_email(conn, titulaire)
             substitute = person_id_by_email(conn, suppleant)
             dossier_id = find_id(conn, reference) if reference else None
+            academie_id = academie_id_by_slug(conn, academie) if academie else None
         start = datetime.now(UTC)
         container.editor.delegate(
-            delegator, substitute, start, start + timedelta(days=jours), dossier_id=dossier_id
+            delegator,
+            substitute,
+            start,
+            start + timedelta(days=jours),
+            role=role,
+            dossier_id=dossier_id,
+            academie_id=academie_id,
         )
     except WorkflowError as error:
         raise _fail(error) from error
     typer.echo(
-        f"{suppleant} supplée {pilote} jusqu'au {format_datetime(start + timedelta(days=jours))}."
+        f"{suppleant} supplée {titulaire} ({role_label(role)}) jusqu'au "
+        f"{format_datetime(start + timedelta(days=jours))}."
     )
 
 
@@ -283,7 +299,7 @@ def serve(
         password = demo_password(container)
         typer.echo(f"\nformaflow écoute sur http://{host}:{port}  (documentation : /api/docs)")
         typer.echo(f"Comptes de démonstration, mot de passe commun : {password}")
-        for login, name in demo.PEOPLE[:15]:
+        for login, name in demo.PEOPLE[:16]:
             typer.echo(f"  {login}@example.org  ({name})")
         typer.echo("  … et les stagiaires (voir README).")
         mail = container.mail_settings
@@ -326,7 +342,9 @@ def user_create(
     academie: Annotated[
         str | None, typer.Option(help="Slug de l'académie (rôle d'académie).")
     ] = None,
-    role: Annotated[str | None, typer.Option(help="gestionnaire ou responsable.")] = None,
+    role: Annotated[
+        str | None, typer.Option(help="gestionnaire, responsable ou administrateur.")
+    ] = None,
     password: Annotated[
         str | None,
         typer.Option(envvar="FORMAFLOW_NEW_PASSWORD", help="Mot de passe (sinon demandé)."),
@@ -337,8 +355,10 @@ def user_create(
     if (academie is None) != (role is None):
         typer.secho("--academie et --role vont ensemble.", fg="red", err=True)
         raise typer.Exit(code=2)
-    if role is not None and role not in ("gestionnaire", "responsable"):
-        typer.secho("Rôle d'académie : gestionnaire ou responsable.", fg="red", err=True)
+    if role is not None and role not in ACADEMIE_ROLES:
+        typer.secho(
+            "Rôle d'académie : gestionnaire, responsable ou administrateur.", fg="red", err=True
+        )
         raise typer.Exit(code=2)
     secret = password or typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
     if len(secret) < MIN_PASSWORD_LENGTH:
@@ -359,7 +379,7 @@ def user_create(
         try:
             container.accounts.set_password(person, secret)
             if academie_id is not None and role is not None:
-                container.editor.assign(person, role, academie_id=academie_id)
+                container.admin.grant(academie_id, person, role, actor_id=None)
         except BaseException:
             container.editor.remove_new_person(person)
             raise

@@ -21,9 +21,9 @@ from workflow.engine.errors import WorkflowError
 from workflow.engine.rows import find_id
 from workflow.payments import journal
 from workflow.payments.baremes import BaremeError, Rates
-from workflow.payments.rates import ConfigurationError, is_configured, rates_for
+from workflow.payments.rates import ConfigurationError, academie_rates, is_configured
 from workflow.payments.simulation import PARAMETERS, bareme_label, simulate
-from workflow.reads.queries import person_id_by_email, reading
+from workflow.reads.queries import academie_id_by_slug, person_id_by_email, reading
 from workflow.reads.reports import Scope
 
 bareme_app = typer.Typer(help="Barèmes de rémunération : simulation.", no_args_is_help=True)
@@ -86,18 +86,27 @@ def bareme_simulate(
     ] = None,
 ) -> None:
     params = _extra_params(list(ctx.args))
+    configured = True
     try:
-        rates = rates_for(academie) if academie else Rates.default_eafc()
+        if academie:
+            with reading(command_container().engine) as conn:
+                academie_id = academie_id_by_slug(conn, academie)
+                rates = academie_rates(conn, academie_id)
+                configured = is_configured(conn, academie_id)
+        else:
+            rates = Rates.default_eafc()
         given = None if rate is None else Decimal(rate.replace(",", "."))
         result = simulate(bareme, params, rates, given)
     except InvalidOperation as exc:
         raise _bad_input(f"--rate doit être un montant en euros (« {rate} »).") from exc
     except (BaremeError, ConfigurationError) as error:
         raise _bad_input(str(error)) from error
-    if academie and not is_configured(academie):
+    except WorkflowError as error:
+        raise _bad_input(error.message) from error
+    if not configured:
         typer.echo(
-            f"(Aucune configuration pour l'académie « {academie} » : seuls les taux des textes "
-            "sont utilisés.)"
+            f"(L'académie « {academie} » n'a configuré aucun taux : un montant sans taux "
+            "reste non calculé ; --rate permet d'en simuler un.)"
         )
     for line in result.lines:
         typer.echo(line)

@@ -22,6 +22,7 @@ from workflow.engine.errors import (
     DossierNotFound,
     GuardFailed,
     InvalidInput,
+    NotFound,
     NotPermitted,
     PersonNotFound,
     StaleVersion,
@@ -71,6 +72,8 @@ TITLES: dict[str, str] = {
     "erreur-interne": "Erreur interne",
     "dossier-introuvable": "Dossier introuvable",
     "personne-introuvable": "Personne introuvable",
+    "academie-introuvable": "Académie introuvable",
+    "suppleance-introuvable": "Suppléance introuvable",
     "action-indisponible": "Action indisponible",
     "action-non-autorisee": "Action non autorisée",
     "cle-idempotence-reutilisee": "Clé d'idempotence réutilisée",
@@ -125,7 +128,7 @@ def problem(
 
 
 def _workflow_status(error: WorkflowError) -> tuple[int, dict[str, Any]]:
-    if isinstance(error, DossierNotFound | PersonNotFound):
+    if isinstance(error, DossierNotFound | PersonNotFound | NotFound):
         return 404, {}
     if isinstance(error, TriggerNotAvailable):
         return 409, {"valid_triggers": error.valid}
@@ -136,6 +139,10 @@ def _workflow_status(error: WorkflowError) -> tuple[int, dict[str, Any]]:
     if isinstance(error, StaleVersion):
         return 412, {}
     if isinstance(error, InvalidInput):
+        # Several refusals at once (``SettingsRefused``) carry each field's message.
+        many = getattr(error, "errors", None)
+        if many:
+            return 422, {"errors": [FieldError(field=f, message=m) for f, m in many]}
         fields = [FieldError(field=error.field, message=error.message)] if error.field else None
         return 422, {"errors": fields}
     return 400, {}

@@ -147,6 +147,12 @@ class DelegationIn(In):
     substitute_email: str = Field(min_length=3, max_length=320)
     starts_at: Moment
     ends_at: Moment
+    role: str = Field(
+        default="pilote",
+        min_length=1,
+        max_length=64,
+        description="Le rôle suppléé, tenu par la personne suppléée sur ce dossier ou son académie",
+    )
 
 
 class LoginIn(In):

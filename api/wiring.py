@@ -20,6 +20,7 @@ from notifications.settings import MailSettings, get_mail_settings
 from notifications.tokens import QuestionnaireLinks, SigninLinks
 from workflow.admin.bulk import BulkActions
 from workflow.admin.paf import PafImporter
+from workflow.admin.service import Administration
 from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.deadlines import DeadlineTimer
@@ -165,6 +166,10 @@ class Container:
     @cached_property
     def etablissements(self) -> Etablissements:
         return Etablissements(self.engine, clock=self.service.clock)
+
+    @cached_property
+    def admin(self) -> Administration:
+        return Administration(self.engine, clock=self.service.clock)
 
     @cached_property
     def accounts(self) -> Accounts:

@@ -27,14 +27,14 @@ from notifications.settings import MailSettings
 from states import get_spec
 from states.roles import role_label
 from states.spec import DeadlineAction, DeadlineAnchor, TransitionSpec, WorkflowSpec
-from workflow.admin.academies import reply_to_for
 from workflow.engine.deadlines import training_ended_at
 from workflow.engine.events import DeadlineEvent, TransitionEvent
 from workflow.engine.machines import machine_for
 from workflow.engine.rows import DossierRow, load
 from workflow.language.french import format_date, format_datetime
 from workflow.payments.baremes import format_euros, format_units
-from workflow.store.tables import academie_table, decision_table, outbox_table, person_table
+from workflow.store.academie_settings import AcademieSettings, academie_settings
+from workflow.store.tables import decision_table, outbox_table, person_table
 from workflow.store.tables import payment_line_table as PL
 from workflow.store.tables import task_table as T
 
@@ -242,17 +242,12 @@ def _facts(
     conn: Connection, spec: WorkflowSpec, dossier: DossierRow, phase: str | None
 ) -> dict[str, Any]:
     """What every email of one occasion shares, read once rather than per recipient."""
-    row = conn.execute(
-        select(academie_table.c.slug, academie_table.c.name, academie_table.c.reply_to).where(
-            academie_table.c.id == dossier.academie_id
-        )
-    ).one()
+    academie = academie_settings(conn, dossier.academie_id)
     total, payments = _payments(conn, dossier.id)
     return {
-        # The académie's configuration file first, then its row.
-        "academie": str(row.name),
-        "reply_to": reply_to_for(row.slug) or row.reply_to,
-        "due": _due_date(conn, spec, dossier),
+        "academie": academie.name,
+        "reply_to": academie.reply_to,
+        "due": _due_date(conn, spec, dossier, academie),
         "total": total,
         "tasks": _tasks(conn, dossier.id, phase),
         "payments": payments,
@@ -296,14 +291,17 @@ def _expected_actions(spec: WorkflowSpec, state: str, roles: Sequence[str]) -> l
     return found
 
 
-def _due_date(conn: Connection, spec: WorkflowSpec, dossier: DossierRow) -> str | None:
-    """The date a deliverable is due by, when a spec deadline counts from the training's end.
+def _due_date(
+    conn: Connection, spec: WorkflowSpec, dossier: DossierRow, academie: AcademieSettings
+) -> str | None:
+    """The date a deliverable is due by, when a spec deadline counts from the training's end
+    (with the académie's own delays, as the timers count them).
 
     Deadlines counted from entry into a state are reminders about idleness, not due dates,
     so they are not announced as such.
     """
     ends = [
-        d.offset_days
+        academie.offset_days(d.id, d.offset_days)
         for d in spec.deadlines
         if dossier.state in d.states
         and d.anchor is DeadlineAnchor.TRAINING_ENDED

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, or_, select
 
 from states.roles import ROLES
-from workflow.engine.roles import Capacity, DossierRef, members, with_derived
+from workflow.engine.roles import Capacity, DossierRef, members, signatories_of, with_derived
 from workflow.reads.recipients import recipients
 from workflow.store.tables import delegation_table as D
 from workflow.store.tables import person_table as P
@@ -47,10 +47,11 @@ def resolve(
     roles_of: dict[int, list[str]] = {}
     for member in members(conn, dossier, ROLES):
         roles_of.setdefault(member.person_id, []).append(member.role)
+    signatories = signatories_of(conn, dossier)
     result: list[Recipient] = []
     for person in people:
         held = with_derived(
-            [Capacity(role) for role in roles_of.get(person.person_id, [])], dossier
+            [Capacity(role) for role in roles_of.get(person.person_id, [])], dossier, signatories
         )
         roles = tuple(dict.fromkeys(c.role for c in held)) or (person.role,)
         result.append(Recipient(person.person_id, person.full_name, person.email, roles))
@@ -72,6 +73,7 @@ def _substitutes(
             D.c.ends_at > now,
             D.c.revoked_at.is_(None),
             or_(D.c.dossier_id.is_(None), D.c.dossier_id == dossier.id),
+            or_(D.c.academie_id.is_(None), D.c.academie_id == dossier.academie_id),
         )
         .order_by(D.c.substitute_id, D.c.id)
     ).all()

@@ -1,8 +1,9 @@
 """Roles and derived recipient sets, with the labels people read.
 
-Most roles are held on a dossier; ``gestionnaire`` and ``responsable`` are held on an
-académie and reach every dossier of it. ``signataire`` and ``auteur_bilan`` are derived
-from the dossier's dispositif (see ``states.dispositifs``).
+Most roles are held on a dossier; ``gestionnaire``, ``responsable`` and ``administrateur``
+are held on an académie and reach every dossier of it (the administrateur sets the
+académie's people, roles and settings, and fires no transition). ``signataire`` and
+``auteur_bilan`` are derived from the dossier's dispositif (see ``states.dispositifs``).
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from api.app import create_app
 from api.settings import ApiSettings
 from api.wiring import Container
 from tests.support.api import Api
+from workflow.admin.academies import seed_settings
+from workflow.admin.service import Administration
 from workflow.demo import DemoBuilder, Team
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.service import WorkflowService
@@ -58,7 +60,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session", autouse=True)
 def academies_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Per-académie configuration files live here during the run, as an ops person's would."""
+    """An empty seed directory for the run: académie settings live in the database, so a
+    test that found a file here would be testing something the product no longer reads."""
     directory = tmp_path_factory.mktemp("academies")
     previous = os.environ.get("FORMAFLOW_ACADEMIES_DIR")
     os.environ["FORMAFLOW_ACADEMIES_DIR"] = str(directory)
@@ -107,15 +110,15 @@ class World:
             f"{label}.{uuid.uuid4().hex[:10]}@example.org", label.title()
         )
 
+    def configure(self, **settings: object) -> None:
+        """Settings of the académie changed as its administration would (``tarifs.hse``…
+        are written ``tarifs__hse``); they apply at once."""
+        wanted = {key.replace("__", "."): value for key, value in settings.items()}
+        Administration(self.builder.engine).change_settings(self.academie_id, wanted, actor_id=None)
+
     def configure_hse(self, rate: str) -> None:
-        """The demo configuration plus an HSE rate, as the académie's ops would set it (the
-        seeds give none). Before any payment of the académie is computed: rates are cached."""
-        target = get_settings().academies_dir
-        assert target is not None
-        demo = (PACKAGED / "demo.toml").read_text("utf-8")
-        assert "[tarifs]\n" in demo
-        text = demo.replace("[tarifs]\n", f'[tarifs]\nhse = "{rate}"\n', 1)
-        (target / f"{self.slug}.toml").write_text(text, "utf-8")
+        """An HSE rate, as the académie's administration would set it (the seeds give none)."""
+        self.configure(tarifs__hse=rate)
 
     def formation(self, dispositif: str = "vacation_accompagnement", **kwargs: object) -> int:
         return self.builder.formation(
@@ -128,20 +131,21 @@ class World:
 
 
 def make_world(builder: DemoBuilder, config: str | None = "demo") -> World:
-    """A fresh académie configured like the packaged ``<config>.toml`` (or not at all)."""
+    """A fresh académie seeded with the packaged ``<config>.toml`` settings (or none)."""
     n = next(_counter)
     tag = uuid.uuid4().hex[:6]
     editor = builder.editor
     slug = f"test-{tag}{n}"
-    if config is not None:
-        target = get_settings().academies_dir
-        assert target is not None
-        (target / f"{slug}.toml").write_text((PACKAGED / f"{config}.toml").read_text("utf-8"))
 
     def person(label: str) -> int:
         return editor.create_person(f"{label}.{tag}{n}@example.org", f"{label.title()} {n}")
 
     academie_id = editor.create_academie(slug, f"Académie de test {n}", f"T{tag}")
+    if config is not None:
+        # The packaged seed's settings (rates, signature, delays…), its name aside.
+        seed = seed_settings((PACKAGED / f"{config}.toml").read_text("utf-8"), where=config)
+        seed.pop("nom", None)
+        Administration(builder.engine).change_settings(academie_id, seed, actor_id=None)
     other = editor.create_academie(f"autre-{tag}{n}", f"Autre académie {n}", f"U{tag}")
     team = Team(
         pilote=person("pilote"),

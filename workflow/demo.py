@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from workflow.admin.paf import PafImporter
 from workflow.admin.paf_lines import read_lines
+from workflow.admin.service import Administration
 from workflow.demo_participants import DemoAttendance, demo_schools, more_stagiaires
 from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
@@ -39,6 +40,7 @@ from workflow.engine.service import FireCommand, FireResult, WorkflowService
 from workflow.participants.counts import trainee_counts
 from workflow.participants.enrolment import Enrolments
 from workflow.participants.inputs import StagiaireInput
+from workflow.store.academie_settings import PACKAGED
 from workflow.store.tables import academie_table, dossier_table, person_table
 
 DEMO_SLUG = "demo"
@@ -59,6 +61,7 @@ PEOPLE: list[tuple[str, str]] = [
     ("anne.lambert", "Anne Lambert"),
     ("bernard.faure", "Bernard Faure"),
     ("isabelle.chevalier", "Isabelle Chevalier"),
+    ("alice.perrin", "Alice Perrin"),
     ("lea.martin", "Léa Martin"),
     ("hugo.simon", "Hugo Simon"),
     ("chloe.michel", "Chloé Michel"),
@@ -510,12 +513,16 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
     """Create the demo académie, its people and its dossiers (call on an empty database)."""
     builder = DemoBuilder(engine, data_dir, service)
     editor = builder.editor
-    academie_id = editor.create_academie(
-        DEMO_SLUG, "Académie de démonstration", "DEM", reply_to="eafc@example.org"
+    admin = Administration(engine, clock=service.clock)
+    # The académie comes from its seed file, as any new académie would (no running config).
+    academie_id = admin.import_seed(
+        (PACKAGED / f"{DEMO_SLUG}.toml").read_text("utf-8"), where=f"{DEMO_SLUG}.toml"
     )
     people = {login: editor.create_person(f"{login}@example.org", name) for login, name in PEOPLE}
-    editor.assign(people["camille.morel"], "gestionnaire", academie_id=academie_id)
-    editor.assign(people["helene.garnier"], "responsable", academie_id=academie_id)
+    admin.grant(academie_id, people["alice.perrin"], "administrateur", actor_id=None)
+    administratrice = people["alice.perrin"]
+    for login, role in (("camille.morel", "gestionnaire"), ("helene.garnier", "responsable")):
+        admin.grant(academie_id, people[login], role, actor_id=administratrice)
     schools = demo_schools(engine, academie_id)
     builder.etablissements = list(schools)
     attendance = DemoAttendance(engine, service.clock)
@@ -566,6 +573,7 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
         service.clock(),
         service.clock() + timedelta(days=60),
     )
+    _administration_demo(admin, editor, academie_id, people, dossiers, service.clock())
     for target, steps in OUVERTURE_TARGETS:
         dossier_id = editor.create_dossier(
             DossierInput(
@@ -662,6 +670,47 @@ def _import_demo_paf(engine: Engine, service: WorkflowService, academie_id: int)
 
 DEMO_ETABLISSEMENT = "Collège Jean Jaurès de Démoville"
 """Fictitious, like every name of the demo."""
+
+
+def _administration_demo(
+    admin: Administration,
+    editor: DossierEditor,
+    academie_id: int,
+    people: dict[str, int],
+    dossiers: dict[str, int],
+    now: datetime,
+) -> None:
+    """What the administration pages show: a rate and a delay changed by the administratrice
+    (in the history), a suppléance of an académie role (to come) and one of a formateur
+    (revoked)."""
+    administratrice = people["alice.perrin"]
+    admin.change_settings(
+        academie_id,
+        {"tarifs.hse": "22.50", "delais.rappel_signature": "10"},
+        actor_id=administratrice,
+    )
+    editor.delegate(
+        people["camille.morel"],
+        people["isabelle.chevalier"],
+        now + timedelta(days=20),
+        now + timedelta(days=34),
+        role="gestionnaire",
+        academie_id=academie_id,
+        actor_id=administratrice,
+    )
+    formation = dossiers["dossier_formation:en_cours"]
+    formateur = people[("sophie.bernard", "julien.petit", "claire.dubois", "thomas.roux")[6 % 4]]
+    revoked = editor.delegate(
+        formateur,
+        people["thomas.roux"],
+        now - timedelta(days=2),
+        now + timedelta(days=5),
+        role="formateur",
+        dossier_id=formation,
+        actor_id=people["paul.lefevre"],
+    )
+    editor.revoke_delegation(revoked, actor_id=people["paul.lefevre"])
+
 
 DEMO_PAYLOADS: dict[str, dict[str, Any]] = {}
 """Inputs a demo decision needs beyond the bilan (none for the demo's dispositifs)."""

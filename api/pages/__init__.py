@@ -13,6 +13,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
+    admin_academies,
+    admin_people,
+    admin_settings,
     attendance,
     bilan,
     bulk,
@@ -70,6 +73,9 @@ def install(app: FastAPI) -> None:
         questionnaire,
         signin_link,
         privacy,
+        admin_academies,
+        admin_people,
+        admin_settings,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

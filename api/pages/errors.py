@@ -23,12 +23,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.pages.rendering import render
 from api.pages.viewer import LoginRequired
 from api.problems import ApiProblem, allowed_methods
-from workflow.engine.errors import DossierNotFound, NotPermitted, PersonNotFound, WorkflowError
+from workflow.engine.errors import (
+    DossierNotFound,
+    NotFound,
+    NotPermitted,
+    PersonNotFound,
+    WorkflowError,
+)
 from workflow.engine.tasks import TaskNotFound
 
 log = logging.getLogger("formaflow.pages")
 
 NOT_FOUND = "La page demandée n'existe pas, ou vous n'avez pas accès à ce dossier."
+NOT_FOUND_ELSEWHERE = "La page demandée n'existe pas, ou vous n'y avez pas accès."
 UNKNOWN_ADDRESS = (
     "Cette adresse ne correspond à aucune page de formaflow. Vérifiez-la, ou repartez de l'accueil."
 )
@@ -63,6 +70,8 @@ def page_for(request: Request, error: Exception) -> Response:
         return login_redirect(request)
     if isinstance(error, DossierNotFound | TaskNotFound | PersonNotFound):
         return error_page(request, 404, "Page introuvable", NOT_FOUND)
+    if isinstance(error, NotFound):
+        return error_page(request, 404, "Page introuvable", NOT_FOUND_ELSEWHERE)
     if isinstance(error, NotPermitted):
         return error_page(request, 403, "Accès refusé", error.message)
     if isinstance(error, WorkflowError):

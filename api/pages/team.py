@@ -1,10 +1,11 @@
-"""« Équipe »: who holds which role on a dossier, and the pilote's substitutes (suppléances).
+"""« Équipe »: who holds which role on a dossier, and their substitutes (suppléances).
 
-Every change goes through ``DossierEditor`` (``assign``, ``unassign``, ``delegate``) as
-the API's ``/assignments`` and ``/delegations`` routes do, and like them checks the
-person's right to change the team *before* looking anyone up: an address typed by someone
-without that right must not tell them whether it exists. A removal is confirmed on a page
-of its own first (its link may be opened by anything; only the confirmation acts).
+Every change goes through ``DossierEditor`` (``assign``, ``unassign``, ``delegate``,
+``revoke_delegation``) as the API's ``/assignments`` and ``/delegations`` routes do, and
+like them checks the person's right to change the team *before* looking anyone up: an
+address typed by someone without that right must not tell them whether it exists. A removal
+or a revocation is confirmed on a page of its own first (its link may be opened by
+anything; only the confirmation acts).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES, role_label
+from workflow.dossiers import delegations
 from workflow.dossiers.access import Edit, may_edit, readable, require_edit
+from workflow.dossiers.delegations import may_revoke
 from workflow.dossiers.team import (
     DelegationLine,
     Person,
@@ -35,7 +38,13 @@ from workflow.dossiers.team import (
     known_people,
     person_of,
 )
-from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, PersonNotFound
+from workflow.engine.errors import (
+    DelegationNotFound,
+    DossierNotFound,
+    InvalidInput,
+    NotPermitted,
+    PersonNotFound,
+)
 from workflow.engine.roles import Member, members
 from workflow.engine.rows import DossierRow
 from workflow.language.french import PARIS, format_date, format_datetime
@@ -52,13 +61,19 @@ MEMBER_LABELS = {
     "courriel": "Adresse électronique",
 }
 DELEGATION_LABELS = {
-    "delegant": "Pilote suppléé",
+    "delegant": "Titulaire suppléé",
     "suppleant": "Suppléant",
     "suppleant_courriel": "Adresse électronique du suppléant",
     "debut": "Du",
     "fin": "Au",
 }
-DELEGATION_FIELDS = {"ends_at": "fin", "starts_at": "debut", "role": "delegant"}
+DELEGATION_FIELDS = {
+    "ends_at": "fin",
+    "starts_at": "debut",
+    "role": "delegant",
+    "delegant": "delegant",
+    "suppleant": "suppleant",
+}
 STATUSES = {
     "en_cours": ("En cours", "success"),
     "a_venir": ("À venir", "info"),
@@ -76,13 +91,20 @@ class RoleGroup:
     """Held on the académie: it reaches every dossier and is not removed from one."""
 
 
+SHOWN_ROLES = {r: label for r, label in ROLES.items() if r not in ("administrateur", PARTICIPANT)}
+"""The roles that act on a dossier (the académie's administrateur acts on none)."""
+DELEGABLE = [r for r in DOSSIER_ROLES if r != "stagiaire"]
+"""The dossier roles a suppléant can be named for on this page (académie roles are on the
+académie's administration pages)."""
+
+
 def _groups(team: list[Member]) -> list[RoleGroup]:
     """The team by role. Stagiaires are participants, not team members: they are listed on
     the dossier's « Stagiaires » page, for the team only (a stagiaire sees no other)."""
     return [
         RoleGroup(role, label, [m for m in team if m.role == role], role in ACADEMIE_ROLES)
-        for role, label in ROLES.items()
-        if role != PARTICIPANT and any(m.role == role for m in team)
+        for role, label in SHOWN_ROLES.items()
+        if any(m.role == role for m in team)
     ]
 
 
@@ -100,8 +122,15 @@ def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str,
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, held = readable(conn, dossier_id, viewer.person_id, now)
-        team = members(conn, dossier.ref, list(ROLES))
+        team = members(conn, dossier.ref, list(SHOWN_ROLES))
         editable = may_edit(dossier, held, Edit.TEAM)
+        lines = delegations_of(conn, dossier.ref)
+        revocable = {
+            line.id
+            for line in lines
+            if line.status(now) in ("en_cours", "a_venir")
+            and may_revoke(conn, delegations.find(conn, line.id), viewer.person_id, now)
+        }
         return {
             "dossier": dossier,
             "editable": editable,
@@ -109,14 +138,17 @@ def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str,
                 None if participant_only(held) else sum(1 for m in team if m.role == PARTICIPANT)
             ),
             "groups": _groups(team),
-            "pilotes": [(str(m.person_id), m.full_name) for m in team if m.role == "pilote"],
+            "titulaires": [
+                (f"{m.person_id}:{m.role}", f"{m.full_name} — {role_label(m.role)}")
+                for m in team
+                if m.role in DELEGABLE
+            ],
             "people": [
                 (str(p.person_id), f"{p.full_name} ({p.email})")
                 for p in (known_people(conn, dossier.academie_id) if editable else [])
             ],
-            "delegations": [
-                (line, *shown_period(line)) for line in delegations_of(conn, dossier.ref)
-            ],
+            "delegations": [(line, *shown_period(line)) for line in lines],
+            "revocable": revocable,
             "now": now,
         }
 
@@ -134,8 +166,8 @@ def _page(
     context = _context(container, viewer, dossier_id)
     member_form = member_form or FormState(labels=MEMBER_LABELS)
     if delegation_form is None:
-        pilotes = context["pilotes"]
-        only = pilotes[0][0] if len(pilotes) == 1 else ""
+        pilotes = [value for value, _ in context["titulaires"] if value.endswith(":pilote")]
+        only = pilotes[0] if len(pilotes) == 1 else ""
         delegation_form = FormState({"delegant": only}, labels=DELEGATION_LABELS)
     return render(
         request,
@@ -308,7 +340,7 @@ async def remove_member(
 # Suppléances -------------------------------------------------------------------------
 
 
-def _period(form: FormState) -> tuple[datetime, datetime] | None:
+def delegation_period(form: FormState) -> tuple[datetime, datetime] | None:
     """The days typed, as the period they cover in Paris: from the first day's midnight to
     the end of the last day (« du 2 au 6 mars » includes the 6th)."""
     days: dict[str, date] = {}
@@ -335,27 +367,35 @@ def _delegate(container: Container, viewer: Viewer, dossier_id: int, form: FormS
         dossier = require_edit(
             conn, dossier_id, viewer.person_id, Edit.TEAM, container.service.clock()
         )
-        pilotes = {m.person_id: m for m in members(conn, dossier.ref, ["pilote"])}
-        typed = form.values.get("delegant", "")
-        delegator = next((p for p in pilotes if str(p) == typed), None)
-        if delegator is None:
-            form.errors.append(("delegant", "choisissez un pilote de ce dossier"))
+        team = {(m.person_id, m.role): m for m in members(conn, dossier.ref, DELEGABLE)}
+        person, _, role = form.values.get("delegant", "").partition(":")
+        titulaire = team.get((int(person), role)) if person.isdigit() else None
+        if titulaire is None:
+            form.errors.append(("delegant", "choisissez un membre de cette équipe"))
         known = known_people(conn, dossier.academie_id)
         substitute = _chosen(conn, form, known, "suppleant", "suppleant_courriel")
-        period = _period(form)
-        if delegator is None or substitute is None or period is None or form.errors:
+        period = delegation_period(form)
+        if titulaire is None or substitute is None or period is None or form.errors:
             return None
         named = person_of(conn, substitute)
     try:
         container.editor.delegate(
-            delegator, substitute, *period, dossier_id=dossier_id, actor_id=viewer.person_id
+            titulaire.person_id,
+            substitute,
+            *period,
+            role=titulaire.role,
+            dossier_id=dossier_id,
+            actor_id=viewer.person_id,
         )
     except (InvalidInput, NotPermitted) as error:
         field = DELEGATION_FIELDS.get(getattr(error, "field", None) or "", "")
         form.errors.append((field, error.message))
         return None
     name = named.full_name if named is not None else "Le suppléant"
-    return f"{name} supplée {pilotes[delegator].full_name} sur ce dossier pendant cette période."
+    return (
+        f"{name} supplée {titulaire.full_name} ({role_label(titulaire.role)}) sur ce dossier "
+        "pendant cette période."
+    )
 
 
 @router.post("/dossiers/{dossier_id}/suppleances")
@@ -370,4 +410,78 @@ async def add_delegation(
         )
     response = RedirectResponse(f"/dossiers/{dossier_id}/equipe", status_code=303)
     set_flash(request, response, Flash("success", "Suppléance enregistrée", done))
+    return response
+
+
+# Revoking a suppléance ---------------------------------------------------------------
+
+
+def _revocation(
+    container: Container, viewer: Viewer, dossier_id: int, delegation_id: int
+) -> tuple[DossierRow, DelegationLine]:
+    """The suppléance, if it reaches this dossier and the viewer may revoke it (« not
+    found » otherwise, like any address that is not theirs)."""
+    now = container.service.clock()
+    with reading(container.engine) as conn:
+        dossier, _ = readable(conn, dossier_id, viewer.person_id, now)
+        line = next((d for d in delegations_of(conn, dossier.ref) if d.id == delegation_id), None)
+        if line is None or not may_revoke(
+            conn, delegations.find(conn, delegation_id), viewer.person_id, now
+        ):
+            raise DelegationNotFound(delegation_id)
+    return dossier, line
+
+
+def _revocation_page(
+    request: Request, container: Container, viewer: Viewer, dossier_id: int, delegation_id: int
+) -> Response:
+    dossier, line = _revocation(container, viewer, dossier_id, delegation_id)
+    return render(
+        request,
+        "pages/revoquer_suppleance.html",
+        {
+            "page_title": "Révoquer une suppléance",
+            "dossier": dossier,
+            "line": line,
+            "period": shown_period(line),
+        },
+    )
+
+
+@router.get("/dossiers/{dossier_id}/suppleances/{delegation_id}/revocation")
+async def confirm_revocation(
+    request: Request, dossier_id: RowId, delegation_id: RowId, viewer: Seen, wired: Wired
+) -> Response:
+    return await run_in_threadpool(
+        _revocation_page, request, wired, viewer, dossier_id, delegation_id
+    )
+
+
+@router.post("/dossiers/{dossier_id}/suppleances/{delegation_id}/revocation")
+async def revoke_delegation(
+    request: Request,
+    dossier_id: RowId,
+    delegation_id: RowId,
+    viewer: Seen,
+    wired: Wired,
+    confirme: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    if confirme != "oui":
+        return await run_in_threadpool(
+            _revocation_page, request, wired, viewer, dossier_id, delegation_id
+        )
+    _, line = await run_in_threadpool(_revocation, wired, viewer, dossier_id, delegation_id)
+    await run_in_threadpool(
+        lambda: wired.editor.revoke_delegation(delegation_id, actor_id=viewer.person_id)
+    )
+    response = RedirectResponse(f"/dossiers/{dossier_id}/equipe", status_code=303)
+    set_flash(
+        request,
+        response,
+        Flash(
+            "success",
+            "Suppléance révoquée",
+            f"{line.substitute} ne supplée plus {line.delegator} : c'est effectif dès maintenant.",
+        ),
+    )
     return response

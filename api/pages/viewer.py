@@ -21,6 +21,7 @@ from states.roles import ACADEMIE_ROLES
 from workflow.dossiers.access import creatable_academies
 from workflow.reads.queries import reading
 from workflow.reads.worklists import roles_held
+from workflow.store.academie_settings import academie_settings
 
 
 class LoginRequired(Exception):
@@ -39,6 +40,9 @@ class Viewer:
     roles: frozenset[str]
     creates: bool = False
     """Whether some académie lets them open a dossier (``workflow.dossiers.access``'s rule)."""
+    institution: str | None = None
+    """The institution of their académie, for the page header (the first by name when they
+    belong to several)."""
 
     @property
     def person_id(self) -> int:
@@ -66,6 +70,11 @@ class Viewer:
     def acts_in_bulk(self) -> bool:
         """Gestionnaire or responsable: they launch bulk actions from the dashboard."""
         return bool(self.roles & {"gestionnaire", "responsable"})
+
+    @property
+    def administers(self) -> bool:
+        """Administrateur of an académie: the « Administration » pages are theirs."""
+        return "administrateur" in self.roles
 
     @property
     def reviews(self) -> bool:
@@ -105,13 +114,17 @@ class Viewer:
             items.append(MenuItem("/dossiers/nouveau", "Nouveau dossier"))
         if self.imports_paf:
             items.append(MenuItem("/paf", "Import du PAF"))
+        if self.administers:
+            items.append(MenuItem("/administration", "Administration"))
         return items
 
 
-def _roles(container: Container, person_id: int) -> tuple[frozenset[str], bool]:
+def _roles(container: Container, person_id: int) -> tuple[frozenset[str], bool, str | None]:
     with reading(container.engine) as conn:
         roles = roles_held(conn, person_id, container.service.clock())
-        return roles, bool(creatable_academies(conn, person_id))
+        academies = creatable_academies(conn, person_id)
+        institution = academie_settings(conn, academies[0].id).institution if academies else None
+        return roles, bool(academies), institution
 
 
 async def current_viewer(request: Request, wired: Wired) -> Viewer:
@@ -121,8 +134,8 @@ async def current_viewer(request: Request, wired: Wired) -> Viewer:
         if problem.status == 401:
             raise LoginRequired from problem
         raise
-    roles, creates = await run_in_threadpool(_roles, wired, principal.person_id)
-    viewer = Viewer(principal, roles, creates)
+    roles, creates, institution = await run_in_threadpool(_roles, wired, principal.person_id)
+    viewer = Viewer(principal, roles, creates, institution)
     request.state.viewer = viewer
     return viewer
 

@@ -14,7 +14,7 @@ from api.problems import ApiProblem, problem_responses
 from api.schemas import In
 from workflow.dossiers.access import works_in
 from workflow.payments.baremes import BaremeError, Rates
-from workflow.payments.rates import ConfigurationError, rates_for
+from workflow.payments.rates import ConfigurationError, academie_rates
 from workflow.payments.simulation import COMPONENT_LABELS, PARAMETERS, describe, simulate
 from workflow.reads.queries import reading
 from workflow.store.tables import academie_table
@@ -91,14 +91,15 @@ def _rates(wired: Wired, caller: Caller, slug: str | None) -> Rates:
             select(academie_table.c.id).where(academie_table.c.slug == slug)
         ).scalar()
         allowed = academie_id is not None and works_in(conn, int(academie_id), caller.person_id)
-    if not allowed:
-        raise ApiProblem(
-            422, "saisie-invalide", f"Académie inconnue ou hors de votre périmètre : {slug}."
-        )
-    try:
-        return rates_for(slug)
-    except ConfigurationError as error:
-        raise ApiProblem(422, "saisie-invalide", str(error)) from error
+        if not allowed:
+            raise ApiProblem(
+                422, "saisie-invalide", f"Académie inconnue ou hors de votre périmètre : {slug}."
+            )
+        assert academie_id is not None
+        try:
+            return academie_rates(conn, int(academie_id))
+        except ConfigurationError as error:
+            raise ApiProblem(422, "saisie-invalide", str(error)) from error
 
 
 @router.post(

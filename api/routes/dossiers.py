@@ -178,7 +178,7 @@ def unassign(
     "/{dossier_id}/delegations",
     status_code=201,
     responses=ERRORS,
-    summary="Désigner un suppléant du pilote sur ce dossier",
+    summary="Désigner un suppléant sur ce dossier (pilote par défaut, ou tout autre rôle)",
 )
 def delegate(dossier_id: RowId, body: DelegationIn, caller: Caller, wired: Wired) -> dict[str, int]:
     if body.starts_at.tzinfo is None or body.ends_at.tzinfo is None:
@@ -192,6 +192,7 @@ def delegate(dossier_id: RowId, body: DelegationIn, caller: Caller, wired: Wired
         substitute,
         body.starts_at,
         body.ends_at,
+        role=body.role,
         dossier_id=dossier_id,
         actor_id=caller.person_id,
     )

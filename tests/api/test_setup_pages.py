@@ -345,14 +345,14 @@ def test_delegation_form_checks_its_period_and_people(
         path,
         data={
             "csrf_token": csrf,
-            "delegant": str(team.formateurs[0]),
+            "delegant": f"{team.formateurs[0]}:pilote",
             "suppleant": "",
             "debut": "demain",
             "fin": "",
         },
     )
     assert bad.status_code == 422
-    assert "Pilote suppléé : choisissez un pilote de ce dossier" in bad.text
+    assert "Titulaire suppléé : choisissez un membre de cette équipe" in bad.text
     assert "Du : date invalide" in bad.text
     assert "Au : saisissez une date" in bad.text
 
@@ -360,7 +360,7 @@ def test_delegation_form_checks_its_period_and_people(
         path,
         data={
             "csrf_token": csrf,
-            "delegant": str(team.pilote),
+            "delegant": f"{team.pilote}:pilote",
             "suppleant": str(team.concepteur),
             "debut": "2026-03-10",
             "fin": "2026-03-02",
@@ -373,7 +373,7 @@ def test_delegation_form_checks_its_period_and_people(
         path,
         data={
             "csrf_token": csrf,
-            "delegant": str(team.pilote),
+            "delegant": f"{team.pilote}:pilote",
             "suppleant": str(team.pilote),
             "debut": "2026-03-02",
             "fin": "2026-03-10",
@@ -387,7 +387,7 @@ def test_delegation_form_checks_its_period_and_people(
         path,
         data={
             "csrf_token": csrf,
-            "delegant": str(team.pilote),
+            "delegant": f"{team.pilote}:pilote",
             "suppleant": str(team.concepteur),
             "debut": "02/03/2026",
             "fin": "06/03/2026",

@@ -74,7 +74,7 @@ def test_gestionnaire_sets_a_dossier_up_from_the_pages(
     # Équipe: empty of dossier roles at first (the gestionnaire opened it, not a pilote).
     page.get_by_role("link", name="Voir ou modifier l'équipe et les suppléances").click()
     _at(page, live_url, f"/dossiers/{dossier_id}/equipe")
-    expect(page.get_by_text("Ce dossier n'a pas encore de pilote")).to_be_visible()
+    expect(page.get_by_text("Ce dossier n'a pas encore d'équipe")).to_be_visible()
     check_page(page, "equipe-vide")
 
     def add(role: str, person: int) -> None:
@@ -124,8 +124,9 @@ def test_gestionnaire_sets_a_dossier_up_from_the_pages(
     expect(page.get_by_text("Suppléance enregistrée")).to_be_visible()
     rows = page.get_by_role("region", name="Suppléances du dossier").locator("tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first.locator("td").nth(2)).to_have_text("2 mars 2026")
-    expect(rows.first.locator("td").nth(3)).to_have_text("6 mars 2026 inclus")
+    expect(rows.first.locator("td").nth(1)).to_have_text("Pilote")
+    expect(rows.first.locator("td").nth(3)).to_have_text("2 mars 2026")
+    expect(rows.first.locator("td").nth(4)).to_have_text("6 mars 2026 inclus")
     check_page(page, "equipe")
 
     # Removing goes through a confirmation page; « Annuler » changes nothing.

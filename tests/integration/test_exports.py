@@ -23,8 +23,6 @@ from workflow.dossiers.inputs import DocumentInput, SessionInput
 from workflow.reads.dashboard import dossier_list
 from workflow.reads.records import sessions_of
 from workflow.reads.reports import Scope, budget
-from workflow.store.academie_settings import PACKAGED
-from workflow.store.settings import get_settings
 from workflow.store.tables import dossier_table
 
 NOW = datetime.now(UTC)
@@ -40,11 +38,7 @@ def _reference(engine: Engine, dossier: int) -> str:
 
 
 def _with_in_person_rate(world: World, rate: str) -> None:
-    target = get_settings().academies_dir
-    assert target is not None
-    text = (PACKAGED / "demo.toml").read_text("utf-8")
-    text = text.replace("[tarifs]\n", f'[tarifs]\npresentiel_par_heure = "{rate}"\n')
-    (target / f"{world.slug}.toml").write_text(text, "utf-8")
+    world.configure(tarifs__presentiel_par_heure=rate)
 
 
 def test_the_budget_estimates_each_cost_family_and_shows_the_realised(

@@ -19,7 +19,7 @@ from states.dispositifs import DISPOSITIFS, SignatoryRule
 from workflow.documents.signatures import is_dossier_role, signatory_members, signatory_rules
 from workflow.engine.roles import Member, members
 from workflow.engine.rows import DossierRow
-from workflow.payments.rates import rates_for
+from workflow.payments.rates import academie_rates
 from workflow.store.academie_settings import AcademieSettings, academie_settings
 from workflow.store.tables import dossier_table, person_table, session_table
 
@@ -77,7 +77,7 @@ def gather(conn: Connection, dossier: DossierRow) -> ContractFacts:
         dossier.ref,
         ["formateur", "concepteur", "tuteur", "pilote", "chef_etablissement", "responsable"],
     )
-    rates = rates_for(settings.slug)
+    rates = academie_rates(conn, dossier.academie_id)
     rate = (
         rates.vacation_accompagnement
         if dossier.dispositif == "vacation_accompagnement"

@@ -1,7 +1,8 @@
 """Signatures of a dossier's official document: who must sign which version, and signing.
 
-Who must sign comes from ONE function, ``signatory_rules`` (today the dispositif's rules in
-``states.dispositifs``; the académie's own setting plugs in there). A dossier's document has
+Who must sign comes from ONE function, ``signatory_rules``: the académie's own rule for the
+dispositif when it set one (``workflow.engine.roles.signatories_of``), else the
+dispositif's default (``states.dispositifs``). A dossier's document has
 versions (``versions``): the contract, then each avenant. A role in mode ``un`` (the
 responsable, the chef d'établissement) signs every version; a role in mode ``chacun`` (the
 formateurs…) signs the versions that concern them: the contract, and an avenant that adds
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from states.dispositifs import DISPOSITIFS, SignatoryMode, SignatoryRule
+from states.dispositifs import SignatoryMode, SignatoryRule
 from states.roles import ACADEMIE_ROLES, role_label
-from workflow.engine.roles import DossierRef, Member, members, unique_people
+from workflow.engine.roles import DossierRef, Member, members, signatories_of, unique_people
 from workflow.store.tables import contract_version_table as CV
 from workflow.store.tables import signature_table as S
 
@@ -25,12 +26,10 @@ from workflow.store.tables import signature_table as S
 def signatory_rules(conn: Connection, dossier: DossierRef) -> tuple[SignatoryRule, ...]:
     """Who must sign this dossier's document: the one place the rules are read.
 
-    Today the dispositif's defaults (``states.dispositifs``); an académie's own setting
-    (DOMAIN §9) is read here, so every caller follows it at once.
+    The académie's own setting for the dispositif (DOMAIN §9), else the dispositif's
+    defaults: every caller (status, guards, recipients, documents) follows it at once.
     """
-    del conn  # the académie's setting will be read on it
-    dispositif = DISPOSITIFS.get(dossier.dispositif or "")
-    return dispositif.signatories if dispositif is not None else ()
+    return signatories_of(conn, dossier)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Who may see and who may edit a dossier. Transitions are checked by the service itself.
 
-A person sees the dossiers where they hold a role (directly, or as a live substitute of the
-pilote), and every dossier of an académie where they are gestionnaire or responsable.
+A person sees the dossiers where they hold a role (directly, or as a live substitute of
+someone who holds it), and every dossier of an académie where they hold an académie role
+(gestionnaire, responsable, administrateur — the last one reads but acts on none).
 Nobody ever sees another académie's dossiers. A dossier one may not see is reported as
 not found, so its existence does not leak.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Connection, Select, or_, select, union
+from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select, union
 
 from states import SPECS, get_spec
 from states.dossier_formation import AVENANT_STATES
@@ -122,7 +123,7 @@ def visible_clause(conn: Connection, person_id: int, now: datetime) -> ColumnEle
         ).scalars()
     )
     delegations = conn.execute(
-        select(D.c.delegator_id, D.c.role, D.c.dossier_id).where(
+        select(D.c.delegator_id, D.c.role, D.c.dossier_id, D.c.academie_id).where(
             D.c.substitute_id == person_id,
             D.c.starts_at <= now,
             D.c.ends_at > now,
@@ -142,12 +143,26 @@ def visible_clause(conn: Connection, person_id: int, now: datetime) -> ColumnEle
         # Roles on dossiers outside their académies (or no académie role at all).
         clauses.append(T.c.id.in_(select(A.c.dossier_id).where(A.c.person_id == person_id)))
     for delegation in delegations:
-        held = select(A.c.dossier_id).where(
-            A.c.person_id == delegation.delegator_id, A.c.role == delegation.role
-        )
+        # A suppléant sees what the titulaire sees in the delegated role, within the
+        # delegation's dossier or académie when it names one.
+        clause: ColumnElement[bool]
+        if delegation.role in ACADEMIE_ROLES:
+            staff = select(A.c.academie_id).where(
+                A.c.person_id == delegation.delegator_id,
+                A.c.role == delegation.role,
+                A.c.academie_id.is_not(None),
+            )
+            clause = T.c.academie_id.in_(staff)
+        else:
+            held = select(A.c.dossier_id).where(
+                A.c.person_id == delegation.delegator_id, A.c.role == delegation.role
+            )
+            clause = T.c.id.in_(held)
         if delegation.dossier_id is not None:
-            held = held.where(A.c.dossier_id == delegation.dossier_id)
-        clauses.append(T.c.id.in_(held))
+            clause = and_(clause, T.c.id == delegation.dossier_id)
+        if delegation.academie_id is not None:
+            clause = and_(clause, T.c.academie_id == delegation.academie_id)
+        clauses.append(clause)
     return or_(*clauses)
 
 

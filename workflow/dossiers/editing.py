@@ -17,7 +17,9 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from states import get_spec
 from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
+from workflow.dossiers import delegations
 from workflow.dossiers.access import Edit, may_create_in, pilotes_in, require_edit
+from workflow.dossiers.delegations import DelegationRequest
 from workflow.dossiers.events import CALENDAR_FIELDS, SessionChanged, SessionSubscriber
 from workflow.dossiers.files import StagedFile, place, unplace
 from workflow.dossiers.inputs import (
@@ -39,7 +41,6 @@ from workflow.store.tables import (
     assignment_table,
     bilan_hours_table,
     bilan_table,
-    delegation_table,
     document_table,
     dossier_table,
     ouverture_table,
@@ -297,41 +298,23 @@ class DossierEditor:
         *,
         role: str = "pilote",
         dossier_id: int | None = None,
+        academie_id: int | None = None,
         actor_id: int | None = None,
     ) -> int:
-        """A pilote names a substitute for a period (on one dossier, or on all of theirs)."""
-        if delegator_id == substitute_id:
-            raise InvalidInput("On ne peut pas se désigner soi-même comme suppléant.")
-        if ends_at <= starts_at:
-            raise InvalidInput("La fin de la suppléance doit suivre son début.", "ends_at")
-        if role != "pilote":
-            raise InvalidInput("Seul le rôle de pilote peut être délégué.", "role")
+        """A suppléant for a titulaire in one role, for a period (``delegations.delegate``:
+        every role, on one dossier, on all of the titulaire's, or on an académie)."""
+        request = DelegationRequest(
+            delegator_id, substitute_id, role, starts_at, ends_at, dossier_id, academie_id
+        )
         with self.engine.begin() as conn:
-            _require_person(conn, delegator_id)
-            _require_person(conn, substitute_id)
-            if actor_id is not None and actor_id != delegator_id:
-                if dossier_id is None:
-                    raise NotPermitted("désigner le suppléant d'une autre personne", ["Pilote"])
-                self._open(conn, dossier_id, actor_id, Edit.TEAM)
-            held = select(assignment_table.c.id).where(
-                assignment_table.c.person_id == delegator_id, assignment_table.c.role == role
-            )
-            if dossier_id is not None:
-                held = held.where(assignment_table.c.dossier_id == dossier_id)
-            if conn.execute(held).first() is None:
-                raise InvalidInput("La personne qui délègue n'est pas pilote de ce dossier.")
-            result = conn.execute(
-                insert(delegation_table).values(
-                    delegator_id=delegator_id,
-                    substitute_id=substitute_id,
-                    role=role,
-                    dossier_id=dossier_id,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    created_at=self.clock(),
-                )
-            )
-            return _pk(result.inserted_primary_key)
+            return delegations.delegate(conn, request, actor_id=actor_id, now=self.clock())
+
+    def revoke_delegation(
+        self, delegation_id: int, *, actor_id: int | None = None
+    ) -> delegations.DelegationRow:
+        """End a suppléance now; revoked, it is kept (and shown) with who revoked it."""
+        with self.engine.begin() as conn:
+            return delegations.revoke(conn, delegation_id, actor_id=actor_id, now=self.clock())
 
     def save_scenario(
         self, dossier_id: int, data: ScenarioInput, *, actor_id: int | None = None

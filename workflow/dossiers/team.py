@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, or_, select, union
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, union
 
+from states.roles import ACADEMIE_ROLES
+from workflow.dossiers.delegations import reaching_academie
+from workflow.engine.errors import DelegationNotFound
 from workflow.engine.roles import DossierRef
+from workflow.store.tables import academie_member_table as M
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import delegation_table as D
 from workflow.store.tables import dossier_table as T
@@ -26,9 +30,11 @@ class Person:
 
 
 def known_people(conn: Connection, academie_id: int, limit: int = 1000) -> list[Person]:
-    """The people who hold a role in the académie (on it, or on one of its dossiers), by
-    name: whom a pilote or gestionnaire picks from when composing a team, so that they need
-    not know a colleague's address by heart. Anyone else can still be added by address."""
+    """The people of the académie — in its directory (created or imported there), or holding
+    a role on it or on one of its dossiers — who can still sign in, by name: whom a pilote
+    or gestionnaire picks from when composing a team, so that they need not know a
+    colleague's address by heart. Anyone else can still be added by address."""
+    in_directory = select(M.c.person_id).where(M.c.academie_id == academie_id)
     on_academie = select(A.c.person_id).where(A.c.academie_id == academie_id)
     # Trainees are not offered: they are many, and a pilote of another dossier has no
     # business browsing them (anyone can still be added by address).
@@ -39,7 +45,7 @@ def known_people(conn: Connection, academie_id: int, limit: int = 1000) -> list[
     )
     rows = conn.execute(
         select(P.c.id, P.c.full_name, P.c.email)
-        .where(P.c.id.in_(union(on_academie, on_a_dossier)))
+        .where(P.c.id.in_(union(in_directory, on_academie, on_a_dossier)), P.c.active.is_(True))
         .order_by(P.c.full_name, P.c.id)
         .limit(limit)
     ).all()
@@ -65,6 +71,12 @@ class DelegationLine:
     ends_at: datetime
     revoked_at: datetime | None
     this_dossier_only: bool
+    delegator_id: int = 0
+    substitute_id: int = 0
+    created_by_id: int | None = None
+    dossier_id: int | None = None
+    academie_id: int | None = None
+    dossier_reference: str | None = None
 
     def status(self, now: datetime) -> str:
         """« révoquée », « à venir », « en cours » or « terminée », as the page shows it."""
@@ -74,47 +86,104 @@ class DelegationLine:
             return "a_venir"
         return "en_cours" if now < self.ends_at else "terminee"
 
-
-def delegations_of(conn: Connection, dossier: DossierRef) -> list[DelegationLine]:
-    """Every delegation that reaches this dossier: the ones made on it, and the general
-    ones of the people who hold the delegated role on it. Newest first."""
-    delegator = P.alias("delegator")
-    substitute = P.alias("substitute")
-    holders = select(A.c.person_id).where(A.c.dossier_id == dossier.id, A.c.role == D.c.role)
-    rows = conn.execute(
-        select(
-            D.c.id,
-            D.c.role,
-            D.c.dossier_id,
-            D.c.starts_at,
-            D.c.ends_at,
-            D.c.revoked_at,
-            delegator.c.full_name.label("delegator"),
-            substitute.c.full_name.label("substitute"),
-        )
-        .join(delegator, delegator.c.id == D.c.delegator_id)
-        .join(substitute, substitute.c.id == D.c.substitute_id)
-        .where(
-            or_(
-                D.c.dossier_id == dossier.id,
-                and_(D.c.dossier_id.is_(None), D.c.delegator_id.in_(holders.scalar_subquery())),
+    def scope(self) -> str:
+        """What the suppléance covers, in French."""
+        if self.dossier_id is not None:
+            return (
+                f"Le dossier {self.dossier_reference}" if self.dossier_reference else "Ce dossier"
             )
-        )
-        .order_by(D.c.starts_at.desc(), D.c.id.desc())
-    ).all()
+        if self.role in ACADEMIE_ROLES:
+            return "L'académie"
+        if self.academie_id is not None:
+            return "Ses dossiers de l'académie"
+        return "Tous ses dossiers"
+
+
+_DELEGATOR = P.alias("delegator")
+_SUBSTITUTE = P.alias("substitute")
+_LINES = (
+    select(
+        D.c.id,
+        D.c.role,
+        D.c.dossier_id,
+        D.c.academie_id,
+        D.c.starts_at,
+        D.c.ends_at,
+        D.c.revoked_at,
+        D.c.delegator_id,
+        D.c.substitute_id,
+        D.c.created_by_id,
+        _DELEGATOR.c.full_name.label("delegator"),
+        _SUBSTITUTE.c.full_name.label("substitute"),
+        T.c.reference.label("dossier_reference"),
+    )
+    .join(_DELEGATOR, _DELEGATOR.c.id == D.c.delegator_id)
+    .join(_SUBSTITUTE, _SUBSTITUTE.c.id == D.c.substitute_id)
+    .outerjoin(T, T.c.id == D.c.dossier_id)
+    .order_by(D.c.starts_at.desc(), D.c.id.desc())
+)
+
+
+def _lines(conn: Connection, where: ColumnElement[bool]) -> list[DelegationLine]:
     return [
         DelegationLine(
-            int(r.id),
-            r.role,
-            r.delegator,
-            r.substitute,
-            r.starts_at,
-            r.ends_at,
-            r.revoked_at,
-            r.dossier_id is not None,
+            id=int(r.id),
+            role=r.role,
+            delegator=r.delegator,
+            substitute=r.substitute,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            revoked_at=r.revoked_at,
+            this_dossier_only=r.dossier_id is not None,
+            delegator_id=int(r.delegator_id),
+            substitute_id=int(r.substitute_id),
+            created_by_id=r.created_by_id,
+            dossier_id=r.dossier_id,
+            academie_id=r.academie_id,
+            dossier_reference=r.dossier_reference,
         )
-        for r in rows
+        for r in conn.execute(_LINES.where(where)).all()
     ]
+
+
+def delegations_of(conn: Connection, dossier: DossierRef) -> list[DelegationLine]:
+    """Every delegation that reaches this dossier: the ones made on it, the general ones of
+    the people who hold the delegated role on it, and those of its académie's EAFC staff
+    (gestionnaire, responsable). Newest first."""
+    holders = select(A.c.person_id).where(A.c.dossier_id == dossier.id, A.c.role == D.c.role)
+    staff = select(A.c.person_id).where(
+        A.c.academie_id == dossier.academie_id, A.c.role == D.c.role
+    )
+    return _lines(
+        conn,
+        or_(
+            D.c.dossier_id == dossier.id,
+            and_(
+                D.c.dossier_id.is_(None),
+                or_(D.c.academie_id.is_(None), D.c.academie_id == dossier.academie_id),
+                or_(
+                    D.c.delegator_id.in_(holders.scalar_subquery()),
+                    and_(
+                        D.c.role.in_(list(ACADEMIE_ROLES)),
+                        D.c.delegator_id.in_(staff.scalar_subquery()),
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+def delegation_line(conn: Connection, delegation_id: int) -> DelegationLine:
+    found = _lines(conn, D.c.id == delegation_id)
+    if not found:
+        raise DelegationNotFound(delegation_id)
+    return found[0]
+
+
+def delegations_in(conn: Connection, academie_id: int, limit: int = 500) -> list[DelegationLine]:
+    """Every delegation that concerns the académie (``delegations.reaching_academie``),
+    newest first: what its administrateur sees and may revoke."""
+    return _lines(conn, reaching_academie(academie_id))[:limit]
 
 
 def person_of(conn: Connection, person_id: int) -> Person | None:

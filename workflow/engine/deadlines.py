@@ -1,7 +1,10 @@
 """The deadline loop: reminders, escalations and automatic transitions of the specs.
 
 Deadlines are data in the specs (``DeadlineSpec``): *n* days after an anchor — entry into
-a state, the first session's start, the last session's end, the end of the training.
+a state, the first session's start, the last session's end, the end of the training. Each
+académie may set its own *n* for a deadline (``delais.<id>`` among its settings): a scan
+reads those delays afresh and asks, per deadline, once for the académies that keep the
+spec's delay and once per other delay in use, so a changed delay applies at the next scan.
 Each scan finds the due points not yet acted upon and handles each in a transaction of
 its own: record the point (unique per dossier, deadline and anchor), then either fire the
 transition through the service as the system, or tell the deadline subscribers (the
@@ -16,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
 
 from states import SPECS
@@ -24,6 +27,7 @@ from states.spec import DeadlineAction, DeadlineAnchor, DeadlineSpec, WorkflowSp
 from workflow.engine.errors import WorkflowError
 from workflow.engine.events import DeadlineEvent, DeadlineSubscriber
 from workflow.engine.service import FireCommand, WorkflowService
+from workflow.store.academie_settings import deadline_overrides
 from workflow.store.tables import deadline_point_table as DP
 from workflow.store.tables import dossier_table as D
 from workflow.store.tables import history_table as H
@@ -41,10 +45,13 @@ class DuePoint:
     deadline: DeadlineSpec
     dossier_id: int
     anchor_at: datetime
+    offset_days: int | None = None
+    """The delay that applied (the académie's, or the spec's when ``None``)."""
 
     @property
     def due_at(self) -> datetime:
-        return self.anchor_at + timedelta(days=self.deadline.offset_days)
+        days = self.deadline.offset_days if self.offset_days is None else self.offset_days
+        return self.anchor_at + timedelta(days=days)
 
 
 def training_ended_at(conn: Connection, dossier_id: int) -> datetime | None:
@@ -58,10 +65,30 @@ def training_ended_at(conn: Connection, dossier_id: int) -> datetime | None:
 
 
 def due_points(conn: Connection, now: datetime) -> Iterator[DuePoint]:
-    """Every due point of every spec that has come and has not been acted upon."""
+    """Every due point of every spec that has come and has not been acted upon, each
+    counted with its académie's delay."""
+    overrides = deadline_overrides(conn)
     for spec in SPECS.values():
         for deadline in spec.deadlines:
-            yield from _due(conn, spec, deadline, now)
+            for offset, academies in _delay_groups(deadline, overrides.get(deadline.id, {})):
+                yield from _due(conn, spec, deadline, now, offset, academies)
+
+
+def _delay_groups(
+    deadline: DeadlineSpec, overrides: dict[int, int]
+) -> Iterator[tuple[int, ColumnElement[bool]]]:
+    """(delay, which académies' dossiers it applies to): the spec's delay for every académie
+    that did not set its own, then one group per delay the others chose."""
+    changed = {a: days for a, days in overrides.items() if days != deadline.offset_days}
+    yield (
+        deadline.offset_days,
+        D.c.academie_id.not_in(list(changed)) if changed else true(),
+    )
+    by_delay: dict[int, list[int]] = {}
+    for academie_id, days in changed.items():
+        by_delay.setdefault(days, []).append(academie_id)
+    for days, academies in sorted(by_delay.items()):
+        yield days, D.c.academie_id.in_(sorted(academies))
 
 
 def _in_states(spec: WorkflowSpec, deadline: DeadlineSpec) -> list[ColumnElement[bool]]:
@@ -79,21 +106,26 @@ def _not_recorded(deadline: DeadlineSpec, anchor: ColumnElement[datetime]) -> Co
 
 
 def _due(
-    conn: Connection, spec: WorkflowSpec, deadline: DeadlineSpec, now: datetime
+    conn: Connection,
+    spec: WorkflowSpec,
+    deadline: DeadlineSpec,
+    now: datetime,
+    days: int,
+    academies: ColumnElement[bool],
 ) -> Iterator[DuePoint]:
-    offset = timedelta(days=deadline.offset_days)
-    latest_anchor = now - offset
+    latest_anchor = now - timedelta(days=days)
     if deadline.anchor is DeadlineAnchor.STATE_ENTERED:
         # Fully in SQL: the anchor is a column, so the index on (workflow, state) serves.
         rows = conn.execute(
             select(D.c.id, D.c.state_entered_at).where(
                 *_in_states(spec, deadline),
+                academies,
                 D.c.state_entered_at <= latest_anchor,
                 _not_recorded(deadline, D.c.state_entered_at),
             )
         ).all()
         for row in rows:
-            yield DuePoint(spec, deadline, row.id, row.state_entered_at)
+            yield DuePoint(spec, deadline, row.id, row.state_entered_at, days)
         return
     if deadline.anchor is DeadlineAnchor.FIRST_SESSION_START:
         first = (
@@ -106,21 +138,22 @@ def _due(
             .join(first, first.c.dossier_id == D.c.id)
             .where(
                 *_in_states(spec, deadline),
+                academies,
                 first.c.anchor <= latest_anchor,
                 _not_recorded(deadline, first.c.anchor),
             )
         ).all()
         for row in rows:
-            yield DuePoint(spec, deadline, row.id, row.anchor)
+            yield DuePoint(spec, deadline, row.id, row.anchor, days)
         return
     candidates = [
-        row.id for row in conn.execute(select(D.c.id).where(*_in_states(spec, deadline))).all()
+        row.id for row in conn.execute(select(D.c.id).where(*_in_states(spec, deadline), academies))
     ]
     anchors = _anchors(conn, deadline.anchor, candidates)
     recorded = _recorded(conn, deadline, list(anchors))
     for dossier_id, anchor in anchors.items():
         if anchor <= latest_anchor and (dossier_id, anchor) not in recorded:
-            yield DuePoint(spec, deadline, dossier_id, anchor)
+            yield DuePoint(spec, deadline, dossier_id, anchor, days)
 
 
 def _anchors(

@@ -25,6 +25,29 @@ class DossierNotFound(WorkflowError):
         self.dossier = dossier
 
 
+class NotFound(WorkflowError):
+    """Something that does not exist or that the person may not see: both are said the same
+    way, so that what belongs to another académie does not reveal its existence."""
+
+    code = "introuvable"
+
+
+class AcademieNotFound(NotFound):
+    code = "academie-introuvable"
+
+    def __init__(self, academie: int | str) -> None:
+        super().__init__(f"L'académie « {academie} » est introuvable.")
+        self.academie = academie
+
+
+class DelegationNotFound(NotFound):
+    code = "suppleance-introuvable"
+
+    def __init__(self, delegation: int) -> None:
+        super().__init__(f"La suppléance n° {delegation} est introuvable.")
+        self.delegation = delegation
+
+
 class PersonNotFound(WorkflowError):
     code = "personne-introuvable"
 
@@ -53,10 +76,12 @@ class TriggerNotAvailable(WorkflowError):
 class NotPermitted(WorkflowError):
     code = "action-non-autorisee"
 
-    def __init__(self, trigger_label: str, allowed_labels: Sequence[str]) -> None:
+    def __init__(
+        self, trigger_label: str, allowed_labels: Sequence[str], where: str = "sur ce dossier"
+    ) -> None:
         roles = ", ".join(allowed_labels)
         super().__init__(
-            f"Vous n'avez pas le rôle requis sur ce dossier pour « {trigger_label} » "
+            f"Vous n'avez pas le rôle requis {where} pour « {trigger_label} » "
             f"(rôles autorisés : {roles})."
         )
 

@@ -25,10 +25,12 @@ from sqlalchemy import (
     union_all,
 )
 
-from states.dispositifs import DISPOSITIFS
+from states.dispositifs import DISPOSITIFS, SignatoryRule
 from states.roles import ACADEMIE_ROLES, BILAN_AUTHOR, SIGNATORY
+from workflow.store.academie_settings import academie_settings
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import delegation_table as D
+from workflow.store.tables import dossier_table as T
 from workflow.store.tables import person_table as P
 from workflow.store.types import UTCDateTime
 
@@ -66,11 +68,14 @@ def _held_roles() -> Subquery:
     """Every (role, principal, dossier, académie) the ``person_id`` bind parameter holds.
 
     Direct assignments, plus the roles of people they stand in for through a delegation
-    live at ``now``. Callers join it to the dossier they care about.
+    live at ``now`` (every role can be delegated: a suppléant acts in the titulaire's role,
+    recorded as such). A delegation limited to an académie reaches only that académie's
+    dossiers. Callers join it to the dossier they care about.
     """
     person = bindparam("person_id", type_=Integer())
     dossier = bindparam("dossier_id", type_=Integer())
     now = bindparam("now", type_=UTCDateTime())
+    dossier_academie = select(T.c.academie_id).where(T.c.id == dossier).scalar_subquery()
     direct = select(
         A.c.role, cast(null(), Integer).label("principal"), A.c.dossier_id, A.c.academie_id
     ).where(A.c.person_id == person)
@@ -83,6 +88,7 @@ def _held_roles() -> Subquery:
             D.c.ends_at > now,
             D.c.revoked_at.is_(None),
             or_(D.c.dossier_id.is_(None), D.c.dossier_id == dossier),
+            or_(D.c.academie_id.is_(None), D.c.academie_id == dossier_academie),
         )
     )
     return union_all(direct, delegated).subquery("held")
@@ -112,18 +118,37 @@ def capacities(
             "now": now,
         },
     ).all()
-    return with_derived([Capacity(row.role, row.principal) for row in rows], dossier)
+    return with_derived(
+        [Capacity(row.role, row.principal) for row in rows],
+        dossier,
+        signatories_of(conn, dossier),
+    )
 
 
-def with_derived(found: list[Capacity], dossier: DossierRef) -> list[Capacity]:
-    """Sort direct roles first and add the roles the dossier's dispositif derives from them."""
+def signatories_of(conn: Connection, dossier: DossierRef) -> tuple[SignatoryRule, ...]:
+    """Who must sign this dossier's contract: its académie's rule for the dispositif, or the
+    dispositif's default."""
+    return academie_settings(conn, dossier.academie_id).signatories_for(dossier.dispositif)
+
+
+def with_derived(
+    found: list[Capacity],
+    dossier: DossierRef,
+    signatories: Sequence[SignatoryRule] | None = None,
+) -> list[Capacity]:
+    """Sort direct roles first and add the roles the dossier's dispositif derives from them.
+
+    ``signatories`` are the académie's required signatories for the dispositif
+    (``signatories_of``); ``None`` falls back to the dispositif's default. A signature stays
+    personal: only a role held directly makes one a signatory, never a suppléance."""
     found.sort(key=lambda c: c.on_behalf_of is not None)
     dispositif = DISPOSITIFS.get(dossier.dispositif or "")
     if dispositif is None:
         return found
+    rules = dispositif.signatories if signatories is None else signatories
     direct_roles = [c.role for c in found if c.on_behalf_of is None]
     derived: list[Capacity] = []
-    for rule in dispositif.signatories:
+    for rule in rules:
         if rule.role in direct_roles:
             derived.append(Capacity(SIGNATORY, acting_as=rule.role))
             break

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, Row, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, literal, or_, select, update
 
 from workflow.engine.errors import DossierNotFound
 from workflow.engine.roles import HELD, Capacity, DossierRef, with_derived
+from workflow.store.academie_settings import SIGNATORIES_PREFIX, decode, signatory_rules
 from workflow.store.database import is_postgresql
+from workflow.store.tables import academie_setting_table as S
 from workflow.store.tables import academie_table, reference_counter_table
 from workflow.store.tables import dossier_table as T
 
@@ -63,8 +65,23 @@ def load(conn: Connection, dossier_id: int, *, for_update: bool = False) -> Doss
     return DossierRow.from_row(row)
 
 
+# The académie's own signatories for the dossier's dispositif, if it set them, read in the
+# same round trip: the first statement of every transition stays the only one before guards.
+_SIGNATORIES = (
+    select(S.c.value)
+    .where(
+        S.c.academie_id == T.c.academie_id, S.c.key == literal(SIGNATORIES_PREFIX) + T.c.dispositif
+    )
+    .scalar_subquery()
+)
+
 _LOAD_FOR_ACTOR = (
-    select(*_COLUMNS, HELD.c.role.label("held_role"), HELD.c.principal.label("held_for"))
+    select(
+        *_COLUMNS,
+        HELD.c.role.label("held_role"),
+        HELD.c.principal.label("held_for"),
+        _SIGNATORIES.label("signatories"),
+    )
     .select_from(
         T.outerjoin(HELD, or_(HELD.c.dossier_id == T.c.id, HELD.c.academie_id == T.c.academie_id))
     )
@@ -96,7 +113,9 @@ def load_for_actor(
     values = rows[0]._asdict()
     dossier = DossierRow(**{name: values[name] for name in DossierRow.__slots__})
     held = [Capacity(r.held_role, r.held_for) for r in rows if r.held_role is not None]
-    return dossier, with_derived(held, dossier.ref)
+    stored = values["signatories"]
+    rules = None if stored is None else signatory_rules(decode(stored))
+    return dossier, with_derived(held, dossier.ref, rules)
 
 
 def find_id(conn: Connection, reference: str) -> int:

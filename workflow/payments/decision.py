@@ -29,11 +29,12 @@ from workflow.engine.rows import DossierRow
 from workflow.participants.counts import basis, trainee_counts
 from workflow.payments import baremes, journal
 from workflow.payments.baremes import BaremeError, Proposal, VirtualClass
-from workflow.payments.rates import rates_for
+from workflow.payments.rates import academie_rates
+from workflow.store.academie_settings import encode
 from workflow.store.tables import (
-    academie_table,
     bilan_hours_table,
     bilan_table,
+    decision_rates_table,
     decision_table,
     payment_line_table,
     person_table,
@@ -41,6 +42,7 @@ from workflow.store.tables import (
 )
 
 PROPOSAL_KEY = "payment.proposal"
+RATES_KEY = "payment.rates"
 
 
 def _names(conn: Connection, ids: set[int]) -> dict[int, str]:
@@ -64,10 +66,31 @@ def _decimal_map(value: Any, what: str) -> dict[int, Decimal]:
 
 
 def dossier_rates(conn: Connection, dossier: DossierRow) -> baremes.Rates:
-    slug = conn.execute(
-        select(academie_table.c.slug).where(academie_table.c.id == dossier.academie_id)
-    ).scalar_one()
-    return rates_for(str(slug))
+    """The rates of the dossier's académie as they stand now (read at every decision)."""
+    return academie_rates(conn, dossier.academie_id)
+
+
+def rates_record(rates: baremes.Rates) -> dict[str, Any]:
+    """What a decision records of the rates it was computed with: a later change of rate
+    must never change what an earlier decision says it used."""
+
+    def money(value: Decimal | None) -> str | None:
+        return None if value is None else format(value, "f")
+
+    return {
+        "vacation_taux_a": money(rates.vacation_taux_a),
+        "vacation_accompagnement": money(rates.vacation_accompagnement),
+        "hse": money(rates.hse),
+        "classes_virtuelles": [
+            {
+                "formateurs": row.trainers,
+                "stagiaires_min": row.min_trainees,
+                "stagiaires_max": row.max_trainees,
+                "vacations_par_heure": format(row.vacations_per_hour, "f"),
+            }
+            for row in rates.virtual_class_table
+        ],
+    }
 
 
 def compute_proposal(
@@ -307,6 +330,7 @@ def decision_for(ctx: GuardContext) -> Proposal:
     if isinstance(cached, Proposal):
         return cached
     rates = dossier_rates(ctx.conn, ctx.dossier)
+    ctx.memo[RATES_KEY] = rates
     proposal = adjusted(
         compute_proposal(ctx.conn, ctx.dossier, ctx.payload, rates), ctx.payload, rates
     )
@@ -356,6 +380,13 @@ def enregistrer_decision(ctx: EffectContext) -> dict[str, bool]:
             }
             for line in proposal.lines
         ],
+    )
+    rates = g.memo[RATES_KEY]
+    assert isinstance(rates, baremes.Rates)
+    g.conn.execute(
+        insert(decision_rates_table).values(
+            decision_id=int(decision_id[0]), rates=encode(rates_record(rates))
+        )
     )
     # Chained in the decision's own transaction: no decision without its journal entry.
     journal.append(

@@ -39,6 +39,7 @@ from workflow.store.database import is_postgresql
 from workflow.store.tables import (
     academie_table,
     contract_version_table,
+    decision_rates_table,
     decision_table,
     document_table,
     dossier_table,
@@ -101,7 +102,15 @@ def decision_facts(conn: Connection, decision_id: int) -> dict[str, Any] | None:
         .where(payment_line_table.c.decision_id == decision_id)
         .order_by(payment_line_table.c.id)
     ).all()
+    rates = conn.execute(
+        select(decision_rates_table.c.rates).where(
+            decision_rates_table.c.decision_id == decision_id
+        )
+    ).scalar()
+    # Decisions taken before the rates were recorded have none: their entries stay as written.
+    extra = {} if rates is None else {"rates": json.loads(rates)}
     return {
+        **extra,
         "dossier_id": row.dossier_id,
         "history_version": row.history_version,
         "dispositif": row.dispositif,

@@ -24,7 +24,7 @@ from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
 from workflow.payments import baremes
 from workflow.payments.baremes import CONCEPTION_BOUNDS, BaremeError, Proposal, VirtualClass
-from workflow.payments.rates import in_person_hourly_rate, rates_for
+from workflow.payments.rates import academie_rates, in_person_hourly_rate
 from workflow.reads.queries import payment_decision
 from workflow.reads.records import (
     ScenarioRecord,
@@ -167,7 +167,7 @@ def _steps_hours(scenario: ScenarioRecord, modalities: set[str]) -> Decimal:
 def budget_row(conn: Connection, dossier: DossierRow, slug: str) -> BudgetRow:
     """One dossier's estimated costs from its scenario (or its planned hours before there is
     one), with the barème functions themselves so that the estimate and the decision agree."""
-    rates = rates_for(slug)
+    rates = academie_rates(conn, dossier.academie_id)
     scenario = scenario_of(conn, dossier.id)
     spec = get_spec(dossier.workflow_name, dossier.workflow_version)
     validated_states = {"scenario_valide", "en_cours", "realisee", "bilan_soumis"}
@@ -241,7 +241,7 @@ def budget_row(conn: Connection, dossier: DossierRow, slug: str) -> BudgetRow:
         notes.append(str(error))
     if proposal is not None:
         notes.extend(proposal.problems)
-    hourly = in_person_hourly_rate(slug)
+    hourly = in_person_hourly_rate(conn, dossier.academie_id)
     presentiel = Cost(
         presentiel_hours, None if hourly is None else (presentiel_hours * hourly).quantize(CENT)
     )

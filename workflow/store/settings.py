@@ -19,7 +19,9 @@ class WorkflowSettings(BaseSettings):
     """Where uploaded documents are stored (outside the database)."""
 
     academies_dir: Path | None = None
-    """Directory of per-académie TOML files (rates, contacts); the packaged ones if unset."""
+    """Where ``formaflow academie import NAME`` finds a seed file named without a path; the
+    packaged ``states/academies`` if unset. An académie's settings live in the database once
+    it is created: no file is read at run time."""
 
     sqlite_busy_timeout_ms: int = 30_000
     """How long a SQLite writer waits for the lock before giving up."""

@@ -138,10 +138,15 @@ class Delegation(SQLModel, table=True):
     substitute_id: int = Field(foreign_key="person.id")
     role: str = Field(max_length=64)
     dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    academie_id: int | None = Field(default=None, foreign_key="academie.id")
+    """When set, the delegation reaches only this académie's dossiers (an académie role, or
+    a suppléance made by an académie's administrateur, never leaks into another one)."""
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    revoked_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class Signature(SQLModel, table=True):
@@ -417,6 +422,61 @@ class JournalEntry(SQLModel, table=True):
     body: str = Field(sa_type=Text)
     prev_hash: str = Field(max_length=64)
     entry_hash: str = Field(max_length=64)
+
+
+class DecisionRates(SQLModel, table=True):
+    """The académie's rates as they stood when a payment decision was taken (append-only):
+    a later change of rate never rewrites what an earlier decision used."""
+
+    __tablename__ = "payment_decision_rates"
+    decision_id: int = Field(foreign_key="payment_decision.id", primary_key=True)
+    rates: str = Field(sa_type=Text)
+    """Canonical JSON of the rate values (decimal strings) and the virtual-class table."""
+
+
+class AcademieSetting(SQLModel, table=True):
+    """One thing an académie decided for itself (a rate, a deadline delay, the signatories
+    of a dispositif…), keyed like its seed file (``tarifs.hse``); absent means the default."""
+
+    __tablename__ = "academie_setting"
+    __table_args__ = (UniqueConstraint("academie_id", "key", name="uq_academie_setting"),)
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    key: str = Field(max_length=128)
+    value: str = Field(sa_type=Text)
+    """Canonical JSON of the value."""
+    updated_at: datetime = _created()
+    updated_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class AcademieChange(SQLModel, table=True):
+    """Who changed what in an académie's administration, when, old → new (append-only:
+    the migration installs triggers refusing UPDATE and DELETE)."""
+
+    __tablename__ = "academie_change"
+    __table_args__ = (Index("ix_academie_change_academie_at", "academie_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    key: str = Field(max_length=128)
+    """A setting key (``tarifs.hse``), or ``role.<role>``, ``personne``, ``suppleance``…"""
+    old_value: str | None = Field(default=None, sa_type=Text)
+    new_value: str | None = Field(default=None, sa_type=Text)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    """``None``: the operator (CLI) or the seed import."""
+    at: datetime = _created()
+
+
+class AcademieMember(SQLModel, table=True):
+    """A person in an académie's directory (created or imported there), whom its pilotes and
+    gestionnaires pick from even before they hold any role."""
+
+    __tablename__ = "academie_member"
+    __table_args__ = (UniqueConstraint("academie_id", "person_id", name="uq_academie_member"),)
+    id: int | None = Field(default=None, primary_key=True)
+    academie_id: int = Field(foreign_key="academie.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = _created()
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class WebSession(SQLModel, table=True):
@@ -843,5 +903,9 @@ convocation_table = _table(Convocation)
 answer_table = _table(QuestionnaireAnswer)
 signin_link_use_table = _table(SigninLinkUse)
 purge_table = _table(ParticipantPurge)
+decision_rates_table = _table(DecisionRates)
+academie_setting_table = _table(AcademieSetting)
+academie_change_table = _table(AcademieChange)
+academie_member_table = _table(AcademieMember)
 
 metadata = SQLModel.metadata
