@@ -28,7 +28,7 @@ from states import get_spec
 from states.roles import role_label
 from states.spec import DeadlineAction, DeadlineAnchor, TransitionSpec, WorkflowSpec
 from workflow.admin.academies import reply_to_for
-from workflow.engine.deadlines import training_ended_at
+from workflow.engine.due import training_ended_at
 from workflow.engine.events import DeadlineEvent, TransitionEvent
 from workflow.engine.machines import machine_for
 from workflow.engine.rows import DossierRow, load

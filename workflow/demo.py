@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from workflow.dossiers.dates import EARLY_CONFIRMED, early
 from workflow.dossiers.editing import DossierEditor
 from workflow.dossiers.inputs import (
     BilanInput,
@@ -31,6 +32,7 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand, FireResult, WorkflowService
+from workflow.language.french import PARIS
 from workflow.store.tables import academie_table, dossier_table
 
 DEMO_SLUG = "demo"
@@ -236,16 +238,26 @@ class DemoBuilder:
             uploaded_by=team.formateurs[0],
         )
 
-    def add_sessions(self, dossier_id: int, team: Team, start: datetime) -> None:
+    def add_sessions(
+        self, dossier_id: int, team: Team, start: datetime, *, held: bool = False
+    ) -> None:
+        """Two sessions of 3 h a week apart; with ``held``, those already begun are
+        recorded as held (a session cannot be before it starts)."""
+        now = self.service.clock()
         for n, modality in enumerate(("presentiel", "classe_virtuelle")):
+            starts_at = start + timedelta(days=7 * n)
+            was_held = held and starts_at <= now
+            headcount = len(team.stagiaires) or 6
             self.editor.add_session(
                 dossier_id,
                 SessionInput(
-                    starts_at=start + timedelta(days=7 * n),
+                    starts_at=starts_at,
                     duration_minutes=180,
                     modality=modality,
                     connection_link="https://visio.example.org/session" if n else None,
-                    planned_headcount=len(team.stagiaires) or 6,
+                    planned_headcount=headcount,
+                    held=was_held,
+                    actual_headcount=headcount if was_held else None,
                     formateur_id=team.formateurs[0],
                 ),
             )
@@ -317,7 +329,7 @@ class DemoBuilder:
                     trigger,
                     self.actor_for(who, team, dispositif),
                     narrate,
-                    payload=payloads.get(trigger),
+                    payload={**self._early(dossier_id, trigger), **payloads.get(trigger, {})},
                 )
             state = STATE_AFTER[trigger]
         if target == "scenario_a_reviser":
@@ -344,6 +356,13 @@ class DemoBuilder:
                 narrate,
                 comment="Service fait non attesté par le chef d'établissement.",
             )
+
+    def _early(self, dossier_id: int, trigger: str) -> dict[str, Any]:
+        """The recipe starts and ends trainings when it is told to: before the sessions'
+        dates, it confirms it, as a person must (``workflow.dossiers.dates``)."""
+        with self.engine.connect() as conn:
+            ahead = early(conn, dossier_id, trigger, self.service.clock())
+        return {EARLY_CONFIRMED: True} if ahead is not None else {}
 
     def _fire(
         self,
@@ -483,12 +502,11 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             coordonnateur_reseau=people["isabelle.chevalier"],
             stagiaires=stagiaires,
         )
-        dossier_id = builder.formation(academie_id, team, title=title, dispositif=dispositif)
-        builder.add_sessions(
-            dossier_id,
-            team,
-            datetime.combine(date.today(), datetime.min.time()).astimezone() + timedelta(days=30),
+        first = _first_session(target, service.clock())
+        dossier_id = builder.formation(
+            academie_id, team, title=title, dispositif=dispositif, start=first.date()
         )
+        builder.add_sessions(dossier_id, team, first, held=True)
         builder.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
         dossiers[f"dossier_formation:{target}"] = dossier_id
     editor.delegate(
@@ -517,6 +535,30 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             service.fire(FireCommand(dossier_id, trigger, actors[who], comment=comment))
         dossiers[f"ouverture_parcours:{target}"] = dossier_id
     return DemoSummary(academie_id, people, dossiers)
+
+
+def _first_session(target: str, now: datetime) -> datetime:
+    """Sessions dated as the state says: ahead of a training not started yet, begun for
+    one under way (the second still ahead), over for one already ended."""
+    morning = datetime.combine(now.astimezone(PARIS).date(), time(9, 0), tzinfo=PARIS)
+    if target == "en_cours":
+        return morning - timedelta(days=2)
+    if target in AFTER_TRAINING:
+        return morning - timedelta(days=50)
+    return morning + timedelta(days=30)
+
+
+AFTER_TRAINING = frozenset(
+    {
+        "realisee",
+        "bilan_soumis",
+        "bilan_a_completer",
+        "bilan_valide",
+        "paiement_accorde",
+        "paiement_refuse",
+        "mis_en_paiement",
+    }
+)
 
 
 DEMO_PAYLOADS: dict[str, dict[str, Any]] = {}

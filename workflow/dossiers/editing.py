@@ -30,6 +30,8 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.engine.rows import DossierRow, load, next_reference
+from workflow.engine.tasks import refresh_due_dates
+from workflow.language.french import format_datetime
 from workflow.store.tables import (
     academie_table,
     assignment_table,
@@ -347,15 +349,18 @@ class DossierEditor:
     def add_session(
         self, dossier_id: int, data: SessionInput, *, actor_id: int | None = None
     ) -> int:
+        now = self.clock()
         with self.engine.begin() as conn:
             self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
+            _held_once_started(data, now)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
             result = conn.execute(
                 insert(session_table).values(
-                    dossier_id=dossier_id, created_at=self.clock(), **data.model_dump()
+                    dossier_id=dossier_id, created_at=now, **data.model_dump()
                 )
             )
+            refresh_due_dates(conn, dossier_id, now)
             return _pk(result.inserted_primary_key)
 
     def add_document(
@@ -412,8 +417,10 @@ class DossierEditor:
         """Replace what is known of one session: planned at first, then held, with its
         actual headcount. False when the session is not one of this dossier's, so that the
         edge reports it as not found and a session of another dossier reveals nothing."""
+        now = self.clock()
         with self.engine.begin() as conn:
             self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
+            _held_once_started(data, now)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
             values = data.model_dump()
@@ -430,6 +437,7 @@ class DossierEditor:
                     .where(*where)
                     .values(**values, revision=session_table.c.revision + 1)
                 )
+                refresh_due_dates(conn, dossier_id, now)
             return True
 
     def set_attendance(
@@ -455,6 +463,17 @@ class DossierEditor:
                     field="participants_effective",
                 )
             _upsert(conn, bilan_table, dossier_id, {"updated_at": self.clock(), **values})
+
+
+def _held_once_started(data: SessionInput, now: datetime) -> None:
+    """A session is « tenue » only once it has begun: hours recorded for a future session
+    would go to payment for work not yet done."""
+    if data.held and data.starts_at > now:
+        raise InvalidInput(
+            "Une session ne peut être marquée tenue qu'une fois commencée : celle-ci "
+            f"commence le {format_datetime(data.starts_at)}.",
+            field="held",
+        )
 
 
 def _holds_academie_role(conn: Connection, person_id: int, academie_id: int) -> bool:

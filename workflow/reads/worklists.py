@@ -147,6 +147,7 @@ class DossierTask:
     label: str
     due_at: datetime | None
     done_at: datetime | None
+    closed_at: datetime | None = None
 
 
 def tasks_of(conn: Connection, dossier_id: int) -> list[DossierTask]:
@@ -168,6 +169,7 @@ def tasks_of(conn: Connection, dossier_id: int) -> list[DossierTask]:
             label=r.label,
             due_at=r.due_at,
             done_at=r.done_at,
+            closed_at=r.closed_at,
         )
         for r in rows
     ]
