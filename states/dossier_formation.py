@@ -256,6 +256,7 @@ DEADLINES = (
         offset_days=0,
         action=DeadlineAction.TRANSITION,
         trigger="demarrer",
+        marks_due=True,
     ),
     DeadlineSpec(
         id="fin_automatique",

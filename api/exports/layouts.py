@@ -136,6 +136,8 @@ DASHBOARD_COLUMNS = (
     Column("Mis à jour le", Kind.DATETIME, 17),
     Column("Échéance dépassée", T, 10),
     Column("Échéances dépassées (détail)", T, 60),
+    Column("En attente de", T, 40),
+    Column("Échéance", Kind.DATE, 12),
 )
 
 
@@ -164,6 +166,8 @@ def dashboard_table(rows: list[DashboardDossier]) -> Table:
                 r.updated_at,
                 "Oui" if r.overdue else "Non",
                 " ; ".join(r.late),
+                r.waiting_on,
+                r.due_at.astimezone(PARIS).date() if r.due_at else None,
             ]
             for r in rows
         ],

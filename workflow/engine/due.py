@@ -243,18 +243,35 @@ def due_dates(
     ended = _training_ends(
         conn, [d.id for d, dl in wanted if dl.anchor is DeadlineAnchor.TRAINING_ENDED]
     )
+    first = _first_sessions(
+        conn, [d.id for d, dl in wanted if dl.anchor is DeadlineAnchor.FIRST_SESSION_START]
+    )
     found: dict[int, DueDate] = {}
     for dossier, deadline in wanted:
         if deadline.anchor is DeadlineAnchor.STATE_ENTERED:
             anchor: datetime | None = dossier.state_entered_at
         elif deadline.anchor is DeadlineAnchor.TRAINING_ENDED:
             anchor = ended.get(dossier.id)
+        elif deadline.anchor is DeadlineAnchor.FIRST_SESSION_START:
+            anchor = first.get(dossier.id)
         else:
             anchor = None
         if anchor is None:
             continue
         at = anchor + timedelta(days=offset_days(deadline, dossier.academie_id, delays))
         found[dossier.id] = DueDate(deadline, at, at <= now)
+    return found
+
+
+def _first_sessions(conn: Connection, dossier_ids: list[int]) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for chunk in chunks(dossier_ids, 500):
+        rows = conn.execute(
+            select(S.c.dossier_id, func.min(S.c.starts_at).label("first"))
+            .where(S.c.dossier_id.in_(chunk))
+            .group_by(S.c.dossier_id)
+        ).all()
+        found.update({int(r.dossier_id): r.first for r in rows})
     return found
 
 

@@ -59,7 +59,7 @@ def visible_counts(
     """Every state of every spec, in spec order, with how many of the person's visible
     dossiers stand in it and how many of those are late; within one académie (its slug)
     when the dashboard is narrowed to it, so that the counts describe the académie shown."""
-    late = overdue_clause(now)
+    late = overdue_clause(conn, now)
     scope = [visible_clause(conn, person_id, now)]
     if academie is not None:
         scope.append(
