@@ -47,6 +47,8 @@ HEADERS = [
     "Mis à jour le",
     "Échéance dépassée",
     "Échéances dépassées (détail)",
+    "En attente de",
+    "Échéance",
 ]
 COLUMN = {name: i for i, name in enumerate(HEADERS)}
 SECTIONS = re.compile(r'<section aria-labelledby="titre-(?:retard|dossiers)".*?</section>', re.S)
