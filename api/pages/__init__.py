@@ -18,6 +18,7 @@ from api.pages import (
     demande,
     dossier,
     errors,
+    home,
     links,
     payment,
     review,
@@ -38,6 +39,7 @@ def install(app: FastAPI) -> None:
     for module in (
         setup,
         signin,
+        home,
         tasks,
         dossier,
         links,

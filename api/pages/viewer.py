@@ -63,15 +63,12 @@ class Viewer:
 
     @property
     def home(self) -> str:
-        if self.is_staff:
-            return "/tableau-de-bord"
-        if self.reviews:
-            return "/a-valider"
-        return "/mes-taches"
+        """Everyone lands on « À traiter »: what waits for them, whatever their roles."""
+        return "/a-traiter"
 
     @property
     def menu(self) -> list[MenuItem]:
-        items = [MenuItem("/mes-taches", "Mes tâches")]
+        items = [MenuItem("/a-traiter", "À traiter"), MenuItem("/mes-taches", "Mes tâches")]
         if self.reviews:
             items.append(MenuItem("/a-valider", "À valider"))
         items.append(
