@@ -104,10 +104,13 @@ class OutboxWriter:
         )
         seen: set[int] = set()
         rows: list[dict[str, Any]] = []
+        # The person who acted is not told what they did — unless the transition handed
+        # them charter tasks: those they receive like everyone else.
+        own_tasks = event.actor_id is not None and bool(occasion.tasks.get(event.actor_id))
         for rule in transition.notifications:
             if rule.only_to is not None and rule.only_to != event.to_state:
                 continue
-            exclude = None if rule.include_actor else event.actor_id
+            exclude = None if rule.include_actor or own_tasks else event.actor_id
             for recipient in resolve(conn, dossier.ref, rule.recipients, event.at, exclude=exclude):
                 if recipient.person_id not in seen:
                     seen.add(recipient.person_id)
