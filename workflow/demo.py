@@ -503,11 +503,15 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             stagiaires=stagiaires,
         )
         first = _first_session(target, service.clock())
-        dossier_id = builder.formation(
+        days = AGED.get(target)
+        # A few dossiers were done some weeks ago, so that lateness shows on the pages (and
+        # the timers send the matching reminders as soon as ``serve`` starts).
+        recipe = builder if days is None else DemoBuilder(engine, data_dir, _earlier(service, days))
+        dossier_id = recipe.formation(
             academie_id, team, title=title, dispositif=dispositif, start=first.date()
         )
-        builder.add_sessions(dossier_id, team, first, held=True)
-        builder.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
+        recipe.add_sessions(dossier_id, team, first, held=True)
+        recipe.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
         dossiers[f"dossier_formation:{target}"] = dossier_id
     editor.delegate(
         people["paul.lefevre"],
@@ -535,6 +539,21 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             service.fire(FireCommand(dossier_id, trigger, actors[who], comment=comment))
         dossiers[f"ouverture_parcours:{target}"] = dossier_id
     return DemoSummary(academie_id, people, dossiers)
+
+
+AGED: dict[str, int] = {"scenario_soumis": 10, "realisee": 40}
+"""Demo dossiers taken to their state this many days ago: the scenario has waited on its
+pilote past the reminder, the bilan is past its due date (30 days after the end)."""
+
+
+def _earlier(service: WorkflowService, days: int) -> WorkflowService:
+    """The same service, on a clock ``days`` behind (the demo's history in the past)."""
+    return WorkflowService(
+        service.engine,
+        service.rules,
+        service.subscribers,
+        clock=lambda: service.clock() - timedelta(days=days),
+    )
 
 
 def _first_session(target: str, now: datetime) -> datetime:

@@ -64,7 +64,15 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
             "sessions": session_rows(conn, dossier) if is_formation else None,
             "modalities": MODALITIES,
         }
-    context["actions"] = container.service.available(dossier_id, viewer.person_id)
+    actions = container.service.available(dossier_id, viewer.person_id)
+    context["actions"] = actions
+    with reading(container.engine) as conn:
+        # Starting or ending before the sessions' dates: the card asks to confirm it.
+        context["early"] = {
+            a.trigger: found
+            for a in actions
+            if (found := early(conn, dossier_id, a.trigger, now)) is not None
+        }
     return context
 
 

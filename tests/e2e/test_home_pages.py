@@ -24,6 +24,7 @@ from api.wiring import Container
 from tests.support.browser import PASSWORD, check_page, sign_in
 from tests.support.live_server import serving
 from workflow.demo import DemoSummary, load_demo
+from workflow.engine.rows import load
 from workflow.store.academie_settings import PACKAGED
 from workflow.store.settings import WorkflowSettings, get_settings
 from workflow.store.tables import person_table
@@ -134,3 +135,58 @@ def test_the_dashboard_says_whom_each_dossier_waits_on_and_sorts_by_it(
     expect(page).to_have_url(re.compile(r"tri=attente"))
     waiting = table.locator("tbody tr td:nth-child(4)").all_inner_texts()
     assert len(waiting) > 5
+
+
+def test_the_formatrice_records_sessions_then_ends_the_training_on_confirmation(
+    page: Page, demo_site: DemoSite
+) -> None:
+    """Last (it moves the demo on): the training under way has held its first session, the
+    second is ahead. « Enregistrer les sessions » from « À traiter »; the session ahead
+    cannot be marked held (nothing is saved); ending the training before its last session asks to confirm
+    it, and the history says so."""
+    dossier = demo_site.summary.dossiers["dossier_formation:en_cours"]
+    sign_in(page, demo_site.url, demo_site.email("claire.dubois"))
+    card = page.locator("main li", has=page.locator(f"text=/{_reference(demo_site, dossier)}/"))
+    card.get_by_role("link", name=re.compile("^Enregistrer les sessions")).click()
+    expect(page).to_have_url(re.compile(rf"/dossiers/{dossier}/sessions$"))
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(2)
+    # The session ahead: « tenue » is refused next to the box, in French.
+    rows.nth(1).get_by_role("link", name=re.compile("^Modifier")).click()
+    page.locator("label[for=tenue]").click()
+    page.get_by_role("button", name="Enregistrer la session").click()
+    expect(page.locator("#tenue-erreur")).to_contain_text(
+        "Une session ne peut être marquée tenue qu'une fois commencée"
+    )
+    check_page(page, "sessions-tenue-refusee")
+    # The session already begun was recorded as held (by the demo, as a person may).
+    page.goto(f"{demo_site.url}/dossiers/{dossier}/sessions")
+    expect(rows.nth(0)).to_contain_text("Tenue")
+    expect(rows.nth(1)).to_contain_text("Prévue")
+    # Ending before the last session: the box to tick says when it ends.
+    box = page.get_by_label(re.compile("^La dernière session se termine le "))
+    expect(box).to_be_visible()
+    _look_both(page, "sessions-terminer-avant-la-date")
+    page.get_by_role("button", name="Terminer la formation").click()
+    expect(
+        page.get_by_text("Il manque : votre confirmation de terminer la formation")
+    ).to_be_visible()
+    page.locator("label[for=avant-date]").click()
+    page.get_by_role("button", name="Confirmer : Terminer la formation").click()
+    expect(page.get_by_text("Action effectuée : Terminer la formation")).to_be_visible()
+    page.goto(f"{demo_site.url}/dossiers/{dossier}")
+    expect(
+        page.get_by_text("Terminée avant la fin de la dernière session, sur confirmation.")
+    ).to_be_visible()
+
+
+def _reference(site: DemoSite, dossier: int) -> str:
+    with site.container.engine.connect() as conn:
+        return load(conn, dossier).reference
+
+
+def _look_both(page: Page, name: str) -> None:
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        check_page(page, f"{name}-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
