@@ -142,8 +142,8 @@ def test_the_formatrice_records_sessions_then_ends_the_training_on_confirmation(
 ) -> None:
     """Last (it moves the demo on): the training under way has held its first session, the
     second is ahead. « Enregistrer les sessions » from « À traiter »; the session ahead
-    cannot be marked held (nothing is saved); ending the training before its last session asks to confirm
-    it, and the history says so."""
+    cannot be marked held (nothing is saved); ending the training before its last session
+    asks to confirm it, and the history says so."""
     dossier = demo_site.summary.dossiers["dossier_formation:en_cours"]
     sign_in(page, demo_site.url, demo_site.email("claire.dubois"))
     card = page.locator("main li", has=page.locator(f"text=/{_reference(demo_site, dossier)}/"))

@@ -254,9 +254,10 @@ def _awaited_by_role() -> list[_Awaited]:
                         )
                         for base in bases:
                             key = (spec.key, base, dispositif.id)
-                            found.setdefault(key, set()).update(transition.sources)
+                            found[key] = found.get(key, set()) | set(transition.sources)
                 else:
-                    found.setdefault((spec.key, role, None), set()).update(transition.sources)
+                    key = (spec.key, role, None)
+                    found[key] = found.get(key, set()) | set(transition.sources)
     return [
         _Awaited(SPECS[spec_key], role, dispositif, frozenset(states))
         for (spec_key, role, dispositif), states in found.items()
