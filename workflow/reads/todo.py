@@ -238,7 +238,12 @@ class _Awaited:
 
 def _awaited_by_role() -> list[_Awaited]:
     """For every spec and every role: the states where some transition is awaited of it."""
-    found: dict[tuple[tuple[str, int], str, str | None], set[str]] = {}
+    Key = tuple[tuple[str, int], str, str | None]
+    found: dict[Key, set[str]] = {}
+
+    def add(key: Key, states: tuple[str, ...]) -> None:
+        found[key] = found.get(key, set()) | set(states)
+
     for spec in SPECS.values():
         for transition in spec.transitions:
             expected = (
@@ -253,11 +258,9 @@ def _awaited_by_role() -> list[_Awaited]:
                             else list(dispositif.bilan_roles)
                         )
                         for base in bases:
-                            key = (spec.key, base, dispositif.id)
-                            found[key] = found.get(key, set()) | set(transition.sources)
+                            add((spec.key, base, dispositif.id), transition.sources)
                 else:
-                    key = (spec.key, role, None)
-                    found[key] = found.get(key, set()) | set(transition.sources)
+                    add((spec.key, role, None), transition.sources)
     return [
         _Awaited(SPECS[spec_key], role, dispositif, frozenset(states))
         for (spec_key, role, dispositif), states in found.items()
