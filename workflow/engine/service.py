@@ -222,11 +222,19 @@ class WorkflowService:
             conn.rollback()
             return result
 
-    def available_in(self, conn: Connection, dossier_id: int, person_id: int) -> list[Availability]:
+    def available_in(
+        self,
+        conn: Connection,
+        dossier_id: int,
+        person_id: int,
+        *,
+        row: DossierRow | None = None,
+    ) -> list[Availability]:
         """``available`` on the caller's connection (a read: nothing is written), so that a
-        worklist asks it for many dossiers over one connection."""
+        worklist asks it for many dossiers over one connection; ``row`` is the dossier as
+        the caller just read it, on that same connection (one query saved per dossier)."""
         now = self.clock()
-        dossier = load(conn, dossier_id)
+        dossier = row if row is not None and row.id == dossier_id else load(conn, dossier_id)
         spec = get_spec(dossier.workflow_name, dossier.workflow_version)
         machine = machine_for(spec.name, spec.version)
         held = tuple(capacities(conn, dossier.ref, person_id, now))

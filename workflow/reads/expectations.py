@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, Connection, and_, case, literal, select
@@ -90,17 +91,20 @@ class Expectation:
         return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} et {names[-1]}"
 
 
-def awaited_transitions(spec: WorkflowSpec, state: str) -> list[TransitionSpec]:
-    """The transitions out of ``state`` that some role is expected to fire."""
+@cache
+def awaited_transitions(spec: WorkflowSpec, state: str) -> tuple[TransitionSpec, ...]:
+    """The transitions out of ``state`` that some role is expected to fire (specs are
+    frozen: computed once per state)."""
     machine = machine_for(spec.name, spec.version)
     found = []
     for trigger in machine.triggers_from(state):
         transition = spec.transition(trigger)
         if transition.awaited_from != ():
             found.append(transition)
-    return found
+    return tuple(found)
 
 
+@cache
 def awaited_roles(spec: WorkflowSpec, state: str) -> tuple[str, ...]:
     """The roles ``state`` waits on, in spec order, derived ones (signataire…) included."""
     roles: list[str] = []

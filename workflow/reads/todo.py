@@ -172,7 +172,7 @@ class Todo:
         return sum(len(group.items) for group in self.groups)
 
 
-def todo(service: WorkflowService, person_id: int, *, limit: int = 300) -> Todo:
+def todo(service: WorkflowService, person_id: int, *, limit: int = 100) -> Todo:
     """Everything « À traiter » shows ``person_id``: their work, oldest first within each
     kind, then what they wait on from others, then (EAFC staff) their académies' queue."""
     now = service.clock()
@@ -185,7 +185,11 @@ def todo(service: WorkflowService, person_id: int, *, limit: int = 300) -> Todo:
         for dossier in found:
             actions = tuple(
                 sorted(
-                    (a for a in service.available_in(conn, dossier.id, person_id) if a.awaited),
+                    (
+                        a
+                        for a in service.available_in(conn, dossier.id, person_id, row=dossier)
+                        if a.awaited
+                    ),
                     key=lambda a: _RANK.get((dossier.workflow_name, a.trigger), 99),
                 )
             )
