@@ -31,7 +31,6 @@ from workflow.participants.enrolment import Enrolments
 from workflow.participants.etablissements import Etablissements
 from workflow.participants.purge import Purges
 from workflow.participants.questionnaire import Questionnaires
-from workflow.reads.queries import overdue_clause
 from workflow.rules import RULES
 from workflow.store.database import make_engine
 from workflow.store.settings import WorkflowSettings, get_settings
@@ -131,11 +130,8 @@ class Container:
 
     @cached_property
     def bulk(self) -> BulkActions:
-        # « Late » is the dashboard's definition (overdue_clause), until one definition is
-        # shared with the deadline timers; reminders are the timer's own emails.
-        return BulkActions(
-            self.engine, self.service, overdue_clause, reminders=[self.outbox.on_deadline]
-        )
+        # Reminders are the deadline timer's own emails.
+        return BulkActions(self.engine, self.service, reminders=[self.outbox.on_deadline])
 
     @cached_property
     def enrolments(self) -> Enrolments:

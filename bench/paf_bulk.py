@@ -38,7 +38,6 @@ from workflow.admin.bulk import BulkActions
 from workflow.admin.paf import Action
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.service import WorkflowService
-from workflow.reads.queries import overdue_clause
 from workflow.rules import RULES
 from workflow.store.migrate import upgrade
 from workflow.store.settings import WorkflowSettings
@@ -207,7 +206,7 @@ def bench_bulk(container: Container, count: int, *, emails: bool = True) -> list
     bulk = (
         container.bulk
         if emails
-        else BulkActions(container.engine, WorkflowService(container.engine, RULES), overdue_clause)
+        else BulkActions(container.engine, WorkflowService(container.engine, RULES))
     )
     batch, launch = timed(
         lambda: bulk.create(academie, "valider_bilan", ids, actor_id=gestionnaire)

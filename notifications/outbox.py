@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,17 +26,18 @@ from notifications.rendering import Envelope, build_message, render
 from notifications.settings import MailSettings
 from states import get_spec
 from states.roles import role_label
-from states.spec import DeadlineAction, DeadlineAnchor, TransitionSpec, WorkflowSpec
-from workflow.engine.deadlines import training_ended_at
+from states.spec import DeadlineAnchor, TransitionSpec, WorkflowSpec
+from workflow.engine.due import deadline_delays, due_dates
 from workflow.engine.events import DeadlineEvent, TransitionEvent
 from workflow.engine.machines import machine_for
 from workflow.engine.rows import DossierRow, load
-from workflow.language.french import format_date, format_datetime
+from workflow.language.french import PARIS, format_date, format_datetime
 from workflow.payments.baremes import format_euros, format_units
-from workflow.store.academie_settings import AcademieSettings, academie_settings
+from workflow.store.academie_settings import academie_settings
 from workflow.store.tables import decision_table, outbox_table, person_table
 from workflow.store.tables import payment_line_table as PL
 from workflow.store.tables import task_table as T
+from workflow.store.types import utcnow
 
 COMPONENT_LABELS = {
     "accompagnement": "Accompagnement à distance",
@@ -116,10 +117,13 @@ class OutboxWriter:
         )
         seen: set[int] = set()
         rows: list[dict[str, Any]] = []
+        # The person who acted is not told what they did — unless the transition handed
+        # them charter tasks: those they receive like everyone else.
+        own_tasks = event.actor_id is not None and bool(occasion.tasks.get(event.actor_id))
         for rule in transition.notifications:
             if rule.only_to is not None and rule.only_to != event.to_state:
                 continue
-            exclude = None if rule.include_actor else event.actor_id
+            exclude = None if rule.include_actor or own_tasks else event.actor_id
             for recipient in resolve(conn, dossier.ref, rule.recipients, event.at, exclude=exclude):
                 if recipient.person_id not in seen:
                     seen.add(recipient.person_id)
@@ -247,7 +251,7 @@ def _facts(
     return {
         "academie": academie.name,
         "reply_to": academie.reply_to,
-        "due": _due_date(conn, spec, dossier, academie),
+        "due": _due_date(conn, spec, dossier),
         "total": total,
         "tasks": _tasks(conn, dossier.id, phase),
         "payments": payments,
@@ -291,28 +295,18 @@ def _expected_actions(spec: WorkflowSpec, state: str, roles: Sequence[str]) -> l
     return found
 
 
-def _due_date(
-    conn: Connection, spec: WorkflowSpec, dossier: DossierRow, academie: AcademieSettings
-) -> str | None:
-    """The date a deliverable is due by, when a spec deadline counts from the training's end
-    (with the académie's own delays, as the timers count them).
+def _due_date(conn: Connection, spec: WorkflowSpec, dossier: DossierRow) -> str | None:
+    """The date a deliverable is due by, when it counts from the training's end (the bilan),
+    by the timers' own rule (``workflow.engine.due``, with the académie's own delays).
 
-    Deadlines counted from entry into a state are reminders about idleness, not due dates,
-    so they are not announced as such.
+    Deadlines counted from entry into a state are reminders about idleness, not due dates
+    of a deliverable, so emails do not announce them as such.
     """
-    ends = [
-        academie.offset_days(d.id, d.offset_days)
-        for d in spec.deadlines
-        if dossier.state in d.states
-        and d.anchor is DeadlineAnchor.TRAINING_ENDED
-        and d.action is DeadlineAction.REMINDER
-    ]
-    if not ends:
+    now = utcnow()
+    due = due_dates(conn, [dossier], now, deadline_delays(conn)).get(dossier.id)
+    if due is None or due.deadline.anchor is not DeadlineAnchor.TRAINING_ENDED:
         return None
-    ended = training_ended_at(conn, dossier.id)
-    if ended is None:
-        return None
-    return format_date((ended + timedelta(days=max(ends))).date())
+    return format_date(due.at.astimezone(PARIS).date())
 
 
 def _tasks(

@@ -7,6 +7,8 @@ DOMAIN §2; an académie may configure others.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from states.roles import BILAN_AUTHOR, SIGNATORY, UNANSWERED
 from states.spec import (
     DeadlineAction,
@@ -83,6 +85,7 @@ TRANSITIONS = (
         sources=("brouillon",),
         dest="contrat_a_signer",
         roles=("pilote", "gestionnaire"),
+        awaited_from=("pilote",),
         guards=("formateur_affecte", "dispositif_choisi", "heures_prevues"),
         effects=("etablir_contrat",),
         notifications=(_notify("signataires", "pilote", template="emettre_contrat"),),
@@ -94,6 +97,7 @@ TRANSITIONS = (
         dest="contrat_signe",
         roles=(SIGNATORY,),
         guards=("signature_attendue",),
+        turn_guards=("signature_attendue",),
         effects=("enregistrer_signature",),
         dest_condition="signatures_completes",
         notifications=(
@@ -125,6 +129,7 @@ TRANSITIONS = (
         reflexive=True,
         roles=(SIGNATORY,),
         guards=("signature_attendue",),
+        turn_guards=("signature_attendue",),
         effects=("enregistrer_signature",),
         notifications=(_notify("signataires_restants", "gestionnaire", template="signer_avenant"),),
     ),
@@ -163,6 +168,8 @@ TRANSITIONS = (
         sources=("scenario_valide",),
         dest="en_cours",
         roles=("formateur", "gestionnaire"),
+        awaited_from=("formateur",),
+        guards=("debut_atteint",),
         system_may_fire=True,
         opens_phase_tasks="pendant",
         notifications=(_notify(*_TEAM, "stagiaire", template="demarrer"),),
@@ -173,6 +180,8 @@ TRANSITIONS = (
         sources=("en_cours",),
         dest="realisee",
         roles=("formateur", "gestionnaire"),
+        awaited_from=("formateur",),
+        guards=("fin_atteinte",),
         system_may_fire=True,
         opens_phase_tasks="apres",
         notifications=(
@@ -241,11 +250,15 @@ TRANSITIONS = (
         sources=_NON_TERMINAL,
         dest="annule",
         roles=("pilote", "responsable"),
+        awaited_from=(),
         comment_required=True,
         irreversible=True,
         notifications=(_notify(*_TEAM, "stagiaire", *_LOCAL, "gestionnaire", template="annuler"),),
     ),
 )
+
+BILAN_DUE_DAYS = 30
+"""Bilan due 30 days after the end of the training (DOMAIN §2 default)."""
 
 DEADLINES = (
     DeadlineSpec(
@@ -257,6 +270,7 @@ DEADLINES = (
         action=DeadlineAction.REMINDER,
         recipients=("signataires_restants",),
         template=f"{NAME}/rappel_signature",
+        marks_due=True,
     ),
     DeadlineSpec(
         id="rappel_validation_scenario",
@@ -267,6 +281,7 @@ DEADLINES = (
         action=DeadlineAction.REMINDER,
         recipients=("pilote",),
         template=f"{NAME}/rappel_validation_scenario",
+        marks_due=True,
     ),
     DeadlineSpec(
         id="escalade_validation_scenario",
@@ -286,6 +301,7 @@ DEADLINES = (
         offset_days=0,
         action=DeadlineAction.TRANSITION,
         trigger="demarrer",
+        marks_due=True,
     ),
     DeadlineSpec(
         id="fin_automatique",
@@ -311,10 +327,11 @@ DEADLINES = (
         label="Rappel : bilan attendu aujourd'hui",
         states=("realisee", "bilan_a_completer"),
         anchor=DeadlineAnchor.TRAINING_ENDED,
-        offset_days=30,
+        offset_days=BILAN_DUE_DAYS,
         action=DeadlineAction.REMINDER,
         recipients=(BILAN_AUTHOR,),
         template=f"{NAME}/rappel_bilan",
+        marks_due=True,
     ),
     DeadlineSpec(
         id="escalade_bilan",
@@ -345,6 +362,7 @@ DEADLINES = (
         action=DeadlineAction.REMINDER,
         recipients=("gestionnaire",),
         template=f"{NAME}/relance_inactivite",
+        marks_due=True,
     ),
     DeadlineSpec(
         id="relance_decision_paiement",
@@ -355,6 +373,7 @@ DEADLINES = (
         action=DeadlineAction.REMINDER,
         recipients=("responsable",),
         template=f"{NAME}/relance_inactivite",
+        marks_due=True,
     ),
     DeadlineSpec(
         id="relance_mise_en_paiement",
@@ -365,11 +384,14 @@ DEADLINES = (
         action=DeadlineAction.REMINDER,
         recipients=("gestionnaire",),
         template=f"{NAME}/relance_inactivite",
+        marks_due=True,
     ),
 )
 
-BILAN_DUE_DAYS = 30
-"""Bilan due 30 days after the end of the training (DOMAIN §2 default)."""
+TASK_DUE_WITH = {"en_amont": "demarrage_automatique", "apres": "rappel_bilan_echeance"}
+"""The charter's due dates: the « en amont » tasks prepare the first session, so they are
+due when it starts; the « après » ones go with the bilan, due with it. « Pendant » tasks
+are done while the training runs and have none."""
 
 _LOCAL_AUTHORITY_TASKS = (
     (
@@ -392,7 +414,7 @@ _LOCAL_AUTHORITY_TASKS = (
 )
 """Charter 002/003: the chef d'établissement and the IEN have the same duties."""
 
-TASKS = (
+_CHARTER_TASKS = (
     # En amont — on valider_scenario (charter 002/003).
     *(
         TaskSpec("en_amont", code, role, label)
@@ -499,7 +521,6 @@ TASKS = (
         "formateur",
         "Déposer les documents administratifs : listes d'émargement (présentiel et "
         "asynchrone) et fiches de rémunération, pour Sofia-FMO",
-        due_after_days=BILAN_DUE_DAYS,
     ),
     TaskSpec(
         "apres", "conseiller_pilote", "formateur", "Faire part au pilote des pistes d'amélioration"
@@ -523,6 +544,8 @@ TASKS = (
         "Évaluer le dispositif hybride pour le prochain PAF",
     ),
 )
+
+TASKS = tuple(replace(task, due_with=TASK_DUE_WITH.get(task.phase)) for task in _CHARTER_TASKS)
 
 SPEC = WorkflowSpec(
     name=NAME,

@@ -101,6 +101,7 @@ SPEC = WorkflowSpec(
             action=DeadlineAction.REMINDER,
             recipients=("gestionnaire",),
             template=f"{NAME}/relance_demande",
+            marks_due=True,
         ),
     ),
 )

@@ -74,6 +74,9 @@ class DeadlineSpec:
     recipients: tuple[str, ...] = ()
     template: str | None = None
     trigger: str | None = None
+    marks_due: bool = False
+    """This point is the due date of the work its states wait for: once it has come, the
+    dossier is late (the dashboard, « À traiter » and the timers share this one rule)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,20 @@ class TransitionSpec:
     reflexive: bool = False
     """The dossier stays in whichever source state it is in (``dest`` names the first
     source, for readers that expect a state): an avenant is signed in any state."""
+    awaited_from: tuple[str, ...] | None = None
+    """The roles this trigger is *expected* of, which put it in their « À traiter » and say
+    whom the dossier waits on: ``None`` means every role of ``roles``; a subset leaves the
+    others a fallback (the gestionnaire may start a training, the formateur is expected
+    to); ``()`` means nobody (a way out such as cancelling is possible, never awaited)."""
+    turn_guards: tuple[str, ...] = ()
+    """Guards among ``guards`` that say whose turn it is rather than what is missing: when
+    one of them refuses, the trigger is not awaited of that person (``signature_attendue``
+    refuses once they have signed)."""
+
+    def awaits(self, role: str) -> bool:
+        """Whether this trigger is expected of a holder of ``role``."""
+        expected = self.roles if self.awaited_from is None else self.awaited_from
+        return role in expected
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +129,10 @@ class TaskSpec:
     role: str
     label: str
     due_after_days: int | None = None
+    """Due this many days after the phase opens (when ``due_with`` is not set)."""
+    due_with: str | None = None
+    """The id of the spec deadline whose point is this task's due date (the charter's
+    « en amont » tasks are due by the first session, the « après » ones with the bilan)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from workflow.admin.paf_lines import read_lines
 from workflow.admin.service import Administration
 from workflow.demo_participants import DemoAttendance, demo_schools, more_stagiaires
 from workflow.documents.avenants import AvenantOnEdit
+from workflow.dossiers.dates import EARLY_CONFIRMED, early
 from workflow.dossiers.editing import DossierEditor
 from workflow.dossiers.inputs import (
     BilanInput,
@@ -37,6 +38,7 @@ from workflow.dossiers.inputs import (
 )
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand, FireResult, WorkflowService
+from workflow.language.french import PARIS
 from workflow.participants.counts import trainee_counts
 from workflow.participants.enrolment import Enrolments
 from workflow.participants.inputs import StagiaireInput
@@ -288,17 +290,27 @@ class DemoBuilder:
             uploaded_by=team.formateurs[0],
         )
 
-    def add_sessions(self, dossier_id: int, team: Team, start: datetime) -> None:
+    def add_sessions(
+        self, dossier_id: int, team: Team, start: datetime, *, held: bool = False
+    ) -> None:
+        """Two sessions of 3 h a week apart; with ``held``, those already begun are
+        recorded as held (a session cannot be before it starts)."""
+        now = self.service.clock()
         for n, modality in enumerate(("presentiel", "classe_virtuelle")):
+            starts_at = start + timedelta(days=7 * n)
+            was_held = held and starts_at <= now
+            headcount = len(team.stagiaires) or 6
             self.editor.add_session(
                 dossier_id,
                 SessionInput(
-                    starts_at=start + timedelta(days=7 * n),
+                    starts_at=starts_at,
                     duration_minutes=180,
                     modality=modality,
                     connection_link="https://visio.example.org/session" if n else None,
                     place=None if n else "Atelier Canopé, salle 2 — 12 rue de l'Exemple, Marseille",
-                    planned_headcount=len(team.stagiaires) or 6,
+                    planned_headcount=headcount,
+                    held=was_held,
+                    actual_headcount=headcount if was_held else None,
                     formateur_id=team.formateurs[0],
                     public_type="Enseignants de collège",
                 ),
@@ -374,7 +386,7 @@ class DemoBuilder:
                     trigger,
                     self.actor_for(who, team, dispositif),
                     narrate,
-                    payload=payloads.get(trigger),
+                    payload={**self._early(dossier_id, trigger), **payloads.get(trigger, {})},
                 )
             state = STATE_AFTER[trigger]
         if target == "scenario_a_reviser":
@@ -401,6 +413,13 @@ class DemoBuilder:
                 narrate,
                 comment="Service fait non attesté par le chef d'établissement.",
             )
+
+    def _early(self, dossier_id: int, trigger: str) -> dict[str, Any]:
+        """The recipe starts and ends trainings when it is told to: before the sessions'
+        dates, it confirms it, as a person must (``workflow.dossiers.dates``)."""
+        with self.engine.connect() as conn:
+            ahead = early(conn, dossier_id, trigger, self.service.clock())
+        return {EARLY_CONFIRMED: True} if ahead is not None else {}
 
     def _fire(
         self,
@@ -547,18 +566,21 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             coordonnateur_reseau=people["isabelle.chevalier"],
             stagiaires=stagiaires,
         )
-        dossier_id = builder.formation(academie_id, team, title=title, dispositif=dispositif)
+        first = _first_session(target, service.clock())
+        days = AGED.get(target)
+        # A few dossiers were done some weeks ago, so that lateness shows on the pages (and
+        # the timers send the matching reminders as soon as ``serve`` starts).
+        recipe = builder if days is None else DemoBuilder(engine, data_dir, _earlier(service, days))
+        dossier_id = recipe.formation(
+            academie_id, team, title=title, dispositif=dispositif, start=first.date()
+        )
         if dispositif == "hse_convention_ent":
             # The convention names its établissement (seed 001).
             editor.update_planning(dossier_id, PlanningInput(etablissement=DEMO_ETABLISSEMENT))
-        builder.add_sessions(
-            dossier_id,
-            team,
-            datetime.combine(date.today(), datetime.min.time()).astimezone() + timedelta(days=30),
-        )
+        recipe.add_sessions(dossier_id, team, first, held=True)
         if target == "en_cours":
             builder.enrolments.enrol_all(dossier_id, more_stagiaires(schools), actor_id=None)
-        builder.drive(dossier_id, team, target, narrate=attendance, payloads=DEMO_PAYLOADS)
+        recipe.drive(dossier_id, team, target, narrate=attendance, payloads=DEMO_PAYLOADS)
         dossiers[f"dossier_formation:{target}"] = dossier_id
         if target == "en_cours":
             # DOMAIN §8: a formateur joins after signature, through the editor the app uses
@@ -710,6 +732,45 @@ def _administration_demo(
         actor_id=people["paul.lefevre"],
     )
     editor.revoke_delegation(revoked, actor_id=people["paul.lefevre"])
+
+
+AGED: dict[str, int] = {"scenario_soumis": 10, "realisee": 40}
+"""Demo dossiers taken to their state this many days ago: the scenario has waited on its
+pilote past the reminder, the bilan is past its due date (30 days after the end)."""
+
+
+def _earlier(service: WorkflowService, days: int) -> WorkflowService:
+    """The same service, on a clock ``days`` behind (the demo's history in the past)."""
+    return WorkflowService(
+        service.engine,
+        service.rules,
+        service.subscribers,
+        clock=lambda: service.clock() - timedelta(days=days),
+    )
+
+
+def _first_session(target: str, now: datetime) -> datetime:
+    """Sessions dated as the state says: ahead of a training not started yet, begun for
+    one under way (the second still ahead), over for one already ended."""
+    morning = datetime.combine(now.astimezone(PARIS).date(), time(9, 0), tzinfo=PARIS)
+    if target == "en_cours":
+        return morning - timedelta(days=2)
+    if target in AFTER_TRAINING:
+        return morning - timedelta(days=50)
+    return morning + timedelta(days=30)
+
+
+AFTER_TRAINING = frozenset(
+    {
+        "realisee",
+        "bilan_soumis",
+        "bilan_a_completer",
+        "bilan_valide",
+        "paiement_accorde",
+        "paiement_refuse",
+        "mis_en_paiement",
+    }
+)
 
 
 DEMO_PAYLOADS: dict[str, dict[str, Any]] = {}

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from workflow.documents.signing import SIGNATURE_EFFECTS, SIGNATURE_GUARDS
 from workflow.documents.versions import VERSION_EFFECTS, VERSION_GUARDS
+from workflow.dossiers.dates import DATE_GUARDS
 from workflow.dossiers.guards import DOSSIER_GUARDS
 from workflow.engine.registry import Effect, Guard, Rules
 from workflow.payments.decision import enregistrer_decision, montants_conformes
 
 GUARDS: dict[str, Guard] = {
     **DOSSIER_GUARDS,
+    **DATE_GUARDS,
     **SIGNATURE_GUARDS,
     **VERSION_GUARDS,
     "montants_conformes": montants_conformes,

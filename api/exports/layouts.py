@@ -142,6 +142,8 @@ DASHBOARD_COLUMNS = (
     Column("Échéance dépassée", T, 10),
     Column("Échéances dépassées (détail)", T, 60),
     Column("Identifiant PAF", T, 14),
+    Column("En attente de", T, 40),
+    Column("Échéance", Kind.DATE, 12),
 )
 
 
@@ -171,6 +173,8 @@ def dashboard_table(rows: list[DashboardDossier]) -> Table:
                 "Oui" if r.overdue else "Non",
                 " ; ".join(r.late),
                 r.paf_id or "",
+                r.waiting_on,
+                r.due_at.astimezone(PARIS).date() if r.due_at else None,
             ]
             for r in rows
         ],

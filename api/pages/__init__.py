@@ -24,6 +24,7 @@ from api.pages import (
     demande,
     dossier,
     errors,
+    home,
     links,
     paf,
     participants,
@@ -53,6 +54,7 @@ def install(app: FastAPI) -> None:
     for module in (
         setup,
         signin,
+        home,
         tasks,
         dossier,
         links,

@@ -18,11 +18,21 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RowId, Wired
+from api.pages.dossier import done
 from api.pages.errors import PageRoute
 from api.pages.flash import Flash, set_flash
 from api.pages.forms import FormState
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
+from api.pages.work import (
+    HOME,
+    WORK_REFUSALS,
+    Link,
+    fire_from_page,
+    refusal_errors,
+    refusal_status,
+    work_for,
+)
 from api.problems import ApiProblem, french_errors
 from api.uploads import UploadForm, document_from, read_upload_form
 from api.wiring import Container
@@ -41,6 +51,9 @@ from workflow.participants.counts import (
     trainee_counts,
 )
 from workflow.participants.questionnaire import aggregate
+from workflow.payments.simulation import COMPONENT_LABELS
+from workflow.reads.paperwork import bilan_view
+from workflow.reads.previews import last_request, proposal_preview
 from workflow.reads.queries import reading
 from workflow.reads.records import bilan_of, documents_of
 
@@ -55,6 +68,10 @@ TEXTS = {
     "eval_effets": "Effets de la formation",
 }
 COUNTS = {"participants_enrolled": "inscrits", "participants_effective": "presents"}
+SUBMIT = "soumettre_bilan"
+REVIEW = ("valider_bilan", "demander_complement")
+PROPOSAL_STATES = frozenset({"bilan_soumis", "bilan_valide"})
+"""Where the read view shows the payment the bilan would lead to (before the decision)."""
 
 
 @dataclass
@@ -65,6 +82,8 @@ class BilanForm:
     errors: list[tuple[str, str]] = field(default_factory=list)
     upload_error: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    saved: bool = False
+    """Saved, but the submission that followed was refused (``errors`` say why)."""
 
     def error(self, field_id: str) -> str | None:
         return next((m for f, m in self.errors if f == field_id), None)
@@ -135,22 +154,40 @@ def _participants(conn: Connection, dossier: DossierRow, held: list[Any]) -> dic
     }
 
 
-def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str, Any]:
+def _context(
+    container: Container, viewer: Viewer, dossier_id: int, token: str | None = None
+) -> dict[str, Any]:
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, held = readable(conn, dossier_id, viewer.person_id, now)
         if dossier.workflow_name != "dossier_formation":
             raise InvalidInput("Ce dossier n'a pas de bilan d'activités.")
-        return {
+        editable = may_edit(dossier, held, Edit.BILAN)
+        context = {
             **_participants(conn, dossier, held),
             "dossier": dossier,
             "bilan": bilan_of(conn, dossier_id),
             # Émargement scans name every stagiaire: not shown to a stagiaire.
             "documents": [] if participant_only(held) else documents_of(conn, dossier_id),
             "formateurs": members(conn, dossier.ref, ["formateur"]),
-            "editable": may_edit(dossier, held, Edit.BILAN),
+            "editable": editable,
             "may_upload": may_edit(dossier, held, Edit.DOCUMENTS),
+            "complement": last_request(conn, dossier_id, "demander_complement")
+            if dossier.state == "bilan_a_completer"
+            else None,
+            "view": None if editable else bilan_view(conn, dossier_id),
+            "preview": proposal_preview(conn, dossier)
+            if not editable and dossier.state in PROPOSAL_STATES
+            else None,
         }
+    work = work_for(container, viewer, dossier, (*REVIEW, SUBMIT), token)
+    return {
+        **context,
+        "submit": work.get(SUBMIT),
+        "review": work.only(*REVIEW),
+        "link": work.link,
+        "components": COMPONENT_LABELS,
+    }
 
 
 def _page(
@@ -161,8 +198,9 @@ def _page(
     form: BilanForm | None,
     status_code: int = 200,
     correction: FormState | None = None,
+    token: str | None = None,
 ) -> Response:
-    context = _context(container, viewer, dossier_id)
+    context = _context(container, viewer, dossier_id, token)
     form = form or BilanForm()
     if not form.values:
         form.values = _typed(context["bilan"])
@@ -196,8 +234,10 @@ async def page_with_correction(
 
 
 @router.get("/dossiers/{dossier_id}/bilan")
-async def bilan_page(request: Request, dossier_id: RowId, viewer: Seen, wired: Wired) -> Response:
-    return await run_in_threadpool(_page, request, wired, viewer, dossier_id, None)
+async def bilan_page(
+    request: Request, dossier_id: RowId, viewer: Seen, wired: Wired, lien: Link = None
+) -> Response:
+    return await run_in_threadpool(_page, request, wired, viewer, dossier_id, None, 200, None, lien)
 
 
 def _field_id(loc: str, hours_people: list[int]) -> str:
@@ -229,25 +269,52 @@ def _parse(values: dict[str, str], formateurs: list[int]) -> tuple[dict[str, Any
 async def save_bilan(request: Request, dossier_id: RowId, viewer: Seen, wired: Wired) -> Response:
     submitted = await request.form()
     values = {k: v for k, v in submitted.items() if isinstance(v, str) and k != "csrf_token"}
+    then = values.pop("apres", "")
+    token = values.pop("lien", "") or None
+    version = values.pop("version", "")
     context = await run_in_threadpool(_context, wired, viewer, dossier_id)
     formateurs = [m.person_id for m in context["formateurs"]]
     data, people = _parse(values, formateurs)
+    labels = _labels(context["formateurs"])
     try:
         bilan = BilanInput.model_validate(data)
     except ValidationError as error:
         errors = [(_field_id(e.field, people), e.message) for e in french_errors(error.errors())]
-        form = BilanForm(values, errors, labels=_labels(context["formateurs"]))
-        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 422)
+        form = BilanForm(values, errors, labels=labels)
+        return await run_in_threadpool(
+            _page, request, wired, viewer, dossier_id, form, 422, None, token
+        )
     try:
         await run_in_threadpool(
             wired.editor.save_bilan, dossier_id, bilan, actor_id=viewer.person_id
         )
     except (InvalidInput, NotPermitted) as error:
         form = BilanForm(values, [("", error.message)])
-        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 409)
-    response = RedirectResponse(f"/dossiers/{dossier_id}/bilan", status_code=303)
-    set_flash(request, response, Flash("success", "Bilan enregistré"))
-    return response
+        return await run_in_threadpool(
+            _page, request, wired, viewer, dossier_id, form, 409, None, token
+        )
+    if then != "soumettre":
+        response = RedirectResponse(f"/dossiers/{dossier_id}/bilan", status_code=303)
+        set_flash(request, response, Flash("success", "Bilan enregistré"))
+        return response
+    # « Enregistrer et soumettre »: saved above; the transition is its own transaction, so
+    # a refusal leaves the bilan saved and says once what is missing.
+    try:
+        result = await run_in_threadpool(
+            fire_from_page,
+            wired,
+            viewer,
+            dossier_id,
+            SUBMIT,
+            int(version) if version.isdigit() else 0,
+            token,
+        )
+    except WORK_REFUSALS as error:
+        form = BilanForm(values, refusal_errors(error), labels=labels, saved=True)
+        return await run_in_threadpool(
+            _page, request, wired, viewer, dossier_id, form, refusal_status(error), None, token
+        )
+    return done(request, result, HOME)
 
 
 @router.post("/dossiers/{dossier_id}/documents")

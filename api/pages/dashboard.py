@@ -28,12 +28,25 @@ from notifications import backlog
 from states import SPECS
 from states.dispositifs import DISPOSITIFS
 from workflow.admin.bulk import ACTIONS
-from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.engine.due import deadline_delays
+from workflow.language.durations import since
+from workflow.reads.expectations import expectations
+from workflow.reads.queries import EXPRESSION_SORTS, SORTS, DossierFilters, list_dossiers, reading
+from workflow.reads.reports import dossier_of_row
 from workflow.reads.worklists import staff_academies, visible_counts, visible_pilotes
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PAGE = 50
+SORT_CHOICES = frozenset({*SORTS, *EXPRESSION_SORTS})
+SORTABLE = {
+    "reference": "Référence",
+    "attente": "En attente de",
+    "depuis": "Depuis",
+    "echeance": "Échéance",
+    "mis_a_jour": "Mis à jour",
+}
+"""The columns a person may sort the lists by, and the key of each (``-`` reverses it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +59,11 @@ class DashboardQuery:
     dispositif: str = ""
     pilote: str = ""
     q: str = ""
+    tri: str = ""
 
     @property
     def filtered(self) -> bool:
-        return any(value.strip() for value in asdict(self).values())
+        return any(value.strip() for key, value in asdict(self).items() if key != "tri")
 
     def filters(self, limit: int = PAGE) -> DossierFilters:
         pilote = self.pilote.strip()
@@ -68,6 +82,7 @@ class DashboardQuery:
             ),
             text=self.q.strip() or None,
             limit=limit,
+            sort=self.tri if self.tri in SORT_CHOICES else "-mis_a_jour",
         )
 
     def query_string(self, **extra: str) -> str:
@@ -82,8 +97,9 @@ def dashboard_query(
     dispositif: Annotated[str, Query(max_length=64)] = "",
     pilote: Annotated[str, Query(max_length=12)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
+    tri: Annotated[str, Query(max_length=20)] = "",
 ) -> DashboardQuery:
-    return DashboardQuery(academie, etat, phase, dispositif, pilote, q)
+    return DashboardQuery(academie, etat, phase, dispositif, pilote, q, tri)
 
 
 Filters = Annotated[DashboardQuery, Depends(dashboard_query)]
@@ -101,6 +117,8 @@ def _dashboard(container: Container, viewer: Viewer, filters: DossierFilters) ->
         others, more = list_dossiers(
             conn, viewer.person_id, DossierFilters(**{**_fields(filters), "overdue": False}), now
         )
+        shown = [dossier_of_row(row) for row in [*late, *others]]
+        waits = expectations(conn, shown, now, deadline_delays(conn))
     phases: dict[tuple[str, str], int] = {}
     for count in counts:
         key = (count.workflow_label, count.phase_label)
@@ -116,6 +134,8 @@ def _dashboard(container: Container, viewer: Viewer, filters: DossierFilters) ->
         "phases": [(w, p, n) for (w, p), n in phases.items() if n],
         "late": late,
         "late_more": late_more,
+        "waits": waits,
+        "now": now,
         "others": others,
         "more": more,
         "pilotes": [(p.person_id, p.full_name) for p in pilotes],
@@ -142,6 +162,8 @@ async def dashboard(request: Request, viewer: Seen, wired: Wired, query: Filters
             "title": title,
             "filters": asdict(query),
             "filtered": query.filtered,
+            "sorting": _sorting(query),
+            "since": since,
             "export_xlsx": f"/tableau-de-bord/export?{query.query_string(format='xlsx')}",
             "export_csv": f"/tableau-de-bord/export?{query.query_string(format='csv')}",
             "state_options": sorted(states.items(), key=lambda kv: kv[1]),
@@ -150,6 +172,34 @@ async def dashboard(request: Request, viewer: Seen, wired: Wired, query: Filters
             "bulk_actions": [(a.id, a.label) for a in ACTIONS.values()],
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SortLink:
+    label: str
+    href: str
+    current: str | None
+    """« ascending » / « descending » when the lists are sorted by this column."""
+
+
+def _sorting(query: DashboardQuery) -> dict[str, SortLink]:
+    """One link per sortable column: sorts by it, or reverses it when it is the sort."""
+    current = query.tri if query.tri in SORT_CHOICES else "-mis_a_jour"
+    links = {}
+    for key, label in SORTABLE.items():
+        default = f"-{key}" if key == "mis_a_jour" else key
+        reverse = default[1:] if default.startswith("-") else f"-{default}"
+        state = None
+        if current in (default, reverse):
+            state = "descending" if current.startswith("-") else "ascending"
+            if key == "depuis":
+                # Sorted by the date the state was entered: the oldest first is the most
+                # days first, which a person reads as a descending « Depuis » column.
+                state = "ascending" if state == "descending" else "descending"
+        target = reverse if current == default else default
+        rest = DashboardQuery(**{**asdict(query), "tri": ""}).query_string(tri=target)
+        links[key] = SortLink(label, f"/tableau-de-bord?{rest}", state)
+    return links
 
 
 def _export(

@@ -27,12 +27,15 @@ from states import get_spec
 from states.roles import ROLES, role_label
 from workflow.documents.signatures import signature_status
 from workflow.dossiers.access import readable
+from workflow.dossiers.dates import EARLY_CONFIRMED, early
 from workflow.engine.errors import GuardFailed, NotPermitted, StaleVersion, TriggerNotAvailable
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
 from workflow.engine.service import COMMENT_MISSING, Availability, FireCommand, FireResult
 from workflow.language.vocabulary import MODALITIES
 from workflow.participants.access import PARTICIPANT, participant_only
+from workflow.payments.simulation import COMPONENT_LABELS
+from workflow.reads.previews import decision_grounds
 from workflow.reads.queries import history, reading
 from workflow.reads.records import scenario_of
 from workflow.reads.worklists import tasks_of
@@ -74,7 +77,15 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
             "sessions": session_rows(conn, dossier) if is_formation else None,
             "modalities": MODALITIES,
         }
-    context["actions"] = container.service.available(dossier_id, viewer.person_id)
+    actions = container.service.available(dossier_id, viewer.person_id)
+    context["actions"] = actions
+    with reading(container.engine) as conn:
+        # Starting or ending before the sessions' dates: the card asks to confirm it.
+        context["early"] = {
+            a.trigger: found
+            for a in actions
+            if (found := early(conn, dossier_id, a.trigger, now)) is not None
+        }
     return context
 
 
@@ -129,10 +140,15 @@ def _action_page(
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, _ = readable(conn, dossier_id, viewer.person_id, now)
+        grounds = decision_grounds(conn, dossier, trigger)
+        ahead = early(conn, dossier_id, trigger, now)
     spec = get_spec(dossier.workflow_name, dossier.workflow_version)
     available = {a.trigger: a for a in container.service.available(dossier_id, viewer.person_id)}
     action: Availability | None = available.get(trigger)
     known = trigger in spec.triggers
+    missing = (
+        [] if action is None else [m for m in action.missing if not ahead or m != ahead.missing]
+    )
     return render(
         request,
         "pages/action.html",
@@ -143,7 +159,12 @@ def _action_page(
             "label": spec.transition(trigger).label if known else trigger,
             "trigger": trigger,
             "action": action,
+            "missing": missing,
+            "early": ahead,
             "form": form,
+            "grounds": grounds,
+            "modalities": MODALITIES,
+            "components": COMPONENT_LABELS,
             "post_to": post_to or f"/dossiers/{dossier_id}/actions/{trigger}",
         },
         status_code=status_code if action is not None or status_code != 200 else 409,
@@ -188,6 +209,7 @@ async def perform_action(
     commentaire: Annotated[str, Form(max_length=5000)] = "",
     confirme: Annotated[str, Form(max_length=10)] = "",
     retour: Annotated[str, Form(max_length=500)] = "",
+    avant_date: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     if confirme != "oui":
         # Straight from the dossier page without the confirmation step: show it first.
@@ -200,6 +222,7 @@ async def perform_action(
         viewer.person_id,
         expected_version=version,
         comment=commentaire or None,
+        payload=confirmation(avant_date),
     )
     try:
         result = await run_in_threadpool(wired.service.fire, command)
@@ -209,6 +232,11 @@ async def perform_action(
             _action_page, request, wired, viewer, dossier_id, trigger, form, status
         )
     return done(request, result, safe_next(retour) if retour else f"/dossiers/{dossier_id}")
+
+
+def confirmation(avant_date: str) -> dict[str, Any]:
+    """The payload of a start or an end confirmed before the sessions' dates."""
+    return {EARLY_CONFIRMED: True} if avant_date == "oui" else {}
 
 
 def done(request: Request, result: FireResult, back: str) -> Response:

@@ -1,11 +1,14 @@
 """``/liens/<jeton>``: the action link of an email, confirmed then performed by its recipient.
 
-A GET never acts (mail scanners open links): it checks the link and shows the same
-confirmation page as the dossier's own actions. Only the confirmation, a POST with the
-session's CSRF token, fires the transition — as the signed-in person, who must be the
-recipient the link was written for, on the dossier version it was written for; the link's
-use is recorded in the transition's own transaction, so it serves once. Every refusal is a
-French explanation with a way to the dossier.
+A GET never acts (mail scanners open links): it checks the link and leads to the page
+where the work is done — the scenario, the bilan, the sessions, the payment, the request —
+whose button for this action posts back here; an action with nothing to look at first, or
+a definitive one, gets the dossier's confirmation page, which shows what is decided. Only
+the confirmation, a POST with the session's CSRF token, fires the transition — as the
+signed-in person, who must be the recipient the link was written for, on the dossier
+version it was written for; the link's use is recorded in the transition's own
+transaction, so it serves once. Every refusal is a French explanation with a way to the
+dossier.
 """
 
 from __future__ import annotations
@@ -13,73 +16,32 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
-from sqlalchemy import Connection, insert, select
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Wired
-from api.pages.dossier import ActionForm, _action_page, _refusal, done
+from api.pages.claims import check, record_use
+from api.pages.dossier import ActionForm, _action_page, _refusal, confirmation, done
 from api.pages.errors import PageRoute
+from api.pages.home import has_route
 from api.pages.rendering import render
-from api.pages.viewer import Seen, Viewer
+from api.pages.signin import safe_next
+from api.pages.viewer import Seen
 from api.wiring import Container
-from notifications.links import LinkClaim, LinkError, token_hash
-from states import get_spec
-from workflow.dossiers.access import readable
+from notifications.links import LinkClaim, LinkError
 from workflow.engine.errors import (
-    DossierNotFound,
     GuardFailed,
     NotPermitted,
     StaleVersion,
     TriggerNotAvailable,
 )
-from workflow.engine.service import FireCommand, FireResult
+from workflow.engine.rows import load
+from workflow.engine.service import FireCommand
 from workflow.reads.queries import reading
-from workflow.store.tables import action_link_use_table as U
-from workflow.store.tables import person_table
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 Token = Annotated[str, Path(min_length=10, max_length=500, pattern=r"^[A-Za-z0-9_.\-]+$")]
-
-
-def _check(container: Container, viewer: Viewer, token: str) -> LinkClaim:
-    """The link's claim if this person may act on it now; else a French ``LinkError``."""
-    claim = container.links.read(token)
-    with reading(container.engine) as conn:
-        if claim.person_id != viewer.person_id:
-            name = conn.execute(
-                select(person_table.c.full_name).where(person_table.c.id == claim.person_id)
-            ).scalar()
-            raise LinkError(
-                "lien-autre-destinataire",
-                f"Ce lien a été envoyé à {name or 'une autre personne'} : il ne peut servir "
-                "qu'à son destinataire. Connectez-vous avec votre propre compte et ouvrez le "
-                "dossier pour voir ce que vous pouvez y faire.",
-            )
-        used = conn.execute(select(U.c.used_at).where(U.c.token_hash == token_hash(token)))
-        if used.first() is not None:
-            raise LinkError(
-                "lien-utilise",
-                "Ce lien a déjà servi : l'action a été effectuée. Ouvrez le dossier pour voir "
-                "où il en est.",
-            )
-        try:
-            dossier, _ = readable(
-                conn, claim.dossier_id, viewer.person_id, container.service.clock()
-            )
-        except DossierNotFound as exc:
-            raise LinkError(
-                "lien-invalide", "Ce dossier n'existe pas ou ne vous est plus accessible."
-            ) from exc
-        if dossier.version != claim.version:
-            spec = get_spec(dossier.workflow_name, dossier.workflow_version)
-            raise LinkError(
-                "lien-perime",
-                f"Le dossier {dossier.reference} a changé depuis l'envoi de ce courriel : il est "
-                f"maintenant « {spec.state(dossier.state).label} ». Ouvrez-le pour voir ce qui "
-                "reste à faire.",
-            )
-    return claim
 
 
 def _refused(request: Request, error: LinkError, dossier_id: int | None) -> Response:
@@ -102,9 +64,13 @@ def _dossier_of(container: Container, token: str) -> int | None:
 @router.get("/liens/{token}")
 async def confirm_link(request: Request, token: Token, viewer: Seen, wired: Wired) -> Response:
     try:
-        claim = await run_in_threadpool(_check, wired, viewer, token)
+        claim = await run_in_threadpool(check, wired, viewer, token)
     except LinkError as error:
         return _refused(request, error, _dossier_of(wired, token))
+    page = await run_in_threadpool(work_page, request, wired, claim)
+    if page is not None:
+        # The page where the work is done, its button for this action posting to the link.
+        return RedirectResponse(f"{page}?lien={token}", status_code=303)
     return await run_in_threadpool(
         _action_page,
         request,
@@ -118,6 +84,37 @@ async def confirm_link(request: Request, token: Token, viewer: Seen, wired: Wire
     )
 
 
+WORK_PAGES: dict[tuple[str, str], str] = {
+    ("dossier_formation", "soumettre_scenario"): "scenario",
+    ("dossier_formation", "valider_scenario"): "scenario",
+    ("dossier_formation", "demander_revision"): "scenario",
+    ("dossier_formation", "demarrer"): "sessions",
+    ("dossier_formation", "terminer"): "sessions",
+    ("dossier_formation", "soumettre_bilan"): "bilan",
+    ("dossier_formation", "valider_bilan"): "bilan",
+    ("dossier_formation", "demander_complement"): "bilan",
+    ("dossier_formation", "accorder_paiement"): "paiement",
+    ("dossier_formation", "signer"): "contrat",
+    ("ouverture_parcours", "soumettre"): "demande",
+    ("ouverture_parcours", "accepter"): "demande",
+    ("ouverture_parcours", "demander_complement"): "demande",
+}
+"""The page where each linked action's work is done; the others (definitive ones, or with
+nothing to look at first) keep the confirmation page, which shows what is decided."""
+
+
+def work_page(request: Request, container: Container, claim: LinkClaim) -> str | None:
+    with reading(container.engine) as conn:
+        workflow = load(conn, claim.dossier_id).workflow_name
+    part = WORK_PAGES.get((workflow, claim.trigger))
+    if part is None:
+        return None
+    path = f"/dossiers/{claim.dossier_id}/{part}"
+    if part == "contrat" and not has_route(request, "/dossiers/{dossier_id}/contrat"):
+        return None
+    return path
+
+
 @router.post("/liens/{token}")
 async def perform_link(
     request: Request,
@@ -125,9 +122,11 @@ async def perform_link(
     viewer: Seen,
     wired: Wired,
     commentaire: Annotated[str, Form(max_length=5000)] = "",
+    avant_date: Annotated[str, Form(max_length=10)] = "",
+    retour: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        claim = await run_in_threadpool(_check, wired, viewer, token)
+        claim = await run_in_threadpool(check, wired, viewer, token)
     except LinkError as error:
         return _refused(request, error, _dossier_of(wired, token))
     command = FireCommand(
@@ -136,21 +135,13 @@ async def perform_link(
         viewer.person_id,
         expected_version=claim.version,
         comment=commentaire or None,
+        payload=confirmation(avant_date),
     )
 
-    def record(conn: Connection, result: FireResult) -> None:
-        # In the transition's transaction: a second use (even a concurrent one) fails here.
-        conn.execute(
-            insert(U).values(
-                token_hash=token_hash(token),
-                person_id=viewer.person_id,
-                dossier_id=claim.dossier_id,
-                used_at=result.at,
-            )
-        )
-
     try:
-        result = await run_in_threadpool(wired.service.fire, command, also=record)
+        result = await run_in_threadpool(
+            wired.service.fire, command, also=record_use(token, viewer.person_id, claim.dossier_id)
+        )
     except (GuardFailed, StaleVersion, NotPermitted, TriggerNotAvailable) as error:
         form, status = _refusal(error, commentaire)
         return await run_in_threadpool(
@@ -164,4 +155,4 @@ async def perform_link(
             status,
             f"/liens/{token}",
         )
-    return done(request, result, f"/dossiers/{claim.dossier_id}")
+    return done(request, result, safe_next(retour) if retour else f"/dossiers/{claim.dossier_id}")

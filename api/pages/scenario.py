@@ -20,10 +20,20 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RowId, Wired
+from api.pages.dossier import done
 from api.pages.errors import PageRoute
 from api.pages.flash import Flash, set_flash
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
+from api.pages.work import (
+    HOME,
+    WORK_REFUSALS,
+    Link,
+    fire_from_page,
+    refusal_errors,
+    refusal_status,
+    work_for,
+)
 from api.problems import french_errors
 from api.wiring import Container
 from workflow.dossiers.access import Edit, may_edit, readable
@@ -31,10 +41,14 @@ from workflow.dossiers.inputs import ScenarioInput
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
 from workflow.language.vocabulary import MODALITIES
+from workflow.reads.previews import last_request, scenario_hours
 from workflow.reads.queries import reading
 from workflow.reads.records import ScenarioRecord, scenario_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+SUBMIT = "soumettre_scenario"
+REVIEW = ("valider_scenario", "demander_revision")
 
 GENERAL = {
     "objectives": "Objectifs opérationnels",
@@ -57,6 +71,8 @@ class ScenarioForm:
     layout: list[tuple[int, list[int]]] = field(default_factory=list)
     """Each sequence's index and its steps' indices, as the form names them."""
     errors: list[tuple[str, str]] = field(default_factory=list)
+    saved: bool = False
+    """Saved, but the submission that followed was refused (``errors`` say why)."""
 
     def error(self, field_id: str) -> str | None:
         return next((m for f, m in self.errors if f == field_id), None)
@@ -191,19 +207,33 @@ def _field_id(loc: str, kept: list[tuple[int, list[int]]]) -> str:
     return ""
 
 
-def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str, Any]:
+def _context(
+    container: Container, viewer: Viewer, dossier_id: int, token: str | None = None
+) -> dict[str, Any]:
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, held = readable(conn, dossier_id, viewer.person_id, now)
         if dossier.workflow_name != "dossier_formation":
             raise InvalidInput("Ce dossier n'a pas de scénario.")
         tutors = members(conn, dossier.ref, ["tuteur", "formateur"])
-        return {
-            "dossier": dossier,
-            "scenario": scenario_of(conn, dossier_id),
-            "editable": may_edit(dossier, held, Edit.SCENARIO),
-            "tutors": sorted({(str(m.person_id), m.full_name) for m in tutors}, key=lambda t: t[1]),
-        }
+        scenario = scenario_of(conn, dossier_id)
+        revision = (
+            last_request(conn, dossier_id, "demander_revision")
+            if dossier.state == "scenario_a_reviser"
+            else None
+        )
+    work = work_for(container, viewer, dossier, (*REVIEW, SUBMIT), token)
+    return {
+        "dossier": dossier,
+        "scenario": scenario,
+        "hours_total": scenario_hours(scenario, dossier),
+        "revision": revision,
+        "editable": may_edit(dossier, held, Edit.SCENARIO),
+        "tutors": sorted({(str(m.person_id), m.full_name) for m in tutors}, key=lambda t: t[1]),
+        "submit": work.get(SUBMIT),
+        "review": work.only(*REVIEW),
+        "link": work.link,
+    }
 
 
 def _page(
@@ -213,8 +243,9 @@ def _page(
     dossier_id: int,
     form: ScenarioForm | None,
     status_code: int = 200,
+    token: str | None = None,
 ) -> Response:
-    context = _context(container, viewer, dossier_id)
+    context = _context(container, viewer, dossier_id, token)
     form = form or _from_record(context["scenario"])
     return render(
         request,
@@ -233,9 +264,9 @@ def _page(
 
 @router.get("/dossiers/{dossier_id}/scenario")
 async def scenario_page(
-    request: Request, dossier_id: RowId, viewer: Seen, wired: Wired
+    request: Request, dossier_id: RowId, viewer: Seen, wired: Wired, lien: Link = None
 ) -> Response:
-    return await run_in_threadpool(_page, request, wired, viewer, dossier_id, None)
+    return await run_in_threadpool(_page, request, wired, viewer, dossier_id, None, 200, lien)
 
 
 @router.post("/dossiers/{dossier_id}/scenario")
@@ -244,6 +275,9 @@ async def save_scenario(
 ) -> Response:
     submitted = await request.form()
     values = {k: v for k, v in submitted.items() if isinstance(v, str) and k != "csrf_token"}
+    then = values.pop("apres", "")
+    token = values.pop("lien", "") or None
+    version = values.pop("version", "")
     layout = _layout(values)
     add = values.pop("ajouter", "")
     if add:
@@ -253,21 +287,40 @@ async def save_scenario(
         elif add.isascii() and add.isdigit() and len(add) <= 6:
             layout = [(i, [*s, max(s) + 1] if i == int(add) else s) for i, s in layout]
         form = ScenarioForm(values, layout)
-        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form)
+        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 200, token)
     data, kept = _parse(values, layout)
     try:
         scenario = ScenarioInput.model_validate(data)
     except ValidationError as error:
         errors = [(_field_id(e.field, kept), e.message) for e in french_errors(error.errors())]
         form = ScenarioForm(values, layout, errors)
-        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 422)
+        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 422, token)
     try:
         await run_in_threadpool(
             wired.editor.save_scenario, dossier_id, scenario, actor_id=viewer.person_id
         )
     except (InvalidInput, NotPermitted) as error:
         form = ScenarioForm(values, layout, [("", error.message)])
-        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 409)
-    response = RedirectResponse(f"/dossiers/{dossier_id}/scenario", status_code=303)
-    set_flash(request, response, Flash("success", "Scénario enregistré"))
-    return response
+        return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form, 409, token)
+    if then != "soumettre":
+        response = RedirectResponse(f"/dossiers/{dossier_id}/scenario", status_code=303)
+        set_flash(request, response, Flash("success", "Scénario enregistré"))
+        return response
+    # « Enregistrer et soumettre au pilote »: saved above, now the transition (its own
+    # transaction: a refusal leaves the scenario saved and says what is missing, once).
+    try:
+        result = await run_in_threadpool(
+            fire_from_page,
+            wired,
+            viewer,
+            dossier_id,
+            SUBMIT,
+            int(version) if version.isdigit() else 0,
+            token,
+        )
+    except WORK_REFUSALS as error:
+        form = ScenarioForm(values, layout, refusal_errors(error), saved=True)
+        return await run_in_threadpool(
+            _page, request, wired, viewer, dossier_id, form, refusal_status(error), token
+        )
+    return done(request, result, HOME)

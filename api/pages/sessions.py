@@ -29,6 +29,7 @@ from api.pages.flash import Flash, set_flash
 from api.pages.forms import FormState, typed_values, validation_errors
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
+from api.pages.work import Link, work_for
 from api.wiring import Container
 from states.roles import ROLES
 from workflow.dossiers.access import Edit, may_edit, readable
@@ -42,6 +43,8 @@ from workflow.reads.queries import reading
 from workflow.reads.records import SessionRecord, bilan_of, session_of, sessions_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+DELIVERY = ("demarrer", "terminer")
 
 LABELS = {
     "date": "Date",
@@ -160,7 +163,11 @@ def _typed(record: SessionRecord) -> dict[str, str]:
 
 
 def _context(
-    container: Container, viewer: Viewer, dossier_id: int, session_id: int | None = None
+    container: Container,
+    viewer: Viewer,
+    dossier_id: int,
+    session_id: int | None = None,
+    token: str | None = None,
 ) -> dict[str, Any]:
     now = container.service.clock()
     with reading(container.engine) as conn:
@@ -174,7 +181,7 @@ def _context(
             if current is None:
                 # Another dossier's session, or none at all: the same « page introuvable ».
                 raise StarletteHTTPException(404)
-        return {
+        context = {
             "dossier": dossier,
             "sessions": session_rows(conn, dossier),
             "current": current,
@@ -186,6 +193,9 @@ def _context(
             "editable": may_edit(dossier, held, Edit.SESSIONS),
             "bilan_editable": may_edit(dossier, held, Edit.BILAN),
         }
+    # Starting and ending the training are done here, next to the sessions' dates.
+    work = work_for(container, viewer, dossier, DELIVERY, token) if session_id is None else None
+    return {**context, "work": work}
 
 
 def _page(
@@ -196,8 +206,9 @@ def _page(
     session_id: int | None,
     form: FormState | None,
     status_code: int = 200,
+    token: str | None = None,
 ) -> Response:
-    context = _context(container, viewer, dossier_id, session_id)
+    context = _context(container, viewer, dossier_id, session_id, token)
     current: SessionRecord | None = context["current"]
     if form is None:
         values = _typed(current) if current is not None else {"animateurs": "1"}
@@ -219,9 +230,9 @@ def _page(
 
 @router.get("/dossiers/{dossier_id}/sessions")
 async def sessions_page(
-    request: Request, dossier_id: RowId, viewer: Seen, wired: Wired
+    request: Request, dossier_id: RowId, viewer: Seen, wired: Wired, lien: Link = None
 ) -> Response:
-    return await run_in_threadpool(_page, request, wired, viewer, dossier_id, None, None)
+    return await run_in_threadpool(_page, request, wired, viewer, dossier_id, None, None, 200, lien)
 
 
 @router.get("/dossiers/{dossier_id}/sessions/{session_id}")
@@ -343,7 +354,8 @@ async def _save(
         ):
             raise StarletteHTTPException(404)
     except (InvalidInput, NotPermitted) as error:
-        form.add("", error.message)
+        field_id = "tenue" if getattr(error, "field", None) == "held" else ""
+        form.add(field_id, error.message)
         return await run_in_threadpool(
             _page, request, wired, viewer, dossier_id, session_id, form, 409
         )

@@ -19,7 +19,11 @@ from workflow.engine.tasks import TaskBook, TaskFilters, TaskStatus
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-STATUS_TABS = [(TaskStatus.OPEN, "À faire"), (TaskStatus.DONE, "Faites")]
+STATUS_TABS = [
+    (TaskStatus.OPEN, "À faire"),
+    (TaskStatus.DONE, "Faites"),
+    (TaskStatus.CLOSED, "Non faites"),
+]
 
 
 @router.get("/mes-taches")

@@ -91,17 +91,15 @@ class Viewer:
 
     @property
     def home(self) -> str:
-        if self.is_staff:
-            return "/tableau-de-bord"
-        if self.reviews:
-            return "/a-valider"
+        """Everyone lands on « À traiter »: what waits for them, whatever their roles; a
+        person who only follows trainings, on « Mes formations »."""
         if self.only_participates:
             return "/mes-formations"
-        return "/mes-taches"
+        return "/a-traiter"
 
     @property
     def menu(self) -> list[MenuItem]:
-        items = [MenuItem("/mes-taches", "Mes tâches")]
+        items = [MenuItem("/a-traiter", "À traiter"), MenuItem("/mes-taches", "Mes tâches")]
         if self.participates:
             items.insert(0, MenuItem("/mes-formations", "Mes formations"))
         if self.reviews:

@@ -35,6 +35,9 @@ class TaskOut(BaseModel):
     done_at: datetime | None
     done_by_id: int | None
     overdue: bool = Field(description="Ouverte et échéance dépassée.")
+    closed_at: datetime | None = Field(
+        None, description="Close sans avoir été faite : sa phase est terminée (« non faite »)."
+    )
 
 
 class TaskPage(BaseModel):
@@ -58,7 +61,10 @@ def list_mine(
     wired: Wired,
     statut: Annotated[
         TaskStatus,
-        Query(description="ouvertes (par défaut), faites, en_retard (ouvertes et échues), toutes"),
+        Query(
+            description="ouvertes (par défaut), faites, en_retard (ouvertes et échues), "
+            "non_faites (closes avec leur phase), toutes"
+        ),
     ] = TaskStatus.OPEN,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

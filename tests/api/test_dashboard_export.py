@@ -48,6 +48,8 @@ HEADERS = [
     "Échéance dépassée",
     "Échéances dépassées (détail)",
     "Identifiant PAF",
+    "En attente de",
+    "Échéance",
 ]
 COLUMN = {name: i for i, name in enumerate(HEADERS)}
 SECTIONS = re.compile(r'<section aria-labelledby="titre-(?:retard|dossiers)".*?</section>', re.S)

@@ -20,6 +20,7 @@ from api.wiring import Container
 from notifications.tokens import QuestionnaireClaim
 from tests.conftest import World
 from tests.support.api import Api, page_session
+from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand
 from workflow.participants.enrolment import enrol_in
@@ -46,7 +47,9 @@ def _finished(world: World, container: Container) -> int:
         SessionMarks(marks={mine_a.enrolment_id: "present", mine_b.enrolment_id: "absent"}),
         actor_id=team.formateurs[0],
     )
-    container.service.fire(FireCommand(dossier, "terminer", team.formateurs[0]))
+    container.service.fire(
+        FireCommand(dossier, "terminer", team.formateurs[0], payload={EARLY_CONFIRMED: True})
+    )
     return dossier
 
 

@@ -15,6 +15,7 @@ from api.wiring import Container
 from tests.conftest import World
 from tests.support.api import page_session
 from tests.support.participants import as_csv, schools, trainees
+from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.engine.service import FireCommand
 from workflow.participants.roster import roster, slots
 from workflow.store.tables import correction_table
@@ -160,7 +161,9 @@ def test_a_correction_needs_its_justification(
         data={"csrf_token": csrf, "figure": "effectifs", "valeur": "1", "justification": "Départs"},
     )
     assert early.status_code == 422 and "dans l&#39;état actuel du dossier" in early.text
-    api_container.service.fire(FireCommand(dossier, "terminer", team.formateurs[0]))
+    api_container.service.fire(
+        FireCommand(dossier, "terminer", team.formateurs[0], payload={EARLY_CONFIRMED: True})
+    )
     missing = client.post(
         f"/dossiers/{dossier}/effectifs",
         data={"csrf_token": csrf, "figure": "effectifs", "valeur": "1", "justification": " "},

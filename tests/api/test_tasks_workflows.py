@@ -56,15 +56,19 @@ def test_formateur_lists_only_their_own_tasks(world: World, api: Api) -> None:
     dossier = _running(world)
     formateur, stagiaire = world.team.formateurs[0], world.team.stagiaires[0]
     mine = _tasks(api, formateur)
-    assert {t["code"] for t in mine} == _codes("formateur", "en_amont", "pendant")
+    # Started: the « en amont » tasks closed with their phase, kept as « non faites ».
+    assert {t["code"] for t in mine} == _codes("formateur", "pendant")
     assert {t["role"] for t in mine} == {"formateur"}
     assert {t["role_label"] for t in mine} == {"Formateur"}
-    assert {t["phase_label"] for t in mine} == {"En amont", "Pendant"}
+    assert {t["phase_label"] for t in mine} == {"Pendant"}
+    closed = _tasks(api, formateur, "non_faites")
+    assert {t["code"] for t in closed} == _codes("formateur", "en_amont")
+    assert all(t["closed_at"] and t["done_at"] is None and not t["overdue"] for t in closed)
     assert {t["dossier_id"] for t in mine} == {dossier}
     assert all(t["dossier_title"] == "Dossier de test" for t in mine)
     assert all(t["dossier_reference"] and t["done_at"] is None for t in mine)
     theirs = _tasks(api, stagiaire)
-    assert {t["code"] for t in theirs} == _codes("stagiaire", "en_amont", "pendant")
+    assert {t["code"] for t in theirs} == _codes("stagiaire", "pendant")
     assert not {t["id"] for t in mine} & {t["id"] for t in theirs}
     assert _tasks(api, world.outsider) == []
 
@@ -132,7 +136,9 @@ def test_overdue_filter_and_due_date_order(world: World, api: Api) -> None:
     api.post(f"/api/v1/tasks/{second['id']}/complete", formateur)
     assert _tasks(api, formateur, "en_retard") == []
     everything = _tasks(api, formateur, "toutes")
-    assert len(everything) == len(ordered) and second["id"] in {t["id"] for t in everything}
+    closed = _tasks(api, formateur, "non_faites")
+    assert len(everything) == len(ordered) + len(closed)
+    assert second["id"] in {t["id"] for t in everything}
 
 
 def test_tasks_of_several_dossiers_sort_by_reference_and_page(world: World, api: Api) -> None:
@@ -140,12 +146,12 @@ def test_tasks_of_several_dossiers_sort_by_reference_and_page(world: World, api:
     _running(world)
     formateur = world.team.formateurs[0]
     all_open = _tasks(api, formateur)
-    assert len(all_open) == 2 * len(_codes("formateur", "en_amont", "pendant"))
+    assert len(all_open) == 2 * len(_codes("formateur", "pendant"))
     references = [t["dossier_reference"] for t in all_open]
     assert references == sorted(references)
-    page = api.get("/api/v1/tasks", formateur, params={"limit": 4, "offset": 2}).json()
-    assert page["has_more"] is True and page["limit"] == 4 and page["offset"] == 2
-    assert [t["id"] for t in page["items"]] == [t["id"] for t in all_open[2:6]]
+    page = api.get("/api/v1/tasks", formateur, params={"limit": 3, "offset": 2}).json()
+    assert page["has_more"] is True and page["limit"] == 3 and page["offset"] == 2
+    assert [t["id"] for t in page["items"]] == [t["id"] for t in all_open[2:5]]
     tail = api.get("/api/v1/tasks", formateur, params={"offset": len(all_open) - 1}).json()
     assert tail["has_more"] is False and len(tail["items"]) == 1
 

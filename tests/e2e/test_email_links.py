@@ -70,10 +70,13 @@ def test_the_pilot_validates_from_the_link_of_their_email(
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
     assert _state(api_container, dossier)[0] == "scenario_soumis"
     sign_in(page, live_url, pilot, next_path=path.group(1))
-    expect(page.get_by_role("heading", name="Valider le scénario hybride")).to_be_visible()
+    # The link leads to the scenario itself, the decision beside it, still without acting.
+    expect(page).to_have_url(re.compile(rf"/dossiers/{dossier}/scenario\?lien="))
+    expect(page.get_by_role("heading", name="Scénario hybride", level=1)).to_be_visible()
+    expect(page.get_by_text("Lancement").first).to_be_visible()  # the first sequence's title
     assert _state(api_container, dossier)[0] == "scenario_soumis"
     check_page(page, "lien-confirmation")
-    page.get_by_role("button", name="Confirmer : Valider le scénario hybride").click()
+    page.get_by_role("button", name="Valider le scénario hybride").click()
     expect(page.get_by_text("Action effectuée : Valider le scénario hybride")).to_be_visible()
     assert _state(api_container, dossier)[0] == "scenario_valide"
 

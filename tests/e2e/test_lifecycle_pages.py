@@ -250,10 +250,12 @@ class Parcours:
         assert found is not None, text
         # The pilot signs in on their way to the link, as the link's page sends them to do.
         page = self.as_(pilote, arriving_at=found.group(1))
-        expect(page.get_by_role("heading", name="Valider le scénario hybride")).to_be_visible()
+        # The link leads to the scenario, its decision beside it (posting back to the link).
+        expect(page.get_by_role("heading", name="Scénario hybride", level=1)).to_be_visible()
         self.snap(page, "lien-du-courriel")
-        _follow(page, page.get_by_role("button", name="Confirmer : Valider le scénario hybride"))
+        _follow(page, page.get_by_role("button", name="Valider le scénario hybride"))
         expect(page.get_by_text("Action effectuée : Valider le scénario hybride")).to_be_visible()
+        page = self.open_dossier(pilote)
         self.expect_state(page, "Scénario validé")
         self.fired.append(("valider_scenario", pilote))
         self.snap(page, "scenario-valide")

@@ -59,7 +59,7 @@ def test_sign_in_page_its_errors_and_the_redirect_back(
 def test_sign_in_never_redirects_off_site(page: Page, live_url: str, people: People) -> None:
     sign_in(page, live_url, people.email(people.world.team.formateurs[0]), "//evil.example/x")
     assert page.url.startswith(live_url)
-    _at(page, live_url, "/mes-taches")
+    _at(page, live_url, "/a-traiter")
 
 
 def test_pilot_reads_validates_and_returns_scenarios(
@@ -73,6 +73,11 @@ def test_pilot_reads_validates_and_returns_scenarios(
 
     sign_in(page, live_url, people.email(world.team.pilote))
     page.goto(f"{live_url}/")
+    _at(page, live_url, "/a-traiter")
+    expect(page.get_by_role("heading", name="Scénarios à valider (2)")).to_be_visible()
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="À valider"
+    ).click()
     _at(page, live_url, "/a-valider")
     sections = page.locator("main section")
     expect(sections).to_have_count(2)
@@ -107,6 +112,8 @@ def test_trainer_ticks_a_task_then_reopens_it(page: Page, live_url: str, people:
 
     sign_in(page, live_url, people.email(world.team.formateurs[0]))
     page.goto(f"{live_url}/")
+    _at(page, live_url, "/a-traiter")
+    page.get_by_role("link", name="voir mes tâches").click()
     _at(page, live_url, "/mes-taches")
     rows = page.locator("main table tbody tr")
     count = rows.count()
@@ -118,7 +125,7 @@ def test_trainer_ticks_a_task_then_reopens_it(page: Page, live_url: str, people:
     expect(page.get_by_text("Tâche faite")).to_be_visible()
     expect(rows).to_have_count(count - 1)
 
-    page.get_by_role("link", name="Faites").click()
+    page.get_by_role("link", name="Faites", exact=True).click()
     expect(page.get_by_role("cell", name=re.compile(re.escape(label))).first).to_be_visible()
     page.get_by_role("button", name=re.compile("^Rouvrir")).first.click()
     expect(page.get_by_text("Tâche rouverte")).to_be_visible()
@@ -246,6 +253,10 @@ def test_gestionnaire_dashboard_counts_and_filters(
 
     sign_in(page, live_url, people.email(world.team.gestionnaire))
     page.goto(f"{live_url}/")
+    _at(page, live_url, "/a-traiter")
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Tableau de bord"
+    ).click()
     _at(page, live_url, "/tableau-de-bord")
     expect(page.get_by_role("heading", name="Tableau de bord", exact=True)).to_be_visible()
     expect(page.get_by_role("table", name="Dossiers par état")).to_be_visible()
@@ -424,7 +435,7 @@ def test_keyboard_only_sign_in_and_skip_link(page: Page, live_url: str, people: 
     expect(page.get_by_label("Mot de passe")).to_be_focused()
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    _at(page, live_url, "/mes-taches")
+    _at(page, live_url, "/a-traiter")
 
 
 def test_concepteur_fills_and_sends_an_ouverture_request(

@@ -69,8 +69,13 @@ def test_dashboard_list_puts_late_dossiers_first_and_sums_hours(
         outsider = dashboard_list(conn, world.outsider, DossierFilters(), now)
     # ``limit`` pages the page only: the export has every row.
     assert [r.id for r in rows] == [late, draft]
-    assert rows[0].overdue and len(rows[0].late) == 2  # reminder (J+7) and escalation (J+14)
+    # Late since its due date (the pilot's reminder, J+7), by the timers' own rule.
+    assert rows[0].overdue and len(rows[0].late) == 1
+    assert rows[0].late[0].startswith("Rappel au pilote : scénario en attente de validation")
+    assert rows[0].waiting_on.startswith("Pilote") and rows[0].waiting_on.endswith("(pilote)")
+    assert rows[0].due_at is not None and rows[0].due_at < now
     assert not rows[1].overdue and rows[1].late == ()
+    assert rows[1].waiting_on.endswith("(pilote)") and rows[1].due_at is None
     assert rows[1].planned_hours == Decimal("8.25")
     assert rows[1].pilotes.startswith("Pilote")
     assert outsider == []

@@ -15,6 +15,7 @@ from api.imports.lists import read_list
 from api.wiring import Container
 from tests.conftest import World
 from tests.support.participants import as_csv, outbox, schools, trainees
+from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.dossiers.inputs import SessionInput
 from workflow.engine.errors import InvalidInput
 from workflow.engine.rows import load
@@ -268,7 +269,9 @@ def test_attendance_makes_the_counts_the_bilan_and_the_bareme_follow(
 ) -> None:
     container = api_container
     dossier = _validated(world, container, count=10)
-    container.service.fire(FireCommand(dossier, "demarrer", world.team.formateurs[0]))
+    container.service.fire(
+        FireCommand(dossier, "demarrer", world.team.formateurs[0], payload={EARLY_CONFIRMED: True})
+    )
     with container.engine.connect() as conn:
         people = roster(conn, dossier, active_only=True)
         sessions = slots(conn, dossier)
@@ -309,7 +312,9 @@ def test_attendance_makes_the_counts_the_bilan_and_the_bareme_follow(
         assert (bilan.participants_enrolled, bilan.participants_effective) == (12, 10)
 
     # The barème reads it (vacation_accompagnement: min(13 h ÷ 2, 10, 8) = 6,5) and says so.
-    container.service.fire(FireCommand(dossier, "terminer", formateur))
+    container.service.fire(
+        FireCommand(dossier, "terminer", formateur, payload={EARLY_CONFIRMED: True})
+    )
     # Hours declared, and counts typed in the bilan the old way: attendance still wins.
     world.builder.complete_bilan(dossier, world.team, effective=5)
     with container.engine.connect() as conn:

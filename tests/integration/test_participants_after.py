@@ -22,6 +22,7 @@ from tests.support.cli import run_cli
 from tests.support.mail import mail_settings
 from tests.support.participants import as_csv, schools, trainees
 from workflow.demo import DemoBuilder
+from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.engine.errors import InvalidInput
 from workflow.engine.service import FireCommand, WorkflowService
 from workflow.participants.inputs import AnswerInput, SessionMarks
@@ -92,7 +93,9 @@ def _ended(container: Container, world: World) -> int:
         SessionMarks(marks=dict.fromkeys((p.enrolment_id for p in people), "present")),
         actor_id=world.team.formateurs[0],
     )
-    container.service.fire(FireCommand(dossier, "terminer", world.team.formateurs[0]))
+    container.service.fire(
+        FireCommand(dossier, "terminer", world.team.formateurs[0], payload={EARLY_CONFIRMED: True})
+    )
     return dossier
 
 
@@ -192,7 +195,9 @@ def test_the_purge_keeps_counts_and_answers_and_forgets_people(
         actor_id=world.team.formateurs[0],
     )
     team = world.team
-    container.service.fire(FireCommand(dossier, "terminer", team.formateurs[0]))
+    container.service.fire(
+        FireCommand(dossier, "terminer", team.formateurs[0], payload={EARLY_CONFIRMED: True})
+    )
     world.builder.complete_bilan(dossier, team)
     for trigger, who in (
         ("soumettre_bilan", team.formateurs[0]),

@@ -103,9 +103,11 @@ def test_firing_in_the_api_puts_the_email_in_the_dev_mailbox(
         link = r'<td>([^<]*)</td>\s*<td><a href="(/dev/mailbox/[0-9a-f-]+)">' + re.escape(subject)
         rows = re.findall(link, page)
         recipients = {to for to, _ in rows}
-        # The académie's gestionnaire is told, with the team; the pilot who validated is not.
+        # The académie's gestionnaire is told, with the team; the pilot who validated too,
+        # for the « en amont » tasks the validation gave them (issue 12).
         assert any("camille.morel@example.org" in to for to in recipients), recipients
-        assert not any("nadia.rousseau@example.org" in to for to in recipients)
+        (own,) = [path for to, path in rows if "nadia.rousseau@example.org" in to]
+        assert "Établir le calendrier" in http.get(own).text
         message = http.get(rows[0][1]).text
         assert "a validé le scénario hybride" in message
         assert f"{base}/dossiers/{dossier['id']}" in message

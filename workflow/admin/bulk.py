@@ -16,10 +16,9 @@ unique while the batch is active and cleared when it ends.
 
 « Relancer les retardataires » is no transition: for each dossier that is late, it sends
 the reminder of its state's deadline (the deadline timer's own emails, through the same
-subscribers) as a deadline point of its own. Which dossiers are late is decided by the
-``overdue`` condition the batch runner is given — today ``workflow.reads.queries
-.overdue_clause``, handed over by the wiring (``admin`` may not import ``reads``), to be
-pointed at the definition shared with the deadline timers once there is one.
+subscribers) as a deadline point of its own. Which dossiers are late is the rule the
+deadline timers and every list share (``workflow.engine.due.late_clause``, with the
+académie's own delays).
 """
 
 from __future__ import annotations
@@ -30,12 +29,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from states import get_spec
 from states.roles import role_label
 from states.spec import DeadlineAction, DeadlineSpec
+from workflow.engine.due import deadline_delays, late_clause
 from workflow.engine.errors import InvalidInput, NotPermitted, WorkflowError
 from workflow.engine.events import DeadlineEvent, DeadlineSubscriber
 from workflow.engine.rows import load_for_actor
@@ -110,13 +110,11 @@ class BulkActions:
         self,
         engine: Engine,
         service: WorkflowService,
-        overdue: Callable[[datetime], ColumnElement[bool]],
         reminders: Iterable[DeadlineSubscriber] = (),
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.engine = engine
         self.service = service
-        self.overdue = overdue
         self.reminders = list(reminders)
         self.clock = clock or service.clock
 
@@ -312,7 +310,7 @@ class BulkActions:
             spec = get_spec(dossier.workflow_name, dossier.workflow_version)
             state = spec.state(dossier.state).label
             late = conn.execute(
-                select(D.c.id).where(D.c.id == dossier_id, self.overdue(now))
+                select(D.c.id).where(D.c.id == dossier_id, late_clause(now, deadline_delays(conn)))
             ).first()
             if late is None:
                 raise InvalidInput(f"Pas en retard (« {state} ») : aucune relance envoyée.")

@@ -35,6 +35,8 @@ from workflow.dossiers.inputs import (
 from workflow.dossiers.proposal import proposal_author
 from workflow.engine.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.engine.rows import DossierRow, load, next_reference
+from workflow.engine.tasks import refresh_due_dates
+from workflow.language.french import format_datetime
 from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
@@ -392,6 +394,7 @@ class DossierEditor:
         now = self.clock()
         with self.engine.begin() as conn:
             self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
+            _held_once_started(data, now)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
             result = conn.execute(
@@ -400,6 +403,7 @@ class DossierEditor:
                 )
             )
             session_id = _pk(result.inserted_primary_key)
+            refresh_due_dates(conn, dossier_id, now)
             self._session_changed(
                 conn, SessionChanged(dossier_id, session_id, True, True, now, actor_id)
             )
@@ -468,8 +472,10 @@ class DossierEditor:
         """Replace what is known of one session: planned at first, then held, with its
         actual headcount. False when the session is not one of this dossier's, so that the
         edge reports it as not found and a session of another dossier reveals nothing."""
+        now = self.clock()
         with self.engine.begin() as conn:
             self._open(conn, dossier_id, actor_id, Edit.SESSIONS)
+            _held_once_started(data, now)
             if data.formateur_id is not None:
                 _require_person(conn, data.formateur_id)
             values = data.model_dump()
@@ -500,6 +506,7 @@ class DossierEditor:
                         previous_modality=before["modality"],
                     ),
                 )
+                refresh_due_dates(conn, dossier_id, now)
             return True
 
     def set_attendance(
@@ -535,6 +542,17 @@ def _not_a_participant(role: str, dossier: DossierRow) -> None:
             "Un stagiaire s'inscrit (ou se désinscrit) depuis la page « Stagiaires » du "
             "dossier, pas depuis l'équipe.",
             "role",
+        )
+
+
+def _held_once_started(data: SessionInput, now: datetime) -> None:
+    """A session is « tenue » only once it has begun: hours recorded for a future session
+    would go to payment for work not yet done."""
+    if data.held and data.starts_at > now:
+        raise InvalidInput(
+            "Une session ne peut être marquée tenue qu'une fois commencée : celle-ci "
+            f"commence le {format_datetime(data.starts_at)}.",
+            field="held",
         )
 
 

@@ -1,15 +1,15 @@
 """The deadline loop: reminders, escalations and automatic transitions of the specs.
 
 Deadlines are data in the specs (``DeadlineSpec``): *n* days after an anchor — entry into
-a state, the first session's start, the last session's end, the end of the training. Each
-académie may set its own *n* for a deadline (``delais.<id>`` among its settings): a scan
-reads those delays afresh and asks, per deadline, once for the académies that keep the
-spec's delay and once per other delay in use, so a changed delay applies at the next scan.
-Each scan finds the due points not yet acted upon and handles each in a transaction of
-its own: record the point (unique per dossier, deadline and anchor), then either fire the
-transition through the service as the system, or tell the deadline subscribers (the
-outbox writes the reminder emails). A second timer process racing for the same point
-fails on the unique key and rolls back, emails included, so each point acts once.
+a state, the first session's start, the last session's end, the end of the training.
+Each académie may set its own *n* for a deadline (``delais.<id>`` among its settings, read
+afresh at each scan). When a point comes is ``workflow.engine.due``'s rule, shared with
+every read that says « en retard ». Each scan finds the due points not yet acted upon and
+handles each in a transaction of its own: record the point (unique per dossier, deadline
+and anchor), then either fire the transition through the service as the system, or tell
+the deadline subscribers (the outbox writes the reminder emails). A second timer process
+racing for the same point fails on the unique key and rolls back, emails included, so each
+point acts once.
 """
 
 from __future__ import annotations
@@ -19,24 +19,28 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, select, true
+from sqlalchemy import ColumnElement, Connection, Engine, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from states import SPECS
-from states.spec import DeadlineAction, DeadlineAnchor, DeadlineSpec, WorkflowSpec
+from states.spec import DeadlineAction, DeadlineSpec, WorkflowSpec
+from workflow.engine.due import (
+    DeadlineDelays,
+    anchor_of,
+    chunks,
+    deadline_delays,
+    has_come,
+    in_states,
+    offset_days,
+    session_ends,
+)
 from workflow.engine.errors import WorkflowError
 from workflow.engine.events import DeadlineEvent, DeadlineSubscriber
 from workflow.engine.service import FireCommand, WorkflowService
-from workflow.store.academie_settings import deadline_overrides
 from workflow.store.tables import deadline_point_table as DP
 from workflow.store.tables import dossier_table as D
-from workflow.store.tables import history_table as H
-from workflow.store.tables import session_table as S
 
 log = logging.getLogger(__name__)
-
-TRAINING_END_TRIGGER = "terminer"
-"""The transition whose time is the end of the training (anchor ``fin_formation``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,58 +49,19 @@ class DuePoint:
     deadline: DeadlineSpec
     dossier_id: int
     anchor_at: datetime
-    offset_days: int | None = None
-    """The delay that applied (the académie's, or the spec's when ``None``)."""
+    offset_days: int
 
     @property
     def due_at(self) -> datetime:
-        days = self.deadline.offset_days if self.offset_days is None else self.offset_days
-        return self.anchor_at + timedelta(days=days)
-
-
-def training_ended_at(conn: Connection, dossier_id: int) -> datetime | None:
-    """When the training was last marked as ended (the bilan is due from then)."""
-    value = conn.execute(
-        select(func.max(H.c.at)).where(
-            H.c.dossier_id == dossier_id, H.c.trigger == TRAINING_END_TRIGGER
-        )
-    ).scalar()
-    return value if isinstance(value, datetime) else None
+        return self.anchor_at + timedelta(days=self.offset_days)
 
 
 def due_points(conn: Connection, now: datetime) -> Iterator[DuePoint]:
-    """Every due point of every spec that has come and has not been acted upon, each
-    counted with its académie's delay."""
-    overrides = deadline_overrides(conn)
+    """Every due point of every spec that has come and has not been acted upon."""
+    delays = deadline_delays(conn)
     for spec in SPECS.values():
         for deadline in spec.deadlines:
-            for offset, academies in _delay_groups(deadline, overrides.get(deadline.id, {})):
-                yield from _due(conn, spec, deadline, now, offset, academies)
-
-
-def _delay_groups(
-    deadline: DeadlineSpec, overrides: dict[int, int]
-) -> Iterator[tuple[int, ColumnElement[bool]]]:
-    """(delay, which académies' dossiers it applies to): the spec's delay for every académie
-    that did not set its own, then one group per delay the others chose."""
-    changed = {a: days for a, days in overrides.items() if days != deadline.offset_days}
-    yield (
-        deadline.offset_days,
-        D.c.academie_id.not_in(list(changed)) if changed else true(),
-    )
-    by_delay: dict[int, list[int]] = {}
-    for academie_id, days in changed.items():
-        by_delay.setdefault(days, []).append(academie_id)
-    for days, academies in sorted(by_delay.items()):
-        yield days, D.c.academie_id.in_(sorted(academies))
-
-
-def _in_states(spec: WorkflowSpec, deadline: DeadlineSpec) -> list[ColumnElement[bool]]:
-    return [
-        D.c.workflow_name == spec.name,
-        D.c.workflow_version == spec.version,
-        D.c.state.in_(deadline.states),
-    ]
+            yield from _due(conn, spec, deadline, now, delays)
 
 
 def _not_recorded(deadline: DeadlineSpec, anchor: ColumnElement[datetime]) -> ColumnElement[bool]:
@@ -110,82 +75,38 @@ def _due(
     spec: WorkflowSpec,
     deadline: DeadlineSpec,
     now: datetime,
-    days: int,
-    academies: ColumnElement[bool],
+    delays: DeadlineDelays,
 ) -> Iterator[DuePoint]:
-    latest_anchor = now - timedelta(days=days)
-    if deadline.anchor is DeadlineAnchor.STATE_ENTERED:
-        # Fully in SQL: the anchor is a column, so the index on (workflow, state) serves.
+    anchor = anchor_of(deadline)
+    if anchor is not None:
+        # In SQL, by the same rule as the reads (``has_come``).
         rows = conn.execute(
-            select(D.c.id, D.c.state_entered_at).where(
-                *_in_states(spec, deadline),
-                academies,
-                D.c.state_entered_at <= latest_anchor,
-                _not_recorded(deadline, D.c.state_entered_at),
+            select(D.c.id, D.c.academie_id, anchor.label("anchor")).where(
+                has_come(spec, deadline, now, delays, anchor),
+                _not_recorded(deadline, anchor),
             )
         ).all()
         for row in rows:
-            yield DuePoint(spec, deadline, row.id, row.state_entered_at, days)
-        return
-    if deadline.anchor is DeadlineAnchor.FIRST_SESSION_START:
-        first = (
-            select(S.c.dossier_id, func.min(S.c.starts_at).label("anchor"))
-            .group_by(S.c.dossier_id)
-            .subquery()
-        )
-        rows = conn.execute(
-            select(D.c.id, first.c.anchor)
-            .join(first, first.c.dossier_id == D.c.id)
-            .where(
-                *_in_states(spec, deadline),
-                academies,
-                first.c.anchor <= latest_anchor,
-                _not_recorded(deadline, first.c.anchor),
-            )
-        ).all()
-        for row in rows:
+            days = offset_days(deadline, row.academie_id, delays)
             yield DuePoint(spec, deadline, row.id, row.anchor, days)
         return
-    candidates = [
-        row.id for row in conn.execute(select(D.c.id).where(*_in_states(spec, deadline), academies))
-    ]
-    anchors = _anchors(conn, deadline.anchor, candidates)
+    candidates = conn.execute(
+        select(D.c.id, D.c.academie_id).where(*in_states(spec, deadline))
+    ).all()
+    academies = {int(r.id): int(r.academie_id) for r in candidates}
+    anchors = session_ends(conn, list(academies))
     recorded = _recorded(conn, deadline, list(anchors))
-    for dossier_id, anchor in anchors.items():
-        if anchor <= latest_anchor and (dossier_id, anchor) not in recorded:
-            yield DuePoint(spec, deadline, dossier_id, anchor, days)
-
-
-def _anchors(
-    conn: Connection, anchor: DeadlineAnchor, dossier_ids: list[int]
-) -> dict[int, datetime]:
-    """Anchors computed in Python: a session's end and the training's end are not columns."""
-    found: dict[int, datetime] = {}
-    for chunk in _chunks(dossier_ids, 500):
-        if anchor is DeadlineAnchor.LAST_SESSION_END:
-            for row in conn.execute(
-                select(S.c.dossier_id, S.c.starts_at, S.c.duration_minutes).where(
-                    S.c.dossier_id.in_(chunk)
-                )
-            ):
-                end = row.starts_at + timedelta(minutes=row.duration_minutes)
-                if row.dossier_id not in found or end > found[row.dossier_id]:
-                    found[row.dossier_id] = end
-        elif anchor is DeadlineAnchor.TRAINING_ENDED:
-            ended = conn.execute(
-                select(H.c.dossier_id, func.max(H.c.at).label("ended"))
-                .where(H.c.dossier_id.in_(chunk), H.c.trigger == TRAINING_END_TRIGGER)
-                .group_by(H.c.dossier_id)
-            ).all()
-            found.update({r.dossier_id: r.ended for r in ended})
-    return found
+    for dossier_id, anchor_at in anchors.items():
+        days = offset_days(deadline, academies[dossier_id], delays)
+        if anchor_at <= now - timedelta(days=days) and (dossier_id, anchor_at) not in recorded:
+            yield DuePoint(spec, deadline, dossier_id, anchor_at, days)
 
 
 def _recorded(
     conn: Connection, deadline: DeadlineSpec, dossier_ids: list[int]
 ) -> set[tuple[int, datetime]]:
     seen: set[tuple[int, datetime]] = set()
-    for chunk in _chunks(dossier_ids, 500):
+    for chunk in chunks(dossier_ids, 500):
         rows = conn.execute(
             select(DP.c.dossier_id, DP.c.anchor_at).where(
                 DP.c.deadline_id == deadline.id, DP.c.dossier_id.in_(chunk)
@@ -193,11 +114,6 @@ def _recorded(
         )
         seen.update((row.dossier_id, row.anchor_at) for row in rows)
     return seen
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class DeadlineTimer:

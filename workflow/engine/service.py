@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, update
@@ -32,6 +32,7 @@ from workflow.engine.machines import machine_for
 from workflow.engine.registry import EffectContext, GuardContext, Rules
 from workflow.engine.roles import Capacity, capacities, members
 from workflow.engine.rows import DossierRow, load, load_for_actor
+from workflow.engine.tasks import close_phase_tasks, task_due_at
 from workflow.store.tables import dossier_table, history_table, task_table
 from workflow.store.types import utcnow
 
@@ -85,6 +86,10 @@ class Availability:
     comment_required: bool
     irreversible: bool
     on_behalf_of_id: int | None
+    awaited: bool = True
+    """Whether this person is *expected* to fire it now (it goes in their « À traiter »):
+    the spec awaits it of one of their roles here (``TransitionSpec.awaits``), and no
+    turn guard says it is someone else's turn (``TransitionSpec.turn_guards``)."""
 
     @property
     def ready(self) -> bool:
@@ -184,6 +189,8 @@ class WorkflowService:
             },
         ).inserted_primary_key
         assert history_id is not None
+        if spec.state(to_state).phase != spec.state(dossier.state).phase:
+            close_phase_tasks(conn, dossier.id, spec.state(to_state), now)
         tasks = _open_phase_tasks(conn, spec, transition, dossier, now)
         result = FireResult(
             dossier_id=dossier.id,
@@ -211,31 +218,54 @@ class WorkflowService:
     def available(self, dossier_id: int, person_id: int) -> list[Availability]:
         """The triggers ``person_id`` may fire now by role, each with what is missing."""
         with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-            now = self.clock()
-            dossier = load(conn, dossier_id)
-            spec = get_spec(dossier.workflow_name, dossier.workflow_version)
-            machine = machine_for(spec.name, spec.version)
-            held = tuple(capacities(conn, dossier.ref, person_id, now))
-            ctx = GuardContext(conn, dossier, person_id, {}, now)
-            result = []
-            for trigger in machine.triggers_from(dossier.state):
-                transition = spec.transition(trigger)
-                capacity = _first_allowed(transition, held)
-                if capacity is None:
-                    continue
-                missing = _missing(self.rules, transition, ctx, comment=None, check_comment=False)
-                result.append(
-                    Availability(
-                        trigger=trigger,
-                        label=transition.label,
-                        missing=tuple(missing),
-                        comment_required=transition.comment_required,
-                        irreversible=transition.irreversible,
-                        on_behalf_of_id=capacity.on_behalf_of,
-                    )
-                )
+            result = self.available_in(conn, dossier_id, person_id)
             conn.rollback()
             return result
+
+    def available_in(
+        self,
+        conn: Connection,
+        dossier_id: int,
+        person_id: int,
+        *,
+        row: DossierRow | None = None,
+    ) -> list[Availability]:
+        """``available`` on the caller's connection (a read: nothing is written), so that a
+        worklist asks it for many dossiers over one connection; ``row`` is the dossier as
+        the caller just read it, on that same connection (one query saved per dossier)."""
+        now = self.clock()
+        dossier = row if row is not None and row.id == dossier_id else load(conn, dossier_id)
+        spec = get_spec(dossier.workflow_name, dossier.workflow_version)
+        machine = machine_for(spec.name, spec.version)
+        held = tuple(capacities(conn, dossier.ref, person_id, now))
+        ctx = GuardContext(conn, dossier, person_id, {}, now)
+        result = []
+        for trigger in machine.triggers_from(dossier.state):
+            transition = spec.transition(trigger)
+            capacity = _first_allowed(transition, held)
+            if capacity is None:
+                continue
+            missing: list[str] = []
+            turn_taken = False
+            for guard_name in transition.guards:
+                found = self.rules.guards[guard_name](ctx)
+                missing += found
+                turn_taken = turn_taken or bool(found and guard_name in transition.turn_guards)
+            awaited = not turn_taken and any(
+                c.role in transition.roles and transition.awaits(c.role) for c in held
+            )
+            result.append(
+                Availability(
+                    trigger=trigger,
+                    label=transition.label,
+                    missing=tuple(missing),
+                    comment_required=transition.comment_required,
+                    irreversible=transition.irreversible,
+                    on_behalf_of_id=capacity.on_behalf_of,
+                    awaited=awaited,
+                )
+            )
+        return result
 
 
 def _valid_transition(
@@ -313,9 +343,7 @@ def _open_phase_tasks(
             "phase": task.phase,
             "code": task.code,
             "label": task.label,
-            "due_at": None
-            if task.due_after_days is None
-            else now + timedelta(days=task.due_after_days),
+            "due_at": task_due_at(conn, spec, task, dossier.id, dossier.academie_id, now),
             "created_at": now,
         }
         for task in tasks

@@ -10,13 +10,20 @@ theirs — but may no longer change it, and it drops out of their list.
 Each public method of ``TaskBook`` is one transaction and owns its commit, like
 ``WorkflowService.fire``. Ticking is idempotent: the first ``done_at`` is kept, so a
 double click or a retried request never rewrites when the work was actually done.
+
+Due dates come from the spec: a task names the deadline whose point it is due by
+(``TaskSpec.due_with``: the first session's start for « en amont », the bilan's due date
+for « après »), computed by ``workflow.engine.due`` with the académie's own delays, and
+moved again when the sessions move. When its phase ends — the dossier enters a state of
+another phase, or ends — a task not done is closed (``closed_at``): it leaves the open
+list, stays in its holder's history as « non faite », and can no longer be ticked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -24,7 +31,10 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, exists, 
 
 from states import get_spec
 from states.roles import role_label
-from workflow.engine.errors import NotPermitted, WorkflowError
+from states.spec import DeadlineAnchor, StateSpec, TaskSpec, WorkflowSpec
+from workflow.engine.due import anchor_for, offset_days
+from workflow.engine.errors import InvalidInput, NotPermitted, WorkflowError
+from workflow.store.academie_settings import academie_settings
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import dossier_table as D
 from workflow.store.tables import task_table as T
@@ -41,12 +51,23 @@ class TaskNotFound(WorkflowError):
         self.task_id = task_id
 
 
+class TaskClosed(InvalidInput):
+    """A task whose phase is over: it stays « non faite » in the history."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(
+            f"La tâche « {label} » est close : sa phase est terminée sans qu'elle ait été "
+            "faite. Elle reste dans votre historique comme « non faite »."
+        )
+
+
 class TaskStatus(StrEnum):
     """Which of my tasks to list; the values are what a person types in a URL."""
 
     OPEN = "ouvertes"
     DONE = "faites"
     OVERDUE = "en_retard"
+    CLOSED = "non_faites"
     ALL = "toutes"
 
 
@@ -75,6 +96,8 @@ class TaskView:
     done_at: datetime | None
     done_by_id: int | None
     overdue: bool
+    closed_at: datetime | None = None
+    """When its phase ended with the task not done (« non faite »)."""
 
 
 _COLUMNS = (
@@ -88,6 +111,7 @@ _COLUMNS = (
     T.c.due_at,
     T.c.done_at,
     T.c.done_by_id,
+    T.c.closed_at,
     D.c.reference,
     D.c.title,
     D.c.workflow_name,
@@ -132,17 +156,24 @@ def _view(row: Any, now: datetime) -> TaskView:
         due_at=row.due_at,
         done_at=row.done_at,
         done_by_id=row.done_by_id,
-        overdue=row.done_at is None and row.due_at is not None and row.due_at < now,
+        overdue=row.done_at is None
+        and row.closed_at is None
+        and row.due_at is not None
+        and row.due_at < now,
+        closed_at=row.closed_at,
     )
 
 
 def _status_clause(status: TaskStatus, now: datetime) -> ColumnElement[bool] | None:
+    open_ = and_(T.c.done_at.is_(None), T.c.closed_at.is_(None))
     if status is TaskStatus.OPEN:
-        return T.c.done_at.is_(None)
+        return open_
     if status is TaskStatus.DONE:
         return T.c.done_at.is_not(None)
     if status is TaskStatus.OVERDUE:
-        return and_(T.c.done_at.is_(None), T.c.due_at.is_not(None), T.c.due_at < now)
+        return and_(open_, T.c.due_at.is_not(None), T.c.due_at < now)
+    if status is TaskStatus.CLOSED:
+        return and_(T.c.done_at.is_(None), T.c.closed_at.is_not(None))
     return None
 
 
@@ -204,7 +235,7 @@ class TaskBook:
         runs under ``BEGIN IMMEDIATE`` (SQLite), so two concurrent ticks keep one date.
         """
         row = conn.execute(
-            select(T.c.role, _still_held().label("held")).where(
+            select(T.c.role, T.c.label, T.c.closed_at, _still_held().label("held")).where(
                 T.c.id == task_id, T.c.person_id == person_id
             )
         ).first()
@@ -212,7 +243,72 @@ class TaskBook:
             raise TaskNotFound(task_id)
         if not row.held:
             raise NotPermitted(action, [role_label(row.role)])
+        if row.closed_at is not None:
+            raise TaskClosed(row.label)
 
     def _reload(self, conn: Connection, task_id: int, now: datetime) -> TaskView:
         row = conn.execute(_base().where(T.c.id == task_id)).one()
         return _view(row, now)
+
+
+# --- Phases and due dates (on the service's connection) ------------------------------------
+
+
+def close_phase_tasks(conn: Connection, dossier_id: int, entered: StateSpec, now: datetime) -> int:
+    """Close the dossier's tasks not done whose phase is over now that it entered
+    ``entered`` (every one when that state ends the dossier); how many."""
+    still_open = [T.c.dossier_id == dossier_id, T.c.done_at.is_(None), T.c.closed_at.is_(None)]
+    if not entered.terminal:
+        still_open.append(T.c.phase != entered.phase)
+    return int(conn.execute(update(T).where(*still_open).values(closed_at=now)).rowcount)
+
+
+def task_due_at(
+    conn: Connection,
+    spec: WorkflowSpec,
+    task: TaskSpec,
+    dossier_id: int,
+    academie_id: int,
+    now: datetime,
+) -> datetime | None:
+    """When ``task`` is due on this dossier, by its spec (None: no date, or not yet known —
+    no session planned)."""
+    if task.due_with is None:
+        return None if task.due_after_days is None else now + timedelta(days=task.due_after_days)
+    deadline = next(d for d in spec.deadlines if d.id == task.due_with)
+    anchor = anchor_for(conn, dossier_id, now, deadline)
+    if anchor is None:
+        return None
+    delays = {academie_id: academie_settings(conn, academie_id).deadline_days}
+    return anchor + timedelta(days=offset_days(deadline, academie_id, delays))
+
+
+SESSION_ANCHORS = (DeadlineAnchor.FIRST_SESSION_START, DeadlineAnchor.LAST_SESSION_END)
+
+
+def refresh_due_dates(conn: Connection, dossier_id: int, now: datetime) -> int:
+    """Date again the open tasks due by a session's date, after the sessions changed; how
+    many moved. A task of another kind keeps the date it was given when its phase opened."""
+    dossier = conn.execute(
+        select(D.c.workflow_name, D.c.workflow_version, D.c.academie_id).where(D.c.id == dossier_id)
+    ).one()
+    spec = get_spec(dossier.workflow_name, dossier.workflow_version)
+    by_key = {(t.phase, t.code, t.role): t for t in spec.tasks}
+    deadlines = {d.id: d for d in spec.deadlines}
+    rows = conn.execute(
+        select(T.c.id, T.c.phase, T.c.code, T.c.role, T.c.due_at).where(
+            T.c.dossier_id == dossier_id, T.c.done_at.is_(None), T.c.closed_at.is_(None)
+        )
+    ).all()
+    moved = 0
+    for row in rows:
+        task = by_key.get((row.phase, row.code, row.role))
+        if task is None or task.due_with is None:
+            continue
+        if deadlines[task.due_with].anchor not in SESSION_ANCHORS:
+            continue
+        due = task_due_at(conn, spec, task, dossier_id, dossier.academie_id, now)
+        if due != row.due_at:
+            conn.execute(update(T).where(T.c.id == row.id).values(due_at=due))
+            moved += 1
+    return moved

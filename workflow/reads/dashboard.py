@@ -6,16 +6,17 @@ Same rule as the other reads: the caller passes the person whose visibility appl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, Row, select
 
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
-from states.spec import DeadlineAction
+from workflow.engine.due import DueDate, deadline_delays, due_dates
 from workflow.engine.rows import DossierRow
 from workflow.language.french import PARIS, format_date
+from workflow.reads.expectations import expectations
 from workflow.reads.queries import DossierFilters, filtered_dossiers
 from workflow.reads.reports import Scope, dossier_of_row, pilotes_of, scoped_rows
 from workflow.store.tables import academie_table, assignment_table, person_table
@@ -40,23 +41,20 @@ class ListedDossier:
     paf_id: str | None = None
 
 
-def late_deadlines(dossier: DossierRow, now: datetime) -> tuple[str, ...]:
-    spec = get_spec(dossier.workflow_name, dossier.workflow_version)
-    late = []
-    for deadline in spec.deadlines:
-        due = dossier.state_entered_at + timedelta(days=deadline.offset_days)
-        if (
-            deadline.action is not DeadlineAction.TRANSITION
-            and dossier.state in deadline.states
-            and due < now
-        ):
-            late.append(f"{deadline.label} (depuis le {format_date(due.astimezone(PARIS).date())})")
-    return tuple(late)
+def late_deadlines(due: DueDate | None) -> tuple[str, ...]:
+    """What is late, with the date it was due: the due date of the dossier's state, by the
+    timers' own rule (``workflow.engine.due``), once it has passed."""
+    if due is None or not due.late:
+        return ()
+    day = format_date(due.at.astimezone(PARIS).date())
+    return (f"{due.deadline.label} (depuis le {day})",)
 
 
 def dossier_list(conn: Connection, scope: Scope, now: datetime) -> list[ListedDossier]:
+    rows = scoped_rows(conn, scope, now)
+    dues = due_dates(conn, [dossier_of_row(row) for row in rows], now, deadline_delays(conn))
     result = []
-    for row in scoped_rows(conn, scope, now):
+    for row in rows:
         dossier = dossier_of_row(row)
         spec = get_spec(dossier.workflow_name, dossier.workflow_version)
         state = spec.state(dossier.state)
@@ -72,7 +70,7 @@ def dossier_list(conn: Connection, scope: Scope, now: datetime) -> list[ListedDo
                 state_entered_at=dossier.state_entered_at,
                 updated_at=dossier.updated_at,
                 pilotes=pilotes_of(conn, dossier),
-                late=late_deadlines(dossier, now),
+                late=late_deadlines(dues.get(dossier.id)),
                 paf_id=dossier.paf_id,
             )
         )
@@ -107,6 +105,9 @@ class DashboardDossier:
     overdue: bool
     late: tuple[str, ...]
     paf_id: str | None = None
+    waiting_on: str = ""
+    """Whom the dossier waits on (« en attente de »), empty once it has ended."""
+    due_at: datetime | None = None
 
 
 _CHUNK = 500
@@ -170,10 +171,13 @@ def dashboard_list(
     dossiers = [(dossier_of_row(row), overdue) for row, overdue in rows]
     pilotes = _pilote_names(conn, [d.id for d, _ in dossiers])
     academies = _academie_names(conn, {d.academie_id for d, _ in dossiers})
+    expected = expectations(conn, [d for d, _ in dossiers], now, deadline_delays(conn))
     result = []
     for dossier, overdue in dossiers:
         spec = get_spec(dossier.workflow_name, dossier.workflow_version)
         state = spec.state(dossier.state)
+        waits = expected.get(dossier.id)
+        due = waits.due if waits is not None else None
         result.append(
             DashboardDossier(
                 id=dossier.id,
@@ -194,8 +198,10 @@ def dashboard_list(
                 state_entered_at=dossier.state_entered_at,
                 updated_at=dossier.updated_at,
                 overdue=overdue,
-                late=late_deadlines(dossier, now),
+                late=late_deadlines(due),
                 paf_id=dossier.paf_id,
+                waiting_on=waits.waiting_on() if waits is not None else "",
+                due_at=due.at if due is not None else None,
             )
         )
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +23,10 @@ from sqlalchemy import (
 )
 
 from states import SPECS
-from states.spec import DeadlineAction
 from workflow.dossiers.access import visible_clause
+from workflow.engine.due import deadline_delays, due_at_expression, late_clause
 from workflow.engine.errors import InvalidInput, PersonNotFound
+from workflow.reads.expectations import awaited_role_order
 from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
@@ -215,6 +216,10 @@ def payment_decision(conn: Connection, dossier_id: int) -> Decision | None:
     )
 
 
+EXPRESSION_SORTS = ("echeance", "-echeance", "depuis", "-depuis", "attente", "-attente")
+"""Sorts by a computed column: the due date (soonest first, undated last), the time in the
+state (longest waiting first), whom the dossier waits on (by role)."""
+
 SORTS: dict[str, tuple[str, bool]] = {
     "mis_a_jour": ("updated_at", False),
     "-mis_a_jour": ("updated_at", True),
@@ -244,27 +249,10 @@ class DossierFilters:
     sort: str = "-mis_a_jour"
 
 
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """Dossiers past a reminder or escalation point of their spec's deadlines.
-
-    Counted from the date the dossier entered its state (for the bilan deadline, the end of
-    the training is the entry into ``realisee``; after a « à compléter » round trip this
-    is the re-entry date, a deliberate simplification).
-    """
-    clauses = []
-    for spec in SPECS.values():
-        for deadline in spec.deadlines:
-            if deadline.action is DeadlineAction.TRANSITION:
-                continue
-            clauses.append(
-                and_(
-                    dossier_table.c.workflow_name == spec.name,
-                    dossier_table.c.workflow_version == spec.version,
-                    dossier_table.c.state.in_(deadline.states),
-                    dossier_table.c.state_entered_at < now - timedelta(days=deadline.offset_days),
-                )
-            )
-    return or_(*clauses)
+def overdue_clause(conn: Connection, now: datetime) -> ColumnElement[bool]:
+    """Dossiers past the due date of their state, by the timers' own rule
+    (``workflow.engine.due``: the same anchors, the académie's own delays)."""
+    return late_clause(now, deadline_delays(conn))
 
 
 def filtered_dossiers(
@@ -318,12 +306,33 @@ def filtered_dossiers(
             )
         )
     if filters.overdue is not None:
-        clause = overdue_clause(now)
+        clause = overdue_clause(conn, now)
         query = query.where(clause if filters.overdue else ~clause)
+    if filters.sort in EXPRESSION_SORTS:
+        return query.order_by(*_expression_order(conn, filters.sort))
     column, descending = SORTS.get(filters.sort, SORTS["-mis_a_jour"])
     order = D.c[column].desc() if descending else D.c[column].asc()
     tiebreak = D.c.id.desc() if descending else D.c.id.asc()
     return query.order_by(order, tiebreak)
+
+
+def _expression_order(conn: Connection, sort: str) -> list[ColumnElement[Any]]:
+    D = dossier_table
+    descending = sort.startswith("-")
+    name = sort.removeprefix("-")
+    if name == "echeance":
+        due = due_at_expression(deadline_delays(conn))
+        first = due.desc().nulls_last() if descending else due.asc().nulls_last()
+        return [first, D.c.id.asc()]
+    if name == "depuis":
+        entered = D.c.state_entered_at
+        return [entered.desc() if descending else entered.asc(), D.c.id.asc()]
+    awaited = awaited_role_order()
+    return [
+        awaited.desc() if descending else awaited.asc(),
+        D.c.state_entered_at.asc(),
+        D.c.id.asc(),
+    ]
 
 
 def list_dossiers(

@@ -59,7 +59,7 @@ def visible_counts(
     """Every state of every spec, in spec order, with how many of the person's visible
     dossiers stand in it and how many of those are late; within one académie (its slug)
     when the dashboard is narrowed to it, so that the counts describe the académie shown."""
-    late = overdue_clause(now)
+    late = overdue_clause(conn, now)
     scope = [visible_clause(conn, person_id, now)]
     if academie is not None:
         scope.append(
@@ -147,6 +147,7 @@ class DossierTask:
     label: str
     due_at: datetime | None
     done_at: datetime | None
+    closed_at: datetime | None = None
 
 
 def tasks_of(conn: Connection, dossier_id: int) -> list[DossierTask]:
@@ -168,6 +169,7 @@ def tasks_of(conn: Connection, dossier_id: int) -> list[DossierTask]:
             label=r.label,
             due_at=r.due_at,
             done_at=r.done_at,
+            closed_at=r.closed_at,
         )
         for r in rows
     ]

@@ -226,6 +226,9 @@ class Task(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     done_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = _created()
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set when the task's phase ended (or the dossier did) before it was done: it stays,
+    as « non faite », and can no longer be ticked."""
 
 
 class TrainingSession(SQLModel, table=True):

@@ -2,7 +2,7 @@
 anonymous questionnaire answers, count corrections, sign-in links, purges
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-03
 
 A dossier's trainees become people enrolled on it (``enrolment``, with its events), each
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

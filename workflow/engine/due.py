@@ -1,0 +1,322 @@
+"""When a deadline's point comes, and when a dossier is late: one rule, in SQL.
+
+The timer loop (``workflow.engine.deadlines``) acts on the points that have come; every
+read that says « en retard », shows a due date or sorts by it (dashboard, « À traiter »,
+exports, the charter tasks' due dates) asks the same functions, so a dossier that received
+« Bilan d'activités en retard » is late on every page too. A point comes ``offset`` days
+after its anchor (entry into the state, first session's start, end of the training); the
+offset is the académie's own delay for that deadline when it sets one
+(``academie_settings``), else the spec's. A dossier's *due date* is the point of the
+deadline its state ``marks_due`` (the signature reminder, the bilan's « attendu
+aujourd'hui »…); once it has come, the dossier is late.
+
+Everything here reads, on the caller's connection; the rule is kept apart from the timer
+so that the service (which dates the charter tasks) can use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from states import SPECS, get_spec
+from states.spec import DeadlineAnchor, DeadlineSpec, WorkflowSpec
+from workflow.store.academie_settings import deadline_overrides
+from workflow.store.tables import dossier_table as D
+from workflow.store.tables import history_table as H
+from workflow.store.tables import session_table as S
+from workflow.store.types import UTCDateTime
+
+TRAINING_END_TRIGGER = "terminer"
+"""The transition whose time is the end of the training (anchor ``fin_formation``)."""
+
+DeadlineDelays = Mapping[int, Mapping[str, int]]
+"""Per académie id, the delays (days) it sets for some deadline ids instead of the spec's."""
+
+
+def training_ended_at(conn: Connection, dossier_id: int) -> datetime | None:
+    """When the training was last marked as ended (the bilan is due from then)."""
+    value = conn.execute(
+        select(func.max(H.c.at)).where(
+            H.c.dossier_id == dossier_id, H.c.trigger == TRAINING_END_TRIGGER
+        )
+    ).scalar()
+    return value if isinstance(value, datetime) else None
+
+
+def deadline_delays(conn: Connection) -> dict[int, dict[str, int]]:
+    """Every académie's own delays, read now (a change takes effect at the next scan)."""
+    delays: dict[int, dict[str, int]] = {}
+    for deadline_id, by_academie in deadline_overrides(conn).items():
+        for academie_id, days in by_academie.items():
+            delays.setdefault(academie_id, {})[deadline_id] = days
+    return delays
+
+
+def offset_days(deadline: DeadlineSpec, academie_id: int, delays: DeadlineDelays) -> int:
+    return delays.get(academie_id, {}).get(deadline.id, deadline.offset_days)
+
+
+def anchor_of(deadline: DeadlineSpec) -> ColumnElement[datetime] | None:
+    """The deadline's anchor as an SQL expression on a ``dossier`` row; None for the last
+    session's end (a start plus a duration, added up in Python)."""
+    if deadline.anchor is DeadlineAnchor.STATE_ENTERED:
+        return D.c.state_entered_at
+    if deadline.anchor is DeadlineAnchor.FIRST_SESSION_START:
+        return select(func.min(S.c.starts_at)).where(S.c.dossier_id == D.c.id).scalar_subquery()
+    if deadline.anchor is DeadlineAnchor.TRAINING_ENDED:
+        return (
+            select(func.max(H.c.at))
+            .where(H.c.dossier_id == D.c.id, H.c.trigger == TRAINING_END_TRIGGER)
+            .scalar_subquery()
+        )
+    return None
+
+
+def in_states(spec: WorkflowSpec, deadline: DeadlineSpec) -> list[ColumnElement[bool]]:
+    return [
+        D.c.workflow_name == spec.name,
+        D.c.workflow_version == spec.version,
+        D.c.state.in_(deadline.states),
+    ]
+
+
+def _by_academie(
+    deadline: DeadlineSpec,
+    delays: DeadlineDelays,
+    clause: Callable[[int], ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """``clause(offset)`` for the académies that set their own delay for this deadline,
+    and for all the others with the spec's."""
+    own = {
+        academie_id: days[deadline.id]
+        for academie_id, days in delays.items()
+        if deadline.id in days and days[deadline.id] != deadline.offset_days
+    }
+    parts = [and_(D.c.academie_id == a, clause(days)) for a, days in own.items()]
+    others = D.c.academie_id.not_in(list(own)) if own else true()
+    parts.append(and_(others, clause(deadline.offset_days)))
+    return or_(*parts)
+
+
+def has_come(
+    spec: WorkflowSpec,
+    deadline: DeadlineSpec,
+    now: datetime,
+    delays: DeadlineDelays,
+    anchor: ColumnElement[datetime] | None = None,
+) -> ColumnElement[bool]:
+    """Dossiers in one of the deadline's states whose point has come by ``now``."""
+    at = anchor if anchor is not None else anchor_of(deadline)
+    if at is None:
+        raise ValueError(f"{deadline.id}: anchor not expressible in SQL")
+    return and_(
+        *in_states(spec, deadline),
+        _by_academie(deadline, delays, lambda days: at <= now - timedelta(days=days)),
+    )
+
+
+def due_deadline(spec: WorkflowSpec, state: str) -> DeadlineSpec | None:
+    """The deadline whose point is the due date of what ``state`` waits for, if any."""
+    for deadline in spec.deadlines:
+        if deadline.marks_due and state in deadline.states:
+            return deadline
+    return None
+
+
+def _due_deadlines() -> Iterator[tuple[WorkflowSpec, DeadlineSpec]]:
+    for spec in SPECS.values():
+        for deadline in spec.deadlines:
+            if deadline.marks_due:
+                yield spec, deadline
+
+
+def late_clause(now: datetime, delays: DeadlineDelays) -> ColumnElement[bool]:
+    """Dossiers past the due date of their state: the point of its ``marks_due`` deadline
+    has come — the very point at which the timers send that reminder."""
+    return or_(false(), *(has_come(s, d, now, delays) for s, d in _due_deadlines()))
+
+
+class _PlusDays(FunctionElement[datetime]):
+    """``timestamp + n days`` in the database's own dialect (only to sort by it)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(_PlusDays, "sqlite")
+def _plus_days_sqlite(element: _PlusDays, compiler: SQLCompiler, **kw: Any) -> str:
+    at, days = (compiler.process(c, **kw) for c in element.clauses)
+    return f"datetime({at}, CAST({days} AS TEXT) || ' days')"
+
+
+@compiles(_PlusDays)
+def _plus_days_default(element: _PlusDays, compiler: SQLCompiler, **kw: Any) -> str:
+    at, days = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({at} + make_interval(days => {days}))"
+
+
+def due_at_expression(delays: DeadlineDelays) -> ColumnElement[datetime]:
+    """Each dossier's due date in SQL (NULL without one), for ``ORDER BY``."""
+    whens: list[tuple[ColumnElement[bool], ColumnElement[datetime]]] = []
+    for spec, deadline in _due_deadlines():
+        at = anchor_of(deadline)
+        assert at is not None
+        own = {
+            a: days[deadline.id]
+            for a, days in delays.items()
+            if deadline.id in days and days[deadline.id] != deadline.offset_days
+        }
+        for academie_id, days in own.items():
+            whens.append(
+                (
+                    and_(*in_states(spec, deadline), D.c.academie_id == academie_id),
+                    _PlusDays(at, literal(days, Integer())),
+                )
+            )
+        whens.append(
+            (
+                and_(*in_states(spec, deadline)),
+                _PlusDays(at, literal(deadline.offset_days, Integer())),
+            )
+        )
+    return case(*whens, else_=None)
+
+
+class DossierLike(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def academie_id(self) -> int: ...
+    @property
+    def workflow_name(self) -> str: ...
+    @property
+    def workflow_version(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def state_entered_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DueDate:
+    """A dossier's due date: what is due (the deadline), by when, and whether it is late."""
+
+    deadline: DeadlineSpec
+    at: datetime
+    late: bool
+
+
+def due_dates(
+    conn: Connection, dossiers: Sequence[DossierLike], now: datetime, delays: DeadlineDelays
+) -> dict[int, DueDate]:
+    """The due date of each dossier that has one, by the rule of ``late_clause`` (the
+    training's end read for all of them in one query per 500)."""
+    wanted: list[tuple[DossierLike, DeadlineSpec]] = []
+    for dossier in dossiers:
+        deadline = due_deadline(
+            get_spec(dossier.workflow_name, dossier.workflow_version), dossier.state
+        )
+        if deadline is not None:
+            wanted.append((dossier, deadline))
+    ended = _training_ends(
+        conn, [d.id for d, dl in wanted if dl.anchor is DeadlineAnchor.TRAINING_ENDED]
+    )
+    first = _first_sessions(
+        conn, [d.id for d, dl in wanted if dl.anchor is DeadlineAnchor.FIRST_SESSION_START]
+    )
+    found: dict[int, DueDate] = {}
+    for dossier, deadline in wanted:
+        if deadline.anchor is DeadlineAnchor.STATE_ENTERED:
+            anchor: datetime | None = dossier.state_entered_at
+        elif deadline.anchor is DeadlineAnchor.TRAINING_ENDED:
+            anchor = ended.get(dossier.id)
+        elif deadline.anchor is DeadlineAnchor.FIRST_SESSION_START:
+            anchor = first.get(dossier.id)
+        else:
+            anchor = None
+        if anchor is None:
+            continue
+        at = anchor + timedelta(days=offset_days(deadline, dossier.academie_id, delays))
+        found[dossier.id] = DueDate(deadline, at, at <= now)
+    return found
+
+
+def _first_sessions(conn: Connection, dossier_ids: list[int]) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for chunk in chunks(dossier_ids, 500):
+        rows = conn.execute(
+            select(S.c.dossier_id, func.min(S.c.starts_at).label("first"))
+            .where(S.c.dossier_id.in_(chunk))
+            .group_by(S.c.dossier_id)
+        ).all()
+        found.update({int(r.dossier_id): r.first for r in rows})
+    return found
+
+
+def _training_ends(conn: Connection, dossier_ids: list[int]) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for chunk in chunks(dossier_ids, 500):
+        rows = conn.execute(
+            select(H.c.dossier_id, func.max(H.c.at).label("ended"))
+            .where(H.c.dossier_id.in_(chunk), H.c.trigger == TRAINING_END_TRIGGER)
+            .group_by(H.c.dossier_id)
+        ).all()
+        found.update({int(r.dossier_id): r.ended for r in rows})
+    return found
+
+
+def anchor_for(
+    conn: Connection, dossier_id: int, state_entered_at: datetime, deadline: DeadlineSpec
+) -> datetime | None:
+    """One dossier's anchor for ``deadline`` now (None when it has none yet: no session,
+    training not ended)."""
+    if deadline.anchor is DeadlineAnchor.STATE_ENTERED:
+        return state_entered_at
+    if deadline.anchor is DeadlineAnchor.TRAINING_ENDED:
+        return training_ended_at(conn, dossier_id)
+    if deadline.anchor is DeadlineAnchor.FIRST_SESSION_START:
+        value = conn.execute(
+            select(func.min(S.c.starts_at)).where(S.c.dossier_id == dossier_id)
+        ).scalar()
+        return value if isinstance(value, datetime) else None
+    return session_ends(conn, [dossier_id]).get(dossier_id)
+
+
+def session_ends(conn: Connection, dossier_ids: list[int]) -> dict[int, datetime]:
+    """The last session's end of each dossier: a start plus a duration, not a column."""
+    found: dict[int, datetime] = {}
+    for chunk in chunks(dossier_ids, 500):
+        for row in conn.execute(
+            select(S.c.dossier_id, S.c.starts_at, S.c.duration_minutes).where(
+                S.c.dossier_id.in_(chunk)
+            )
+        ):
+            end = row.starts_at + timedelta(minutes=row.duration_minutes)
+            if row.dossier_id not in found or end > found[row.dossier_id]:
+                found[row.dossier_id] = end
+    return found
+
+
+def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
