@@ -17,12 +17,13 @@ from api.command_context import command_container
 from api.exports import files
 from api.exports.files import ExportFile
 from workflow.engine.errors import WorkflowError
+from workflow.engine.history import verify_history
 from workflow.engine.rows import find_id
 from workflow.payments import journal
 from workflow.payments.baremes import BaremeError, Rates
 from workflow.payments.rates import ConfigurationError, is_configured, rates_for
 from workflow.payments.simulation import PARAMETERS, bareme_label, simulate
-from workflow.reads.queries import person_id_by_email, reading
+from workflow.reads.queries import academie_id_by_slug, person_id_by_email, reading
 from workflow.reads.reports import Scope
 
 bareme_app = typer.Typer(help="Barèmes de rémunération : simulation.", no_args_is_help=True)
@@ -104,23 +105,38 @@ def bareme_simulate(
 
 @audit_app.command(
     "verify",
-    help="Vérifie la chaîne du journal des décisions ; code de sortie 1 si elle est rompue.",
+    help="Vérifie la chaîne du journal des décisions et celle de l'historique de chaque "
+    "dossier ; code de sortie 1 si l'une est rompue.",
 )
 def audit_verify(
     academie: Annotated[str | None, typer.Option(help="Ne vérifier qu'une académie.")] = None,
 ) -> None:
     container = command_container()
-    with reading(container.engine) as conn:
-        report = journal.verify(conn, academie)
+    try:
+        with reading(container.engine) as conn:
+            report = journal.verify(conn, academie)
+            academie_id = academie_id_by_slug(conn, academie) if academie else None
+            lines = verify_history(conn, academie_id)
+    except WorkflowError as error:
+        raise _fail(error) from error
+    for finding in report.findings:
+        typer.secho(finding.message, fg=typer.colors.RED, err=True)
+    for line in lines.findings:
+        typer.secho(line.message, fg=typer.colors.RED, err=True)
     if not report.ok:
-        for finding in report.findings:
-            typer.secho(finding.message, fg=typer.colors.RED, err=True)
         typer.secho(
             f"Journal des décisions ALTÉRÉ : {len(report.findings)} académie(s) touchée(s) "
             f"sur {report.academies}.",
             fg=typer.colors.RED,
             err=True,
         )
+    if not lines.ok:
+        typer.secho(
+            f"Historique ALTÉRÉ : {len(lines.findings)} dossier(s) touché(s) sur {lines.dossiers}.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+    if not (report.ok and lines.ok):
         raise typer.Exit(code=1)
     typer.echo(
         f"Journal des décisions intègre : {report.entries} entrée(s) vérifiée(s) dans "
@@ -128,6 +144,9 @@ def audit_verify(
     )
     for slug, head in report.last_hashes.items():
         typer.echo(f"  {slug} : dernière empreinte {head}")
+    typer.echo(
+        f"Historique intègre : {lines.rows} ligne(s) vérifiée(s) sur {lines.dossiers} dossier(s)."
+    )
 
 
 # --- Exports -----------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ class DossierRow:
     state_entered_at: datetime
     created_at: datetime
     updated_at: datetime
+    history_head: str | None = None
+    """The hash of its last history row: the next row chains to it."""
 
     @property
     def ref(self) -> DossierRef:
