@@ -20,11 +20,16 @@ import uvicorn
 import uvloop
 from sqlalchemy.exc import DBAPIError
 
-from api import commands_payments
+from api import commands_payments, commands_workflow
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
-from api.command_context import close_commands, command_container
+from api.command_context import (
+    close_commands,
+    command_container,
+    dossier_container,
+    require_defined_versions,
+)
 from api.demo_accounts import demo_password
 from api.walkthrough import run_walkthrough
 from notifications import backlog
@@ -33,9 +38,10 @@ from states import LATEST
 from states.roles import role_label
 from workflow import demo
 from workflow.engine.errors import WorkflowError
-from workflow.engine.rows import find_id
+from workflow.engine.rows import find_id, load
 from workflow.engine.service import FireCommand
 from workflow.language.french import format_datetime
+from workflow.language.labels import state_label, trigger_label
 from workflow.reads.diagram import dot, mermaid
 from workflow.reads.queries import (
     academie_id_by_slug,
@@ -63,6 +69,7 @@ app.add_typer(token_app, name="token")
 outbox_app = typer.Typer(help="Boîte d'envoi des courriels.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 commands_payments.register(app)
+commands_workflow.register(app)
 
 
 def _fail(error: WorkflowError) -> typer.Exit:
@@ -102,7 +109,7 @@ def fire(
     payload: Annotated[str | None, typer.Option(help="Données complémentaires, en JSON.")] = None,
     version: Annotated[int | None, typer.Option(help="Version attendue du dossier.")] = None,
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         data: Any = json.loads(payload) if payload else {}
     except json.JSONDecodeError as exc:
@@ -122,8 +129,8 @@ def fire(
         )
     except WorkflowError as error:
         raise _fail(error) from error
-    before = _state_label(result.workflow_name, result.from_state)
-    after = _state_label(result.workflow_name, result.to_state)
+    before = state_label(result.workflow_name, result.workflow_version, result.from_state)
+    after = state_label(result.workflow_name, result.workflow_version, result.to_state)
     typer.echo(f"{result.reference} : {before} → {after} (version {result.version}).")
 
 
@@ -134,7 +141,7 @@ def actions(
     reference: Annotated[str, typer.Argument(help="Référence du dossier.")],
     as_email: Annotated[str, typer.Option("--as", help="Courriel de la personne.")],
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         with reading(container.engine) as conn:
             dossier_id = find_id(conn, reference)
@@ -154,23 +161,27 @@ def actions(
 
 @app.command("history", help="Affiche l'historique d'un dossier.")
 def show_history(reference: Annotated[str, typer.Argument(help="Référence du dossier.")]) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         with reading(container.engine) as conn:
-            lines = history(conn, find_id(conn, reference))
+            dossier = load(conn, find_id(conn, reference))
+            lines = history(conn, dossier.id)
     except WorkflowError as error:
         raise _fail(error) from error
+    name, version = dossier.workflow_name, dossier.workflow_version
     for line in lines:
         comment = f" — « {line.comment} »" if line.comment else ""
         typer.echo(
-            f"v{line.version} {format_datetime(line.at)} : {line.trigger} par {line.who} "
-            f"({role_label(line.role)}), {line.from_state} → {line.to_state}{comment}"
+            f"v{line.version} {format_datetime(line.at)} : "
+            f"{trigger_label(name, version, line.trigger)} par {line.who} "
+            f"({role_label(line.role)}), « {state_label(name, version, line.from_state)} » → "
+            f"« {state_label(name, version, line.to_state)} »{comment}"
         )
 
 
 @app.command("status", help="Nombre de dossiers par état et par phase.")
 def status() -> None:
-    container = command_container()
+    container = dossier_container()
     with reading(container.engine) as conn:
         counts = counts_by_state(conn)
     current = None
@@ -216,7 +227,7 @@ def delegate(
         str | None, typer.Option("--dossier", help="Limiter à un dossier.")
     ] = None,
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         with reading(container.engine) as conn:
             delegator = person_id_by_email(conn, pilote)
@@ -239,6 +250,7 @@ def delegate(
 def walkthrough() -> None:
     container = command_container()
     migrate.upgrade(container.engine)
+    require_defined_versions(container)
     if not demo.is_loaded(container.engine):
         demo.load_demo(container.engine, container.settings.data_dir, container.service)
     run_walkthrough(container, typer.echo)
@@ -260,6 +272,7 @@ def serve(
     container = command_container()
     background = Background(container, relay=relay, timers=timers)
     migrate.upgrade(container.engine)
+    require_defined_versions(container)
     if container.api_settings.env == "development":
         if not demo.is_loaded(container.engine):
             typer.echo("Premier démarrage : chargement des données de démonstration…")
@@ -394,7 +407,7 @@ def timers_command(
         bool, typer.Option("--once", help="Traiter ce qui est dû maintenant, puis s'arrêter.")
     ] = False,
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     interval = container.mail_settings.timer_interval_seconds
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -445,13 +458,6 @@ def outbox_purge(
 
 
 _STATUS_LABELS = {"pending": "en attente", "sent": "envoyé", "dead": "en échec"}
-
-
-def _state_label(workflow: str, state: str) -> str:
-    try:
-        return LATEST[workflow].state(state).label
-    except KeyError:
-        return state
 
 
 def main() -> None:

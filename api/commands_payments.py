@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from api.command_context import command_container
+from api.command_context import command_container, dossier_container
 from api.exports import files
 from api.exports.files import ExportFile
 from workflow.engine.errors import WorkflowError
@@ -182,7 +182,7 @@ def _list_export(
 ) -> None:
     if fmt not in ("xlsx", "csv"):
         raise _bad_input("Format inconnu : choisissez xlsx ou csv.")
-    container = command_container()
+    container = dossier_container()
     now = container.service.clock()
     try:
         with reading(container.engine) as conn:
@@ -230,7 +230,7 @@ def export_dossiers(
 
 
 def _dossier_export(reference: str, kind: str, output: Path | None) -> None:
-    container = command_container()
+    container = dossier_container()
     now = container.service.clock()
     try:
         with reading(container.engine) as conn:

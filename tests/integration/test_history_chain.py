@@ -176,6 +176,7 @@ def _migration() -> ModuleType:
 
 
 def test_the_migration_hashes_rows_as_the_service_does() -> None:
+    at = datetime(2026, 3, 12, 9, 30, 0, 120_000, tzinfo=UTC)
     row = {
         "dossier_id": 7,
         "version": 3,
@@ -187,10 +188,10 @@ def test_the_migration_hashes_rows_as_the_service_does() -> None:
         "role": "pilote",
         "comment": "Préciser l'accompagnement « à distance »",
         "payload": {"b": [1, 2.5, "é"], "a": {"z": None}},
-        "at": datetime(2026, 3, 12, 9, 30, 0, 120_000, tzinfo=UTC),
+        "at": at,
     }
     assert _migration()._hash(GENESIS, row) == row_hash(GENESIS, row)
-    naive = {**row, "at": row["at"].replace(tzinfo=None)}  # SQLite reads UTC back naive
+    naive = {**row, "at": at.replace(tzinfo=None)}  # SQLite reads UTC back naive
     assert _migration()._hash(GENESIS, naive) == row_hash(GENESIS, row)
 
 

@@ -30,8 +30,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from states import SPECS
 from workflow.language.french import format_datetime
+from workflow.language.labels import trigger_label
 from workflow.store.tables import dossier_table as D
 from workflow.store.tables import history_table as H
 
@@ -50,9 +50,6 @@ CHAINED = (
     "at",
 )
 """What a history row says, hence what its hash covers (its ``id`` is only a number)."""
-MIGRATION_TRIGGER = "migrer_version"
-"""The history rows ``formaflow workflow migrate`` writes (not a trigger of any spec)."""
-MIGRATION_LABEL = "Migration vers une autre version du workflow"
 
 
 def _plain(value: Any) -> Any:
@@ -125,16 +122,6 @@ class HistoryReport:
         return not self.findings
 
 
-def _trigger_label(workflow: str, version: int, trigger: str) -> str:
-    spec = SPECS.get((workflow, version))
-    if spec is not None and trigger in spec.triggers:
-        return spec.transition(trigger).label
-    for other in SPECS.values():
-        if other.name == workflow and trigger in other.triggers:
-            return other.transition(trigger).label
-    return MIGRATION_LABEL if trigger == MIGRATION_TRIGGER else trigger
-
-
 def _rows(conn: Connection, academie_id: int | None) -> Iterator[Any]:
     query = (
         select(
@@ -192,7 +179,7 @@ def verify_history(conn: Connection, academie_id: int | None = None) -> HistoryR
             continue
         where = (
             f"Historique du dossier {row.reference}, ligne v{row.version} "
-            f"(« {_trigger_label(row.workflow_name, row.workflow_version, row.trigger)} », "
+            f"(« {trigger_label(row.workflow_name, row.workflow_version, row.trigger)} », "
             f"le {format_datetime(row.at)})"
         )
         problem = None
