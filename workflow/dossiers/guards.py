@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from states.dispositifs import DISPOSITIFS
+from workflow.dossiers.tutors import misplaced_tutors
 from workflow.engine.registry import Guard, GuardContext
 from workflow.engine.roles import members
 from workflow.language.vocabulary import CO_ANIMATION_MIN_PARTICIPANTS, MODALITIES
@@ -91,6 +92,8 @@ def scenario_complet(ctx: GuardContext) -> list[str]:
                 f"{where} : au moins {CO_ANIMATION_MIN_PARTICIPANTS} participants prévus pour "
                 f"une co-animation ({participants or 0} prévus)"
             )
+    tutors = [(f"séquence {s.seq_position}, étape {s.position}", s.tutor_id) for s in steps]
+    missing += misplaced_tutors(conn, ctx.dossier.ref, tutors)
     if not (scenario.validation_criteria or "").strip():
         missing.append("les critères de validation")
     return missing
