@@ -138,9 +138,7 @@ TRANSITIONS = (
         roles=("formateur", "gestionnaire"),
         system_may_fire=True,
         opens_phase_tasks="apres",
-        notifications=(
-            _notify(*_TEAM, "stagiaire", *_LOCAL, template="terminer"),
-        ),
+        notifications=(_notify(*_TEAM, "stagiaire", *_LOCAL, template="terminer"),),
     ),
     TransitionSpec(
         trigger="soumettre_bilan",

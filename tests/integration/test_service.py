@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import World
+from tests.support.matrix import ouverture_in
 from tests.support.snapshots import history_rows, snapshot
 from workflow.demo import demo_ouverture
 from workflow.dossiers.inputs import DossierInput, ScenarioInput, SequenceInput, StepInput
@@ -115,6 +116,25 @@ def test_invalid_trigger_lists_the_valid_ones(world: World, service: WorkflowSer
     with pytest.raises(TriggerNotAvailable) as raised:
         fire(service, dossier, "valider_bilan", world.team.gestionnaire)
     assert raised.value.valid == ["annuler", "emettre_contrat"]
+    # A person reads labels, never the identifiers (« valider_bilan », « brouillon »).
+    assert raised.value.message == (
+        "L'action « Valider le bilan » n'est pas possible quand le dossier est « Brouillon ». "
+        "Actions possibles dans cet état : Annuler le dossier ; Émettre le contrat."
+    )
+
+
+def test_a_part_that_cannot_be_edited_names_the_state_by_its_label(
+    world: World, service: WorkflowService
+) -> None:
+    request = ouverture_in(world.builder, world.academie_id, world.team, "acceptee")
+    with pytest.raises(InvalidInput) as raised:
+        world.builder.editor.save_ouverture(
+            request, demo_ouverture("Trop tard"), actor_id=world.team.concepteur
+        )
+    assert raised.value.message == (
+        "Impossible de modifier la demande d'ouverture quand le dossier est dans l'état "
+        "« Acceptée »."
+    )
 
 
 def test_failed_guard_names_every_missing_item_at_once(

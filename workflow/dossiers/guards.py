@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from states.dispositifs import DISPOSITIFS
+from workflow.dossiers.inputs import email_address
 from workflow.dossiers.tutors import misplaced_tutors
 from workflow.engine.registry import Guard, GuardContext
 from workflow.engine.roles import members
@@ -143,6 +144,11 @@ def demande_complete(ctx: GuardContext) -> list[str]:
     for column, label in texts.items():
         if not str(getattr(request, column) or "").strip():
             missing.append(label)
+    if str(request.pilote_courriel or "").strip():
+        try:
+            email_address(request.pilote_courriel, "le courriel du pilote")
+        except ValueError as error:
+            missing.append(str(error))  # saved before addresses were checked
     if request.associe_presentiel is None:
         missing.append("si le parcours est associé à un présentiel (oui/non)")
     if request.associe_presentiel and not request.duree_presentiel_h:

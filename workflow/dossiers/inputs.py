@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Self
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from states import LATEST
@@ -45,6 +46,17 @@ def _unstorable(name: str, value: object) -> str | None:
         except OverflowError:
             return f"{name} : date hors limites"
     return None
+
+
+def email_address(value: str, name: str) -> str:
+    """``value`` as a deliverable-looking address (syntax only: no DNS lookup), normalised,
+    or a French refusal naming the field."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError(
+            f"{name} n'est pas une adresse électronique valide (attendu : nom@domaine.fr)"
+        ) from None
 
 
 class _Input(BaseModel):
@@ -225,6 +237,11 @@ class OuvertureInput(_Input):
     publics: list[str] = Field(default_factory=list, max_length=len(PUBLICS))
     public_autre: Annotated[str, Field(max_length=300)] = ""
     format_parcours: Annotated[str, Field(max_length=300)] = ""
+
+    @field_validator("pilote_courriel")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        return email_address(value, "le courriel du pilote") if value else value
 
     @field_validator("publics")
     @classmethod

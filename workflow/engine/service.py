@@ -250,6 +250,7 @@ def _valid_transition(
             command.trigger,
             spec.state(dossier.state).label,
             [(t, spec.transition(t).label) for t in valid],
+            spec.transition(command.trigger).label if command.trigger in spec.triggers else None,
         )
     return spec.transition(command.trigger)
 
