@@ -146,7 +146,10 @@ def test_a_reopened_bilan_tells_its_authors_the_pilot_and_the_responsable(
     assert "n'a réuni que 14 présents" in author.text
     assert "soumettez-le de nouveau" in author.text
     assert f"/dossiers/{dossier}/actions/soumettre_bilan" in author.text
-    assert "Aucune décision de paiement n'est attendue" in rows[world.team.responsable].text
+    assert "la décision de paiement attendra sa nouvelle validation" in (
+        rows[world.team.responsable].text
+    )
+    assert "CE QUE VOUS AVEZ À FAIRE" not in rows[world.team.responsable].text
 
 
 def test_the_chef_of_an_ent_convention_hears_of_the_signed_contract_and_the_payment(
