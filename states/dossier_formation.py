@@ -202,7 +202,9 @@ TRANSITIONS = (
         roles=("responsable",),
         comment_required=True,
         irreversible=True,
-        notifications=(_notify(*_PAID, "pilote", "gestionnaire", template="refuser_paiement"),),
+        notifications=(
+            _notify(*_PAID, BILAN_AUTHOR, "pilote", "gestionnaire", template="refuser_paiement"),
+        ),
     ),
     TransitionSpec(
         trigger="mettre_en_paiement",

@@ -175,6 +175,17 @@ def test_the_chef_of_an_ent_convention_hears_of_the_signed_contract_and_the_paym
         told = {r.person_id for r in queued(engine, history_id=fired[state].history_id)}
         assert chef in told, state
         assert fired[state].actor_id != chef
+    refused = mailing.formation(
+        world.academie_id,
+        world.team,
+        title="Convention ENT refusée",
+        dispositif="hse_convention_ent",
+    )
+    mailing.drive(refused, world.team, "bilan_valide")
+    result = mailing.service.fire(
+        FireCommand(refused, "refuser_paiement", world.team.responsable, comment="Hors plan.")
+    )
+    assert chef in {r.person_id for r in queued(engine, history_id=result.history_id)}
 
 
 def test_ouverture_parcours_transitions_write_their_emails(
