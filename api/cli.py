@@ -21,11 +21,22 @@ import uvicorn
 import uvloop
 from sqlalchemy.exc import DBAPIError
 
-from api import commands_admin, commands_paf, commands_participants, commands_payments
+from api import (
+    commands_admin,
+    commands_paf,
+    commands_participants,
+    commands_payments,
+    commands_workflow,
+)
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
-from api.command_context import close_commands, command_container
+from api.command_context import (
+    close_commands,
+    command_container,
+    dossier_container,
+    require_defined_versions,
+)
 from api.demo_accounts import demo_password
 from api.settings import get_api_settings, production_by_default
 from api.walkthrough import run_walkthrough
@@ -36,9 +47,10 @@ from states.roles import ACADEMIE_ROLES, role_label
 from workflow import demo
 from workflow.dossiers.files import orphans, remove_orphans
 from workflow.engine.errors import WorkflowError
-from workflow.engine.rows import find_id
+from workflow.engine.rows import find_id, load
 from workflow.engine.service import FireCommand
 from workflow.language.french import format_datetime
+from workflow.language.labels import state_label, trigger_label
 from workflow.reads.diagram import dot, mermaid
 from workflow.reads.queries import (
     academie_id_by_slug,
@@ -73,6 +85,7 @@ commands_payments.register(app)
 commands_paf.register(app)
 commands_participants.register(app)
 commands_admin.register(app)
+commands_workflow.register(app)
 
 
 def _fail(error: WorkflowError) -> typer.Exit:
@@ -112,7 +125,7 @@ def fire(
     payload: Annotated[str | None, typer.Option(help="Données complémentaires, en JSON.")] = None,
     version: Annotated[int | None, typer.Option(help="Version attendue du dossier.")] = None,
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         data: Any = json.loads(payload) if payload else {}
     except json.JSONDecodeError as exc:
@@ -132,8 +145,8 @@ def fire(
         )
     except WorkflowError as error:
         raise _fail(error) from error
-    before = _state_label(result.workflow_name, result.from_state)
-    after = _state_label(result.workflow_name, result.to_state)
+    before = state_label(result.workflow_name, result.workflow_version, result.from_state)
+    after = state_label(result.workflow_name, result.workflow_version, result.to_state)
     typer.echo(f"{result.reference} : {before} → {after} (version {result.version}).")
 
 
@@ -144,7 +157,7 @@ def actions(
     reference: Annotated[str, typer.Argument(help="Référence du dossier.")],
     as_email: Annotated[str, typer.Option("--as", help="Courriel de la personne.")],
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         with reading(container.engine) as conn:
             dossier_id = find_id(conn, reference)
@@ -164,23 +177,27 @@ def actions(
 
 @app.command("history", help="Affiche l'historique d'un dossier.")
 def show_history(reference: Annotated[str, typer.Argument(help="Référence du dossier.")]) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         with reading(container.engine) as conn:
-            lines = history(conn, find_id(conn, reference))
+            dossier = load(conn, find_id(conn, reference))
+            lines = history(conn, dossier.id)
     except WorkflowError as error:
         raise _fail(error) from error
+    name, version = dossier.workflow_name, dossier.workflow_version
     for line in lines:
         comment = f" — « {line.comment} »" if line.comment else ""
         typer.echo(
-            f"v{line.version} {format_datetime(line.at)} : {line.trigger} par {line.who} "
-            f"({role_label(line.role)}), {line.from_state} → {line.to_state}{comment}"
+            f"v{line.version} {format_datetime(line.at)} : "
+            f"{trigger_label(name, version, line.trigger)} par {line.who} "
+            f"({role_label(line.role)}), « {state_label(name, version, line.from_state)} » → "
+            f"« {state_label(name, version, line.to_state)} »{comment}"
         )
 
 
 @app.command("status", help="Nombre de dossiers par état et par phase.")
 def status() -> None:
-    container = command_container()
+    container = dossier_container()
     with reading(container.engine) as conn:
         counts = counts_by_state(conn)
     current = None
@@ -233,7 +250,7 @@ def delegate(
         typer.Option(help="Identifiant de l'académie (obligatoire pour un rôle d'académie)."),
     ] = None,
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     try:
         with reading(container.engine) as conn:
             delegator = person_id_by_email(conn, titulaire)
@@ -264,6 +281,7 @@ def delegate(
 def walkthrough() -> None:
     container = command_container()
     migrate.upgrade(container.engine)
+    require_defined_versions(container)
     if not demo.is_loaded(container.engine):
         demo.load_demo(container.engine, container.settings.data_dir, container.service)
     run_walkthrough(container, typer.echo)
@@ -292,6 +310,7 @@ def serve(
             "production (pas de données de démonstration, pas de /dev/mailbox). "
             "FORMAFLOW_ENV=development pour un serveur de développement."
         )
+    require_defined_versions(container)
     if container.api_settings.env == "development":
         if not demo.is_loaded(container.engine):
             typer.echo("Premier démarrage : chargement des données de démonstration…")
@@ -447,7 +466,7 @@ def timers_command(
         bool, typer.Option("--once", help="Traiter ce qui est dû maintenant, puis s'arrêter.")
     ] = False,
 ) -> None:
-    container = command_container()
+    container = dossier_container()
     interval = container.mail_settings.timer_interval_seconds
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -520,13 +539,6 @@ def files_orphans(
 
 
 _STATUS_LABELS = {"pending": "en attente", "sent": "envoyé", "dead": "en échec"}
-
-
-def _state_label(workflow: str, state: str) -> str:
-    try:
-        return LATEST[workflow].state(state).label
-    except KeyError:
-        return state
 
 
 def main() -> None:

@@ -8,7 +8,11 @@ a click context's ``call_on_close`` is not reachable through public API.)
 
 from __future__ import annotations
 
+import typer
+
 from api.wiring import Container, build
+from workflow.engine.versions import UndefinedVersionInUse, check_versions
+from workflow.reads.queries import reading
 
 _opened: list[Container] = []
 
@@ -22,3 +26,21 @@ def command_container() -> Container:
 def close_commands() -> None:
     while _opened:
         _opened.pop().close()
+
+
+def require_defined_versions(container: Container) -> None:
+    """Stop the command, in French, when dossiers run on a spec version ``states/`` no
+    longer defines (they could not be read): at the start, never halfway through."""
+    try:
+        with reading(container.engine) as conn:
+            check_versions(conn)
+    except UndefinedVersionInUse as error:
+        typer.secho(error.message, fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from error
+
+
+def dossier_container() -> Container:
+    """The container of a command that reads dossiers, once their versions are checked."""
+    container = command_container()
+    require_defined_versions(container)
+    return container

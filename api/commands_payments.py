@@ -13,11 +13,12 @@ from typing import Annotated
 
 import typer
 
-from api.command_context import command_container
+from api.command_context import command_container, dossier_container
 from api.documents.verify import verify_files
 from api.exports import files
 from api.exports.files import ExportFile
 from workflow.engine.errors import WorkflowError
+from workflow.engine.history import verify_history
 from workflow.engine.rows import find_id
 from workflow.payments import journal
 from workflow.payments.baremes import BaremeError, Rates
@@ -114,21 +115,31 @@ def bareme_simulate(
 
 @audit_app.command(
     "verify",
-    help="Vérifie la chaîne du journal des décisions et chaque pièce stockée (empreinte, "
-    "sceau) ; code de sortie 1 si l'une ou l'autre est altérée.",
+    help="Vérifie la chaîne du journal des décisions, celle de l'historique de chaque "
+    "dossier et chaque pièce stockée (empreinte, sceau) ; code de sortie 1 si l'un est "
+    "altéré.",
 )
 def audit_verify(
     academie: Annotated[str | None, typer.Option(help="Ne vérifier qu'une académie.")] = None,
 ) -> None:
     container = command_container()
-    with reading(container.engine) as conn:
-        report = journal.verify(conn, academie)
-        files = verify_files(
-            conn,
-            container.settings.data_dir,
-            container.seal_trust_root(),
-            academie,
-        )
+    try:
+        with reading(container.engine) as conn:
+            report = journal.verify(conn, academie)
+            academie_id = academie_id_by_slug(conn, academie) if academie else None
+            lines = verify_history(conn, academie_id)
+            files = verify_files(
+                conn,
+                container.settings.data_dir,
+                container.seal_trust_root(),
+                academie,
+            )
+    except WorkflowError as error:
+        raise _fail(error) from error
+    for finding in report.findings:
+        typer.secho(finding.message, fg=typer.colors.RED, err=True)
+    for line in lines.findings:
+        typer.secho(line.message, fg=typer.colors.RED, err=True)
     for problem in files.problems:
         typer.secho(problem, fg=typer.colors.RED, err=True)
     if not files.ok:
@@ -138,16 +149,19 @@ def audit_verify(
             err=True,
         )
     if not report.ok:
-        for finding in report.findings:
-            typer.secho(finding.message, fg=typer.colors.RED, err=True)
         typer.secho(
             f"Journal des décisions ALTÉRÉ : {len(report.findings)} académie(s) touchée(s) "
             f"sur {report.academies}.",
             fg=typer.colors.RED,
             err=True,
         )
-        raise typer.Exit(code=1)
-    if not files.ok:
+    if not lines.ok:
+        typer.secho(
+            f"Historique ALTÉRÉ : {len(lines.findings)} dossier(s) touché(s) sur {lines.dossiers}.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+    if not (report.ok and lines.ok and files.ok):
         raise typer.Exit(code=1)
     typer.echo(
         f"Journal des décisions intègre : {report.entries} entrée(s) vérifiée(s) dans "
@@ -159,6 +173,9 @@ def audit_verify(
     )
     for slug, head in report.last_hashes.items():
         typer.echo(f"  {slug} : dernière empreinte {head}")
+    typer.echo(
+        f"Historique intègre : {lines.rows} ligne(s) vérifiée(s) sur {lines.dossiers} dossier(s)."
+    )
 
 
 # --- Exports -----------------------------------------------------------------------------------
@@ -194,7 +211,7 @@ def _list_export(
 ) -> None:
     if fmt not in ("xlsx", "csv"):
         raise _bad_input("Format inconnu : choisissez xlsx ou csv.")
-    container = command_container()
+    container = dossier_container()
     now = container.service.clock()
     try:
         with reading(container.engine) as conn:
@@ -242,7 +259,7 @@ def export_dossiers(
 
 
 def _dossier_export(reference: str, kind: str, output: Path | None) -> None:
-    container = command_container()
+    container = dossier_container()
     now = container.service.clock()
     try:
         with reading(container.engine) as conn:

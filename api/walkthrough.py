@@ -18,6 +18,7 @@ from workflow.demo import DemoBuilder, Team
 from workflow.engine.errors import WorkflowError
 from workflow.engine.service import FireCommand, FireResult
 from workflow.language.french import format_datetime
+from workflow.language.labels import trigger_label
 from workflow.payments.baremes import format_euros
 from workflow.reads.queries import history, payment_decision, person_id_by_email, reading
 from workflow.store.tables import academie_table, dossier_table, history_table, person_table
@@ -108,7 +109,8 @@ def run_walkthrough(container: Container, echo: Echo) -> None:
     echo("\nHistorique enregistré :")
     with reading(engine) as conn:
         for line in history(conn, dossier_id):
-            echo(f"  v{line.version} {format_datetime(line.at)} — {line.trigger} par {line.who}")
+            action = trigger_label(spec.name, spec.version, line.trigger)
+            echo(f"  v{line.version} {format_datetime(line.at)} — {action} par {line.who}")
     echo("\nFin de la visite : le dossier est « Mis en paiement ».")
 
 

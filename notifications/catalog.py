@@ -36,6 +36,7 @@ CATALOG: dict[str, MessageKind] = {
     f"{_F}/soumettre_bilan": MessageKind("Bilan d'activités à examiner", True),
     f"{_F}/demander_complement": MessageKind("Bilan d'activités à compléter", True),
     f"{_F}/valider_bilan": MessageKind("Bilan validé : décision de paiement attendue", True),
+    f"{_F}/rouvrir_bilan": MessageKind("Bilan d'activités rouvert : à compléter", True),
     f"{_F}/accorder_paiement": MessageKind("Paiement accordé", True),
     f"{_F}/refuser_paiement": MessageKind("Paiement refusé", False),
     f"{_F}/mettre_en_paiement": MessageKind("Mis en paiement", False),
@@ -58,6 +59,7 @@ CATALOG: dict[str, MessageKind] = {
     f"{_O}/accepter": MessageKind("Demande d'ouverture de parcours acceptée", False),
     f"{_O}/refuser": MessageKind("Demande d'ouverture de parcours refusée", False),
     f"{_O}/ouvrir": MessageKind("Parcours M@gistère ouvert", False),
+    f"{_O}/retirer": MessageKind("Demande d'ouverture de parcours retirée", False),
     f"{_O}/relance_demande": MessageKind("Demande d'ouverture en attente depuis 15 jours", True),
 }
 

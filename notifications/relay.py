@@ -10,6 +10,15 @@ Three kinds of coroutine share one event loop:
 - the *marker* writes the outcomes back in batches (sent; retry later with exponential
   backoff and jitter; dead, with the server's answer kept).
 
+A live relay never sends a message twice. It holds at most what it can send within its
+lease — its connections × half the lease ÷ the time one message takes, measured as it goes
+and assumed to be a whole SMTP timeout until measured (a server that hangs makes every
+message cost one) — and a *renewer* extends the lease of everything it still holds (queued,
+being sent, or sent and not yet marked) every third of the lease. A message whose lease
+could run out before one more timeout (renewals failing, the database unreachable) is not
+sent but left to expire; a row claimed again by this relay while it still holds it is not
+queued twice. Every attempt is counted in the database (``attempts + 1`` in SQL).
+
 A relay that dies leaves its claimed rows leased; once the lease has passed another relay
 takes them again. A message sent but not yet marked when the relay died is sent twice,
 with the same ``Message-ID``, so the recipient's software can recognise the duplicate.
@@ -24,6 +33,7 @@ import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,15 +103,55 @@ _MARK_SENT = (
 )
 _MARK_FAILED = (
     update(O)
-    .where(O.c.id == bindparam("b_id"))
+    # Only a row this relay still holds: a late answer never revives a sent row nor takes a
+    # row back from a relay that has claimed it since.
+    .where(
+        O.c.id == bindparam("b_id"),
+        O.c.status == PENDING,
+        O.c.leased_by == bindparam("b_worker"),
+    )
     .values(
         status=bindparam("b_status"),
-        attempts=bindparam("b_attempts"),
+        attempts=O.c.attempts + 1,
         next_attempt_at=bindparam("b_next"),
         last_error=bindparam("b_error"),
         lease_until=None,
     )
 )
+_RENEW = (
+    update(O)
+    .where(
+        O.c.id.in_(bindparam("ids", expanding=True)),
+        O.c.status == PENDING,
+        O.c.leased_by == bindparam("worker"),
+        O.c.lease_until.is_not(None),
+    )
+    .values(lease_until=bindparam("until"))
+    .returning(O.c.id)
+)
+
+
+class Pace:
+    """Seconds one connection takes per message, as seen lately: a slow send (a timeout)
+    counts at once, fast ones bring the figure down gradually. Starts pessimistic, at one
+    SMTP timeout, so that a relay starting against a hung server claims little."""
+
+    def __init__(self, initial: float) -> None:
+        self.seconds = initial
+
+    def observe(self, seconds: float) -> None:
+        if seconds >= self.seconds:
+            self.seconds = seconds
+        else:
+            self.seconds = 0.9 * self.seconds + 0.1 * seconds
+
+
+@dataclass(slots=True)
+class _Hold:
+    """A message this relay has claimed and not yet marked, and its lease as last set."""
+
+    message: Claimed
+    until: datetime
 
 
 class Relay:
@@ -120,6 +170,9 @@ class Relay:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.clock = clock
         self._claim = self._claim_statement(is_postgresql(engine))
+        lease = float(settings.relay_lease_seconds)
+        self.margin = timedelta(seconds=min(target.timeout, lease / 2))
+        """A message is sent only if its lease outlasts this (one SMTP timeout)."""
 
     # --- database side (runs in a worker thread) -----------------------------------------
 
@@ -143,7 +196,8 @@ class Relay:
             .returning(O.c.id, O.c.message_id, O.c.from_email, O.c.to_email, O.c.raw, O.c.attempts)
         )
 
-    def claim(self, limit: int) -> list[Claimed]:
+    def claim(self, limit: int) -> tuple[list[Claimed], datetime]:
+        """Up to ``limit`` due rows, leased to this relay; with the lease's end."""
         now = self.clock()
         until = now + timedelta(seconds=self.settings.relay_lease_seconds)
         with self.engine.begin() as conn:
@@ -153,7 +207,16 @@ class Relay:
         return [
             Claimed(r.id, r.message_id, r.from_email, r.to_email, r.raw.encode("ascii"), r.attempts)
             for r in rows
-        ]
+        ], until
+
+    def renew(self, ids: Sequence[int]) -> tuple[set[int], datetime]:
+        """Extend the lease of rows this relay still holds; the ids it still held."""
+        until = self.clock() + timedelta(seconds=self.settings.relay_lease_seconds)
+        with self.engine.begin() as conn:
+            kept = conn.execute(
+                _RENEW, {"ids": list(ids), "worker": self.worker, "until": until}
+            ).scalars()
+            return {int(i) for i in kept}, until
 
     def mark(self, outcomes: Sequence[Outcome]) -> None:
         if not outcomes:
@@ -174,8 +237,8 @@ class Relay:
             log.warning("email %s dead: %s", outcome.message.message_id, outcome.error)
         return {
             "b_id": outcome.message.id,
+            "b_worker": self.worker,
             "b_status": DEAD if dead else PENDING,
-            "b_attempts": attempts,
             "b_next": now if dead else now + self.backoff(attempts),
             "b_error": (outcome.error or "")[:2000],
         }
@@ -241,20 +304,49 @@ class Relay:
         """Keep sending until ``stop`` is set (``formaflow relay``, or inside ``serve``)."""
         await self._run(stop=stop)
 
+    def capacity(self, pace: Pace) -> int:
+        """How many messages this relay may hold at once: what its connections send in half
+        a lease at the current pace — at least one per connection, at most two batches (one
+        being sent while the next is claimed)."""
+        connections = max(1, self.settings.relay_connections)
+        batch = max(1, self.settings.relay_batch)
+        half_lease = self.settings.relay_lease_seconds / 2
+        within = int(connections * half_lease / max(pace.seconds, 0.001))
+        return max(connections, min(2 * batch, within))
+
     async def _run(self, stop: asyncio.Event | None) -> int:
         batch = max(1, self.settings.relay_batch)
-        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=batch)
+        queue: asyncio.Queue[Claimed | None] = asyncio.Queue()
+        held: dict[int, _Hold] = {}
+        pace = Pace(self.target.timeout)
         outcomes: list[Outcome] = []
         enough = asyncio.Event()
+        freed = asyncio.Event()
         attempted = 0
 
+        def holds(message: Claimed) -> _Hold | None:
+            hold = held.get(message.id)
+            return hold if hold is not None and hold.message is message else None
+
         async def sender() -> None:
+            nonlocal attempted
             client = self._client()
             try:
                 while (message := await queue.get()) is not None:
-                    outcomes.append(await self._send(client, message))
-                    if len(outcomes) >= batch:
-                        enough.set()
+                    hold = holds(message)
+                    if hold is not None and hold.until - self.clock() >= self.margin:
+                        started = time.monotonic()
+                        outcomes.append(await self._send(client, message))
+                        pace.observe(time.monotonic() - started)
+                        attempted += 1
+                        if len(outcomes) >= batch:
+                            enough.set()
+                    elif hold is not None:
+                        # The lease could end mid-send (renewals failing): another relay may
+                        # take the row then. Leave it to expire rather than risk sending twice.
+                        log.warning("email %s not sent: lease too short", message.message_id)
+                        del held[message.id]
+                        freed.set()
                     queue.task_done()
                 queue.task_done()
             finally:
@@ -265,6 +357,9 @@ class Relay:
             del outcomes[: len(done)]
             enough.clear()
             if done:
+                for outcome in done:
+                    held.pop(outcome.message.id, None)
+                freed.set()
                 await asyncio.to_thread(self.mark, done)
 
         async def marker() -> None:
@@ -275,17 +370,54 @@ class Relay:
                     await asyncio.wait_for(enough.wait(), 0.2)
                 await flush()
 
+        async def renewer() -> None:
+            # Every third of the lease, so that one late or failed renewal still leaves time.
+            while True:
+                await asyncio.sleep(self.settings.relay_lease_seconds / 3)
+                snapshot = [hold.message for hold in held.values()]
+                if not snapshot:
+                    continue
+                try:
+                    kept, until = await asyncio.to_thread(self.renew, [m.id for m in snapshot])
+                except Exception:
+                    log.exception("lease renewal failed; messages near their lease's end wait")
+                    continue
+                for message in snapshot:
+                    hold = holds(message)
+                    if hold is None:
+                        continue  # marked meanwhile
+                    if message.id in kept:
+                        hold.until = until
+                    else:
+                        # Taken by another relay after this one's lease ran out: theirs now.
+                        del held[message.id]
+                        freed.set()
+
         senders = [
             asyncio.create_task(sender()) for _ in range(max(1, self.settings.relay_connections))
         ]
         marking = asyncio.create_task(marker())
+        renewing = asyncio.create_task(renewer())
         try:
             while stop is None or not stop.is_set():
-                claimed = await asyncio.to_thread(self.claim, batch)
+                capacity = self.capacity(pace)
+                room = min(batch, capacity - len(held))
+                if room < max(1, min(batch, capacity) // 2):
+                    # Holding what can be sent within the lease: wait for some to be marked.
+                    freed.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(freed.wait(), 0.2)
+                    continue
+                claimed, until = await asyncio.to_thread(self.claim, room)
                 for message in claimed:
-                    await queue.put(message)
-                attempted += len(claimed)
-                if len(claimed) < batch:
+                    hold = held.get(message.id)
+                    if hold is not None:
+                        # Still held here (its lease had run out): queued once already.
+                        hold.until = until
+                        continue
+                    held[message.id] = _Hold(message, until)
+                    queue.put_nowait(message)
+                if len(claimed) < room:
                     # Nothing more due right now: let what was claimed finish and be recorded
                     # (a retry may then be due already), then stop or idle.
                     await queue.join()
@@ -298,10 +430,11 @@ class Relay:
                         await asyncio.wait_for(stop.wait(), self.settings.relay_idle_seconds)
         finally:
             for _ in senders:
-                await queue.put(None)
+                queue.put_nowait(None)
             await asyncio.gather(*senders, return_exceptions=True)
-            marking.cancel()
-            await asyncio.gather(marking, return_exceptions=True)
+            for task in (marking, renewing):
+                task.cancel()
+            await asyncio.gather(marking, renewing, return_exceptions=True)
             await flush()
         return attempted
 

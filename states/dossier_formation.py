@@ -102,7 +102,14 @@ TRANSITIONS = (
         dest_condition="signatures_completes",
         notifications=(
             _notify("signataires_restants", template="signer", only_to="contrat_a_signer"),
-            _notify(*_TEAM, "gestionnaire", template="contrat_signe", only_to="contrat_signe"),
+            # The co-signatories too: on an ENT convention the chef d'établissement signs it.
+            _notify(
+                *_TEAM,
+                "signataires",
+                "gestionnaire",
+                template="contrat_signe",
+                only_to="contrat_signe",
+            ),
         ),
     ),
     TransitionSpec(
@@ -184,9 +191,7 @@ TRANSITIONS = (
         guards=("fin_atteinte",),
         system_may_fire=True,
         opens_phase_tasks="apres",
-        notifications=(
-            _notify(*_TEAM, "stagiaire", "chef_etablissement", "ien", template="terminer"),
-        ),
+        notifications=(_notify(*_TEAM, "stagiaire", *_LOCAL, template="terminer"),),
     ),
     TransitionSpec(
         trigger="soumettre_bilan",
@@ -215,6 +220,19 @@ TRANSITIONS = (
         notifications=(_notify("responsable", "formateur", "pilote", template="valider_bilan"),),
     ),
     TransitionSpec(
+        # A validated bilan that turns out wrong (sessions, attendance: a co-animation
+        # short of participants makes the payment impossible) goes back to its authors.
+        trigger="rouvrir_bilan",
+        label="Rouvrir le bilan",
+        sources=("bilan_valide",),
+        dest="bilan_a_completer",
+        roles=("gestionnaire",),
+        comment_required=True,
+        notifications=(
+            _notify(BILAN_AUTHOR, "formateur", "pilote", "responsable", template="rouvrir_bilan"),
+        ),
+    ),
+    TransitionSpec(
         trigger="accorder_paiement",
         label="Accorder le paiement",
         sources=("bilan_valide",),
@@ -223,7 +241,11 @@ TRANSITIONS = (
         guards=("contrat_a_jour", "montants_conformes"),
         effects=("enregistrer_decision",),
         irreversible=True,
-        notifications=(_notify(*_PAID, "pilote", "gestionnaire", template="accorder_paiement"),),
+        notifications=(
+            # The bilan's author too: on an ENT convention the chef d'établissement proposed
+            # the hours the decision pays.
+            _notify(*_PAID, BILAN_AUTHOR, "pilote", "gestionnaire", template="accorder_paiement"),
+        ),
     ),
     TransitionSpec(
         trigger="refuser_paiement",
@@ -233,7 +255,9 @@ TRANSITIONS = (
         roles=("responsable",),
         comment_required=True,
         irreversible=True,
-        notifications=(_notify(*_PAID, "pilote", "gestionnaire", template="refuser_paiement"),),
+        notifications=(
+            _notify(*_PAID, BILAN_AUTHOR, "pilote", "gestionnaire", template="refuser_paiement"),
+        ),
     ),
     TransitionSpec(
         trigger="mettre_en_paiement",
@@ -253,7 +277,11 @@ TRANSITIONS = (
         awaited_from=(),
         comment_required=True,
         irreversible=True,
-        notifications=(_notify(*_TEAM, "stagiaire", *_LOCAL, "gestionnaire", template="annuler"),),
+        notifications=(
+            _notify(
+                *_TEAM, "stagiaire", *_LOCAL, "gestionnaire", "responsable", template="annuler"
+            ),
+        ),
     ),
 )
 
@@ -471,6 +499,13 @@ _CHARTER_TASKS = (
     ),
     TaskSpec(
         "en_amont",
+        "sensibiliser_personnels",
+        "pilote",
+        "Sensibiliser les personnels au caractère hybride de la formation et à sa plus-value "
+        "dans la communication de rentrée",
+    ),
+    TaskSpec(
+        "en_amont",
         "verifier_competences",
         "pilote",
         "Vérifier la compétence du formateur en formation hybride",
@@ -542,6 +577,17 @@ _CHARTER_TASKS = (
         "evaluer_dispositif",
         "pilote",
         "Évaluer le dispositif hybride pour le prochain PAF",
+    ),
+    *(
+        TaskSpec(
+            "apres",
+            "dynamique_positive",
+            role,
+            "Impulser et veiller au maintien d'une dynamique positive autour de la modalité "
+            "hybride, en s'appuyant sur les personnes formées à distance et volontaires pour "
+            "accompagner",
+        )
+        for role in _LOCAL
     ),
 )
 

@@ -43,6 +43,7 @@ SPEC = WorkflowSpec(
         StateSpec("acceptee", "Acceptée", "decision"),
         StateSpec("ouverte", "Parcours ouvert", "termine", terminal=True),
         StateSpec("refusee", "Refusée", "termine", terminal=True),
+        StateSpec("retiree", "Retirée", "termine", terminal=True),
     ),
     transitions=(
         TransitionSpec(
@@ -53,6 +54,16 @@ SPEC = WorkflowSpec(
             roles=("pilote", "concepteur"),
             guards=("demande_complete",),
             notifications=(_notify("gestionnaire", "pilote", "concepteur", template="soumettre"),),
+        ),
+        TransitionSpec(
+            # Its authors change their mind before sending it: nobody else has seen it yet.
+            trigger="retirer",
+            label="Retirer la demande",
+            sources=("brouillon",),
+            dest="retiree",
+            roles=("pilote", "concepteur"),
+            irreversible=True,
+            notifications=(_notify("pilote", "concepteur", template="retirer"),),
         ),
         TransitionSpec(
             trigger="demander_complement",

@@ -49,5 +49,11 @@ DERIVED_RECIPIENTS: dict[str, str] = {
 }
 
 
+SYSTEM = "systeme"
+"""Recorded as the role of what formaflow does by itself (timers, version migrations)."""
+
+
 def role_label(role: str) -> str:
+    if role == SYSTEM:
+        return "action automatique"
     return ROLES.get(role) or DERIVED_ROLES.get(role) or role

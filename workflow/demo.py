@@ -515,6 +515,7 @@ OUVERTURE_TARGETS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("refuser", "gestionnaire", "Un parcours national couvre déjà ce besoin."),
         ],
     ),
+    ("retiree", [("retirer", "concepteur", None)]),
 ]
 
 
@@ -589,6 +590,31 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             DossierEditor(
                 engine, data_dir, clock=service.clock, after_change=[AvenantOnEdit(service)]
             ).assign(newcomer, "formateur", dossier_id=dossier_id, actor_id=team.pilote)
+    # A validated bilan reopened by the gestionnaire: the co-animated virtual class had one
+    # participant too few for its two trainers to be paid (seed 004 §5.3).
+    pair = Team(
+        pilote=people["paul.lefevre"],
+        formateurs=[formateurs[0], formateurs[1]],
+        gestionnaire=people["camille.morel"],
+        responsable=people["helene.garnier"],
+        concepteur=people["lucie.fontaine"],
+        tuteur=people["emilie.laurent"],
+        stagiaires=stagiaires,
+    )
+    reopened = builder.formation(
+        academie_id, pair, title="Co-animer une classe virtuelle", dispositif="eafc_taux_a"
+    )
+    builder.drive(reopened, pair, "bilan_valide")
+    service.fire(
+        FireCommand(
+            reopened,
+            "rouvrir_bilan",
+            people["camille.morel"],
+            comment="La classe virtuelle co-animée n'a réuni que 14 présents : corrigez les "
+            "sessions tenues et les présences avant une nouvelle validation.",
+        )
+    )
+    dossiers["dossier_formation:bilan_rouvert"] = reopened
     editor.delegate(
         people["paul.lefevre"],
         people["olivier.mercier"],
@@ -783,6 +809,7 @@ _OUVERTURE_TITLES = {
     "acceptee": "Le numérique en maternelle",
     "ouverte": "Accueillir un élève allophone",
     "refusee": "Sensibilisation au RGPD",
+    "retiree": "Jeux sérieux en SVT",
 }
 
 

@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.pages.flash import pop_flash
-from states import get_spec
 from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
 from workflow.language.french import PARIS, format_date, format_datetime, format_hours
+from workflow.language.labels import state_label, trigger_label
 from workflow.payments.baremes import format_units
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -54,13 +54,6 @@ def due_date(value: datetime | None) -> str:
     if value is None:
         return "sans échéance"
     return format_date(value.astimezone(PARIS).date())
-
-
-def state_label(workflow: str, version: int, state: str) -> str:
-    try:
-        return get_spec(workflow, version).state(state).label
-    except KeyError:
-        return state
 
 
 def dispositif_label(dispositif: str | None) -> str:
@@ -108,6 +101,7 @@ environment.filters.update(
     }
 )
 environment.globals["state_label"] = state_label
+environment.globals["trigger_label"] = trigger_label
 
 
 def render(

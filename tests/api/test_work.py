@@ -724,6 +724,13 @@ def test_demande_round_trip_on_an_ouverture_parcours(world: World, api: Api) -> 
 
     unknown = api.put(url(dossier, "demande"), concepteur, json={"publics": ["marins"]})
     assert "public inconnu" in problem(unknown, 422, "saisie-invalide")["detail"]
+    not_an_address = api.put(
+        url(dossier, "demande"),
+        concepteur,
+        json={**demande_body(), "pilote_courriel": "pas-une-adresse"},
+    )
+    detail = problem(not_an_address, 422, "saisie-invalide")["detail"]
+    assert "le courriel du pilote n'est pas une adresse électronique valide" in detail
     stranger = api.put(url(dossier, "demande"), world.outsider, json=demande_body())
     problem(stranger, 404, "dossier-introuvable")
     assert api.get(url(dossier, "demande"), concepteur).json() == saved.json()

@@ -462,7 +462,7 @@ def test_concepteur_fills_and_sends_an_ouverture_request(
     for label, value in {
         "Nom du parcours": "Évaluer sans noter",
         "Pilote : nom": "Pilote de test",
-        "Pilote : adresse électronique": "pilote@example.org",
+        "Pilote : adresse électronique": "pas-une-adresse",
         "Format du parcours": "Parcours accompagné",
         "Objectifs visés": "Évaluer par compétences.",
         "Description (contenu et organisation)": "Trois modules.",
@@ -475,12 +475,16 @@ def test_concepteur_fills_and_sends_an_ouverture_request(
     page.locator("label[for=presentiel-non]").click()
     page.locator("label[for=public-college]").click()
     page.get_by_role("button", name="Enregistrer la demande").click()
-    expect(page.get_by_text("Le formulaire contient 1 erreur")).to_be_visible()
+    expect(page.get_by_text("Le formulaire contient 2 erreurs")).to_be_visible()
     expect(page.locator("#duree_distance_h-erreur")).to_have_text("nombre décimal attendu")
+    expect(page.locator("#pilote_courriel-erreur")).to_have_text(
+        "le courriel du pilote n'est pas une adresse électronique valide (attendu : nom@domaine.fr)"
+    )
     expect(page.get_by_label("Collège")).to_be_checked()
     check_page(page, "demande-erreurs")
 
     page.get_by_label("Durée prévue à distance (heures)").fill("4,5")
+    page.get_by_label("Pilote : adresse électronique").fill("pilote@example.org")
     page.get_by_role("button", name="Enregistrer la demande").click()
     expect(page.get_by_text("Demande enregistrée")).to_be_visible()
     expect(page.get_by_label("Durée prévue à distance (heures)")).to_have_value("4,5")

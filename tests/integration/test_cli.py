@@ -110,7 +110,10 @@ def test_a_substitute_acts_for_the_pilote_and_history_says_so(loaded: tuple[str,
     )
     assert fired.returncode == 0, fired.stderr
     shown = run_cli(url, data, "history", ref)
-    assert "emettre_contrat par Olivier Mercier pour Paul Lefèvre (Pilote)" in shown.stdout
+    assert (
+        "Émettre le contrat par Olivier Mercier pour Paul Lefèvre (Pilote), « Brouillon » → "
+        "« Contrat à signer »" in shown.stdout
+    )
 
 
 def test_walkthrough_takes_a_dossier_to_payment(loaded: tuple[str, Path]) -> None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.conftest import World, make_world
-from tests.support.mail import writer
+from tests.support.mail import queued, writer
 from workflow.demo import DemoBuilder
 from workflow.engine.deadlines import DeadlineTimer
 from workflow.engine.service import FireCommand, WorkflowService
@@ -208,3 +208,43 @@ def test_coming_back_to_a_state_is_a_new_due_point(
     assert emails(engine, dossier, "dossier_formation/escalade_validation_scenario") == [
         t.gestionnaire
     ]
+
+
+def test_catching_up_after_downtime_sends_one_reminder_per_person(
+    setup: tuple[Engine, WorkflowService, World], clock: Clock
+) -> None:
+    """The timers were down from before « bilan dans 7 jours » until after « bilan attendu
+    aujourd'hui »: both are due at once, with the same email to the same formateur. Both
+    points are recorded (neither comes back later), one reminder is sent, the latest."""
+    engine, service, world = setup
+    t = world.team
+    builder = DemoBuilder(engine, Path("."), service)
+    dossier = world.formation()
+    builder.drive(dossier, t, "realisee")
+    ended = clock.now
+    clock.now = ended + timedelta(days=31, minutes=1)
+    assert timer(engine, service).run_once() == 3  # both reminders and the escalation
+    assert emails(engine, dossier, "dossier_formation/rappel_bilan") == [t.formateurs[0]]
+    assert emails(engine, dossier, "dossier_formation/escalade_bilan") == [t.gestionnaire]
+    [reminder] = [
+        q
+        for q in queued(engine, dossier_id=dossier)
+        if q.subject.endswith("bilan d'activités attendu")
+    ]
+    with engine.connect() as conn:
+        recorded = dict(
+            (str(r.deadline_id), int(r.id))
+            for r in conn.execute(
+                select(deadline_point_table.c.deadline_id, deadline_point_table.c.id).where(
+                    deadline_point_table.c.dossier_id == dossier
+                )
+            )
+        )
+    assert sorted(recorded) == ["escalade_bilan", "rappel_bilan_echeance", "rappel_bilan_j_moins_7"]
+    # The one sent is the on-the-day reminder's (its Message-ID names its point).
+    assert str(reminder.message["Message-ID"]).startswith(
+        f"<formaflow.d{recorded['rappel_bilan_echeance']}.p"
+    )
+    clock.advance(days=2)
+    assert timer(engine, service).run_once() == 0
+    assert emails(engine, dossier, "dossier_formation/rappel_bilan") == [t.formateurs[0]]

@@ -19,7 +19,13 @@ from sqlalchemy import Engine, select
 
 from api.exports import files
 from tests.conftest import World
-from workflow.dossiers.inputs import DocumentInput, SessionInput
+from workflow.dossiers.inputs import (
+    DocumentInput,
+    ScenarioInput,
+    SequenceInput,
+    SessionInput,
+    StepInput,
+)
 from workflow.reads.dashboard import dossier_list
 from workflow.reads.records import sessions_of
 from workflow.reads.reports import Scope, budget
@@ -72,6 +78,46 @@ def test_the_budget_estimates_each_cost_family_and_shows_the_realised(
     assert acc.realised is None
     assert data.totals["planned_total"] == eafc.planned_total + acc.planned_total
     assert data.totals["realised"] == Decimal("568.35")
+
+
+def test_the_budget_counts_only_the_asynchronous_part_as_accompaniment(
+    world: World, engine: Engine
+) -> None:
+    """Seed 000: distance modules are synchronous (« classe virtuelle ») or asynchronous
+    (« accompagnement à distance »); only the asynchronous part is paid as accompaniment,
+    not the virtual class nor the webinaire (26-DEM-0022 was counted (90 + 600 + 60 min) ÷ 2 h)."""
+    dossier = world.formation("vacation_accompagnement")
+    world.builder.drive(dossier, world.team, "contrat_signe")
+    tutor = world.team.tuteur
+    assert tutor is not None
+    world.builder.editor.save_scenario(
+        dossier,
+        ScenarioInput(
+            objectives="Animer une classe virtuelle",
+            validation_criteria="Une séance conçue et menée",
+            sequences=[
+                SequenceInput(
+                    title="Lancement",
+                    steps=[
+                        StepInput(duration_minutes=90, modality="classe_virtuelle", content="CV"),
+                        StepInput(
+                            duration_minutes=600,
+                            modality="asynchrone",
+                            led_by="tuteur",
+                            tutor_id=tutor,
+                            content="Conception accompagnée",
+                        ),
+                        StepInput(duration_minutes=60, modality="webinaire", content="Webinaire"),
+                    ],
+                )
+            ],
+        ),
+    )
+    with engine.connect() as conn:
+        data = budget(conn, Scope(academie=world.slug), NOW)
+    row = next(r for r in data.rows if r.reference == _reference(engine, dossier))
+    assert row.basis == "scénario (non encore validé)"
+    assert (row.tutorat.units, row.tutorat.amount) == (Decimal(5), Decimal("225.00"))
 
 
 def test_the_budget_xlsx_and_csv_read_back_with_french_headers_and_totals(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import World, make_world
 from workflow.engine.errors import WorkflowError
+from workflow.engine.history import canonical, entry_hash
 from workflow.engine.service import FireCommand, FireResult, WorkflowService
 from workflow.payments import journal
 from workflow.store.database import is_postgresql
@@ -88,7 +89,7 @@ def test_signatures_and_the_decision_are_chained_in_order(world: World, engine: 
             )
         ).one()
     assert first.prev_hash == entries[0][2]
-    assert first.entry_hash == journal.entry_hash(first.prev_hash, first.body)
+    assert first.entry_hash == entry_hash(first.prev_hash, first.body)
 
 
 def test_a_refused_decision_leaves_no_entry(world: World, service: WorkflowService) -> None:
@@ -147,7 +148,7 @@ def test_an_entry_rehashed_after_its_edit_is_still_found(world: World, engine: E
         body = row.body.replace('"225.00"', '"2250.00"')
         conn.execute(
             text("update decision_journal set body = :b, entry_hash = :h where id = :i"),
-            {"b": body, "h": journal.entry_hash(row.prev_hash, body), "i": row.id},
+            {"b": body, "h": entry_hash(row.prev_hash, body), "i": row.id},
         )
     [finding] = _report(engine, world).findings
     assert (finding.position, finding.problem) == (4, "modifiee")
@@ -180,7 +181,7 @@ def test_a_deleted_last_entry_is_found(world: World, engine: Engine) -> None:
 def test_an_inserted_entry_is_found(world: World, engine: Engine) -> None:
     dossier = _paid(world)
     last = _entries(engine, world)[-1][2]
-    body = journal.canonical({"forged": True})
+    body = canonical({"forged": True})
     with engine.begin() as conn:  # inserting needs no trigger lifted
         conn.execute(
             text(
@@ -194,7 +195,7 @@ def test_an_inserted_entry_is_found(world: World, engine: Engine) -> None:
                 "t": "2026-01-01 00:00:00",
                 "b": body,
                 "p": last,
-                "h": journal.entry_hash(last, body),
+                "h": entry_hash(last, body),
             },
         )
     [finding] = _report(engine, world).findings

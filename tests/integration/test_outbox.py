@@ -40,7 +40,7 @@ EXPECTED: dict[str, set[str]] = {
     "soumettre_scenario": {"pilote"},
     "valider_scenario": _TEAM | {"stagiaire"} | _LOCAL | {"gestionnaire"},
     "demarrer": _TEAM | {"stagiaire"},
-    "terminer": _TEAM | {"stagiaire", "chef_etablissement", "ien"},
+    "terminer": _TEAM | {"stagiaire"} | _LOCAL,
     "soumettre_bilan": {"gestionnaire", "pilote"},
     "valider_bilan": {"responsable", "formateur", "pilote"},
     "accorder_paiement": _PAID | {"pilote", "gestionnaire"},
@@ -48,7 +48,8 @@ EXPECTED: dict[str, set[str]] = {
     "demander_revision": {"concepteur", "formateur"},
     "demander_complement": {"formateur", "chef_etablissement"},
     "refuser_paiement": _PAID | {"pilote", "gestionnaire"},
-    "annuler": (_TEAM - {"pilote"}) | {"stagiaire"} | _LOCAL | {"gestionnaire"},
+    "annuler": (_TEAM - {"pilote"}) | {"stagiaire"} | _LOCAL | {"gestionnaire", "responsable"},
+    "rouvrir_bilan": {"formateur", "pilote", "responsable"},
 }
 OWN_TASKS = {"valider_scenario", "demarrer", "terminer"}
 """Steps whose actor (the pilote, then the formateur) gets charter tasks of the new phase."""
@@ -128,6 +129,73 @@ def test_every_transition_writes_to_the_right_people_in_french(
             assert '<html lang="fr">' in row.html
 
 
+def test_a_reopened_bilan_tells_its_authors_the_pilot_and_the_responsable(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    world = make_world(mailing)
+    roles = _people_by_role(world)
+    dossier = mailing.formation(world.academie_id, world.team, title="Classe virtuelle")
+    mailing.drive(dossier, world.team, "bilan_valide")
+    result = mailing.service.fire(
+        FireCommand(
+            dossier,
+            "rouvrir_bilan",
+            world.team.gestionnaire,
+            comment="La classe virtuelle co-animée n'a réuni que 14 présents.",
+        )
+    )
+    assert result.to_state == "bilan_a_completer"
+    rows = {r.person_id: r for r in queued(engine, history_id=result.history_id)}
+    expected = set().union(*(roles[r] for r in EXPECTED["rouvrir_bilan"]))
+    assert set(rows) == expected
+    subject = CATALOG["dossier_formation/rouvrir_bilan"].subject
+    author = rows[world.team.formateurs[0]]
+    assert author.subject == f"{result.reference} — {subject}"
+    assert "n'a réuni que 14 présents" in author.text
+    assert "soumettez-le de nouveau" in author.text
+    assert f"/dossiers/{dossier}/actions/soumettre_bilan" in author.text
+    assert "la décision de paiement attendra sa nouvelle validation" in (
+        rows[world.team.responsable].text
+    )
+    assert "CE QUE VOUS AVEZ À FAIRE" not in rows[world.team.responsable].text
+
+
+def test_the_chef_of_an_ent_convention_hears_of_the_signed_contract_and_the_payment(
+    mailing: DemoBuilder, engine: Engine
+) -> None:
+    """On an ENT convention the chef d'établissement co-signs the contract and writes the
+    bilan (hours per formateur): both its completion and the decision concern them."""
+    world = make_world(mailing)
+    world.configure_hse("20.00")
+    chef = world.team.chef_etablissement
+    assert chef is not None
+    dossier = mailing.formation(
+        world.academie_id, world.team, title="Convention ENT", dispositif="hse_convention_ent"
+    )
+    fired: dict[str, FireResult] = {}
+    mailing.drive(
+        dossier,
+        world.team,
+        "paiement_accorde",
+        lambda trigger, actor, result: fired.__setitem__(result.to_state, result),
+    )
+    for state in ("contrat_signe", "paiement_accorde"):
+        told = {r.person_id for r in queued(engine, history_id=fired[state].history_id)}
+        assert chef in told, state
+        assert fired[state].actor_id != chef
+    refused = mailing.formation(
+        world.academie_id,
+        world.team,
+        title="Convention ENT refusée",
+        dispositif="hse_convention_ent",
+    )
+    mailing.drive(refused, world.team, "bilan_valide")
+    result = mailing.service.fire(
+        FireCommand(refused, "refuser_paiement", world.team.responsable, comment="Hors plan.")
+    )
+    assert chef in {r.person_id for r in queued(engine, history_id=result.history_id)}
+
+
 def test_ouverture_parcours_transitions_write_their_emails(
     mailing: DemoBuilder, engine: Engine
 ) -> None:
@@ -159,6 +227,20 @@ def test_ouverture_parcours_transitions_write_their_emails(
         assert all(r.subject == f"{result.reference} — {subject}" for r in rows)
         if comment:
             assert all(comment in r.text for r in rows)
+    # A request still in « Brouillon » can be withdrawn by its authors.
+    draft = editor.create_dossier(
+        DossierInput(
+            title="Parcours abandonné", academie_id=world.academie_id, workflow="ouverture_parcours"
+        )
+    )
+    editor.assign(t.pilote, "pilote", dossier_id=draft)
+    editor.assign(t.concepteur, "concepteur", dossier_id=draft)
+    withdrawn = service.fire(FireCommand(draft, "retirer", t.concepteur))
+    assert withdrawn.to_state == "retiree"
+    [told] = queued(engine, history_id=withdrawn.history_id)
+    assert told.person_id == t.pilote
+    assert told.subject.endswith("— Demande d'ouverture de parcours retirée")
+    assert "État : Retirée" in told.text
 
 
 def test_each_email_says_what_to_do_next_with_tasks_and_links(

@@ -12,12 +12,14 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import World
+from tests.support.matrix import ouverture_in
 from tests.support.snapshots import history_rows, snapshot
 from workflow.demo import demo_ouverture
 from workflow.dossiers.inputs import DossierInput, ScenarioInput, SequenceInput, StepInput
 from workflow.engine.errors import (
     DossierNotFound,
     GuardFailed,
+    InvalidInput,
     NotPermitted,
     StaleVersion,
     TriggerNotAvailable,
@@ -114,6 +116,25 @@ def test_invalid_trigger_lists_the_valid_ones(world: World, service: WorkflowSer
     with pytest.raises(TriggerNotAvailable) as raised:
         fire(service, dossier, "valider_bilan", world.team.gestionnaire)
     assert raised.value.valid == ["annuler", "emettre_contrat"]
+    # A person reads labels, never the identifiers (« valider_bilan », « brouillon »).
+    assert raised.value.message == (
+        "L'action « Valider le bilan » n'est pas possible quand le dossier est « Brouillon ». "
+        "Actions possibles dans cet état : Annuler le dossier ; Émettre le contrat."
+    )
+
+
+def test_a_part_that_cannot_be_edited_names_the_state_by_its_label(
+    world: World, service: WorkflowService
+) -> None:
+    request = ouverture_in(world.builder, world.academie_id, world.team, "acceptee")
+    with pytest.raises(InvalidInput) as raised:
+        world.builder.editor.save_ouverture(
+            request, demo_ouverture("Trop tard"), actor_id=world.team.concepteur
+        )
+    assert raised.value.message == (
+        "Impossible de modifier la demande d'ouverture quand le dossier est dans l'état "
+        "« Acceptée »."
+    )
 
 
 def test_failed_guard_names_every_missing_item_at_once(
@@ -164,6 +185,55 @@ def test_scenario_guard_names_each_incomplete_step(world: World, service: Workfl
         "séquence 2, étape 3 : au moins 15 participants prévus pour une co-animation (10 prévus)",
         "les critères de validation",
     ]
+
+
+def test_a_steps_tutor_must_be_a_tuteur_or_a_formateur_of_the_dossier(
+    world: World, service: WorkflowService, engine: Engine
+) -> None:
+    dossier = world.formation()
+    world.builder.drive(dossier, world.team, "contrat_signe")
+    editor = world.builder.editor
+    stagiaire = world.team.stagiaires[0]
+    with engine.connect() as conn:
+        name = conn.execute(
+            text("select full_name from person where id = :id"), {"id": stagiaire}
+        ).scalar_one()
+    before = snapshot(engine, dossier)
+    with pytest.raises(InvalidInput) as raised:
+        editor.save_scenario(
+            dossier,
+            ScenarioInput(
+                validation_criteria="Une séance menée",
+                sequences=[
+                    SequenceInput(
+                        title="Accompagnement",
+                        steps=[
+                            StepInput(
+                                modality="asynchrone", duration_minutes=60, tutor_id=stagiaire
+                            )
+                        ],
+                    )
+                ],
+            ),
+        )
+    assert raised.value.message == (
+        f"séquence 1, étape 1 : {name} n'est ni tuteur ni formateur sur ce dossier "
+        "(l'accompagnement revient à un tuteur ou un formateur du dossier)."
+    )
+    assert snapshot(engine, dossier) == before
+    # A tutor who loses the role afterwards is caught when the scenario is submitted.
+    world.builder.complete_scenario(dossier, world.team)
+    tuteur = world.team.tuteur
+    assert tuteur is not None
+    editor.unassign(tuteur, "tuteur", dossier)
+    with pytest.raises(GuardFailed) as refused:
+        fire(service, dossier, "soumettre_scenario", world.team.concepteur)
+    [reason] = refused.value.reasons
+    assert reason.startswith("séquence 2, étape 1 : ") and "n'est ni tuteur ni formateur" in reason
+    editor.assign(tuteur, "formateur", dossier_id=dossier)  # a formateur may accompany
+    assert fire(service, dossier, "soumettre_scenario", world.team.concepteur).to_state == (
+        "scenario_soumis"
+    )
 
 
 def test_bilan_guard_names_missing_hours_participants_and_emargement(
@@ -281,7 +351,14 @@ def test_phase_tasks_are_handed_to_each_role_holder(
         by_phase.setdefault(task.phase, set()).add((task.person_id, task.role))
     assert (world.team.stagiaires[1], "stagiaire") in by_phase["pendant"]
     assert (world.team.ien, "ien") in by_phase["en_amont"]
-    assert {role for _, role in by_phase["apres"]} == {"formateur", "stagiaire", "pilote"}
+    assert {role for _, role in by_phase["apres"]} == {
+        "formateur",
+        "stagiaire",
+        "pilote",
+        "chef_etablissement",
+        "ien",
+        "coordonnateur_reseau",
+    }
     due = [t for t in tasks if t.code == "documents_administratifs"]
     assert len(due) == 1 and due[0].due_at is not None
     assert timedelta(days=29) < due[0].due_at - due[0].created_at <= timedelta(days=30)

@@ -70,6 +70,7 @@ DOMAIN_ROLES: dict[tuple[str, str], frozenset[str]] = {
     (FORMATION, "terminer"): frozenset({"formateur", "gestionnaire"}),
     (FORMATION, "demander_complement"): frozenset({"gestionnaire"}),
     (FORMATION, "valider_bilan"): frozenset({"gestionnaire"}),
+    (FORMATION, "rouvrir_bilan"): frozenset({"gestionnaire"}),
     (FORMATION, "accorder_paiement"): frozenset({"responsable"}),
     (FORMATION, "refuser_paiement"): frozenset({"responsable"}),
     (FORMATION, "mettre_en_paiement"): frozenset({"gestionnaire"}),
@@ -77,6 +78,7 @@ DOMAIN_ROLES: dict[tuple[str, str], frozenset[str]] = {
     # DOMAIN §8: an avenant follows the edit that changed the contract; no person fires it.
     (FORMATION, "etablir_avenant"): frozenset(),
     (OUVERTURE, "soumettre"): frozenset({"pilote", "concepteur"}),
+    (OUVERTURE, "retirer"): frozenset({"pilote", "concepteur"}),
     (OUVERTURE, "demander_complement"): frozenset({"gestionnaire"}),
     (OUVERTURE, "accepter"): frozenset({"gestionnaire"}),
     (OUVERTURE, "refuser"): frozenset({"gestionnaire"}),

@@ -3,7 +3,10 @@
 The relay under test talks to it exactly as to the académie's relay: a socket, the SMTP
 dialogue, real refusals. ``refuse`` makes RCPT fail with a given reply for some addresses
 (5xx: permanent, 4xx: temporary); ``fail_data`` makes the next *n* DATA commands answer a
-temporary 451; ``stop``/``start`` take the server down and up again on the same port.
+temporary 451; ``stall_next_rcpt`` makes the next *n* RCPT commands hang (the server
+answers nothing for a while, as a wedged relay does, and accepts nothing); ``stop``/``start``
+take the server down and up again on the same port. ``rcpt_attempts`` counts, per address,
+every RCPT the server saw: one per delivery attempt.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import email
 import email.policy
 import socket
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -38,6 +42,8 @@ class _Script:
     refuse: dict[str, str] = field(default_factory=dict)
     fail_data: int = 0
     delay_seconds: float = 0.0
+    stall_rcpt: int = 0
+    stall_seconds: float = 0.0
 
 
 class _Handler:
@@ -47,6 +53,16 @@ class _Handler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
+        with self.sink.lock:
+            self.sink.rcpt_attempts[address.lower()] += 1
+            stall = self.sink.script.stall_rcpt > 0
+            if stall:
+                self.sink.script.stall_rcpt -= 1
+        if stall:
+            # Hung: no answer until the client has given up (and closed the connection);
+            # the message was never accepted, so nothing is recorded.
+            await asyncio.sleep(self.sink.script.stall_seconds)
+            return "451 4.4.2 Délai dépassé"
         reply = self.sink.script.refuse.get(address.lower())
         if reply is not None:
             return reply
@@ -86,6 +102,7 @@ class SmtpSink:
         self.received: list[Received] = []
         self.script = _Script()
         self.temporary_failures = 0
+        self.rcpt_attempts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self._controller: Controller | None = None
@@ -106,6 +123,10 @@ class SmtpSink:
     def fail_next_data(self, count: int) -> None:
         with self.lock:
             self.script.fail_data = count
+
+    def stall_next_rcpt(self, count: int, seconds: float) -> None:
+        with self.lock:
+            self.script.stall_rcpt, self.script.stall_seconds = count, seconds
 
     def slow_down(self, seconds: float) -> None:
         self.script.delay_seconds = seconds

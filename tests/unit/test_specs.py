@@ -108,9 +108,16 @@ def test_dossier_formation_matches_the_domain_table() -> None:
     assert comment_required == {
         "demander_revision",
         "demander_complement",
+        "rouvrir_bilan",
         "refuser_paiement",
         "annuler",
     }
+    reopen = spec.transition("rouvrir_bilan")
+    assert (reopen.sources, reopen.dest, reopen.roles) == (
+        ("bilan_valide",),
+        "bilan_a_completer",
+        ("gestionnaire",),
+    )
     assert spec.transition("valider_scenario").roles == ("pilote",)
     assert spec.transition("accorder_paiement").roles == ("responsable",)
     assert set(spec.transition("annuler").sources) == {s.id for s in spec.states if not s.terminal}
@@ -129,7 +136,46 @@ def test_charter_tasks_cover_each_phase_and_role() -> None:
         "pilote",
     }
     assert by_phase["pendant"] == {"formateur", "stagiaire"}
-    assert by_phase["apres"] == {"formateur", "stagiaire", "pilote"}
+    assert by_phase["apres"] == {
+        "formateur",
+        "stagiaire",
+        "pilote",
+        "chef_etablissement",
+        "ien",
+        "coordonnateur_reseau",
+    }
+
+
+def test_the_charter_tasks_of_seed_002_are_all_there() -> None:
+    """Seed 002: the pilot « Sensibiliser les personnels… » before; the chef
+    d'établissement, the IEN and the network coordinator « Impulser et veiller au maintien
+    d'une dynamique positive… » after."""
+    spec = get_spec("dossier_formation", 1)
+    before = {(t.role, t.label) for t in spec.tasks_for("en_amont")}
+    assert (
+        "pilote",
+        "Sensibiliser les personnels au caractère hybride de la formation et à sa plus-value "
+        "dans la communication de rentrée",
+    ) in before
+    after = {t.role: t.label for t in spec.tasks_for("apres") if t.code == "dynamique_positive"}
+    assert set(after) == {"chef_etablissement", "ien", "coordonnateur_reseau"}
+    assert all(
+        label.startswith("Impulser et veiller au maintien d'une dynamique positive")
+        for label in after.values()
+    )
+    # Whoever gets tasks on a phase is told of them by the email that opens it.
+    for transition in spec.transitions:
+        if transition.opens_phase_tasks is not None:
+            told = {r for rule in transition.notifications for r in rule.recipients}
+            assert {t.role for t in spec.tasks_for(transition.opens_phase_tasks)} <= told
+
+
+def test_an_ouverture_request_can_be_withdrawn_from_brouillon_only() -> None:
+    spec = get_spec("ouverture_parcours", 1)
+    withdraw = spec.transition("retirer")
+    assert (withdraw.sources, withdraw.dest) == (("brouillon",), "retiree")
+    assert set(withdraw.roles) == {"pilote", "concepteur"}
+    assert spec.state("retiree").terminal and spec.state("retiree").label == "Retirée"
 
 
 def test_each_dispositif_names_its_signatories() -> None:

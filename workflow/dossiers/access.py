@@ -22,6 +22,7 @@ from states.roles import ACADEMIE_ROLES, role_label
 from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, StaleVersion
 from workflow.engine.roles import Capacity
 from workflow.engine.rows import DossierRow, load_for_actor
+from workflow.language.labels import state_label
 from workflow.store.tables import academie_table as R
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import delegation_table as D
@@ -217,7 +218,7 @@ def require_edit(
     if open_states is not None and dossier.state not in open_states:
         raise InvalidInput(
             f"Impossible de {EDIT_LABELS[part]} quand le dossier est dans l'état "
-            f"« {dossier.state} »."
+            f"« {state_label(dossier.workflow_name, dossier.workflow_version, dossier.state)} »."
         )
     return dossier
 

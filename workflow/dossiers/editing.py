@@ -33,6 +33,7 @@ from workflow.dossiers.inputs import (
     SessionInput,
 )
 from workflow.dossiers.proposal import proposal_author
+from workflow.dossiers.tutors import misplaced_tutors, step_tutors
 from workflow.engine.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.engine.rows import DossierRow, load, next_reference
 from workflow.engine.tasks import refresh_due_dates
@@ -324,11 +325,13 @@ class DossierEditor:
         """Replace the scenario as a whole: the grid is edited and saved as one document."""
         now = self.clock()
         with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.SCENARIO)
+            dossier = self._open(conn, dossier_id, actor_id, Edit.SCENARIO)
             for sequence in data.sequences:
                 for step in sequence.steps:
                     if step.tutor_id is not None:
                         _require_person(conn, step.tutor_id)
+            if wrong := misplaced_tutors(conn, dossier.ref, step_tutors(data)):
+                raise InvalidInput(" ; ".join(wrong) + ".", "tutor_id")
             fields = data.model_dump(exclude={"sequences"})
             scenario_id = _upsert(conn, scenario_table, dossier_id, {"updated_at": now, **fields})
             old = select(sequence_table.c.id).where(sequence_table.c.scenario_id == scenario_id)

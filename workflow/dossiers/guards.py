@@ -12,6 +12,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from states.dispositifs import DISPOSITIFS
+from workflow.dossiers.inputs import email_address
+from workflow.dossiers.tutors import misplaced_tutors
 from workflow.engine.registry import Guard, GuardContext
 from workflow.engine.roles import members
 from workflow.language.vocabulary import CO_ANIMATION_MIN_PARTICIPANTS, MODALITIES
@@ -91,6 +93,8 @@ def scenario_complet(ctx: GuardContext) -> list[str]:
                 f"{where} : au moins {CO_ANIMATION_MIN_PARTICIPANTS} participants prévus pour "
                 f"une co-animation ({participants or 0} prévus)"
             )
+    tutors = [(f"séquence {s.seq_position}, étape {s.position}", s.tutor_id) for s in steps]
+    missing += misplaced_tutors(conn, ctx.dossier.ref, tutors)
     if not (scenario.validation_criteria or "").strip():
         missing.append("les critères de validation")
     return missing
@@ -140,6 +144,11 @@ def demande_complete(ctx: GuardContext) -> list[str]:
     for column, label in texts.items():
         if not str(getattr(request, column) or "").strip():
             missing.append(label)
+    if str(request.pilote_courriel or "").strip():
+        try:
+            email_address(request.pilote_courriel, "le courriel du pilote")
+        except ValueError as error:
+            missing.append(str(error))  # saved before addresses were checked
     if request.associe_presentiel is None:
         missing.append("si le parcours est associé à un présentiel (oui/non)")
     if request.associe_presentiel and not request.duree_presentiel_h:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -135,6 +136,17 @@ def _max_length(info: FieldInfo) -> int | None:
         if isinstance(limit, int):
             return limit
     return None
+
+
+def email_address(value: str, name: str) -> str:
+    """``value`` as a deliverable-looking address (syntax only: no DNS lookup), normalised,
+    or a French refusal naming the field."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError(
+            f"{name} n'est pas une adresse électronique valide (attendu : nom@domaine.fr)"
+        ) from None
 
 
 class _Input(BaseModel):
@@ -336,6 +348,11 @@ class OuvertureInput(_Input):
     )
     public_autre: Annotated[str, Field(max_length=300)] = ""
     format_parcours: Annotated[str, Field(max_length=300)] = ""
+
+    @field_validator("pilote_courriel")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        return email_address(value, "le courriel du pilote") if value else value
 
     @field_validator("publics")
     @classmethod

@@ -137,12 +137,23 @@ class DeadlineTimer:
         with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
             points = list(due_points(conn, now))
             conn.rollback()
-        return sum(1 for point in points if self._act(point, now))
+        return sum(self._act(group, now) for group in _together(points))
 
-    def _act(self, point: DuePoint, now: datetime) -> bool:
+    def _act(self, group: list[DuePoint], now: datetime) -> int:
+        """Record every point of ``group`` and act on its last one, in one transaction."""
+        point = group[-1]
         deadline = point.deadline
         try:
             with self.engine.begin() as conn:
+                for earlier in group[:-1]:
+                    conn.execute(
+                        insert(DP).values(
+                            dossier_id=earlier.dossier_id,
+                            deadline_id=earlier.deadline.id,
+                            anchor_at=earlier.anchor_at,
+                            fired_at=now,
+                        )
+                    )
                 point_id = conn.execute(
                     insert(DP).values(
                         dossier_id=point.dossier_id,
@@ -173,7 +184,7 @@ class DeadlineTimer:
                         subscriber(conn, event)
         except IntegrityError:
             log.info("deadline %s of dossier %s already handled", deadline.id, point.dossier_id)
-            return False
+            return 0
         except WorkflowError as error:
             # E.g. the state changed since the scan: nothing written, the next scan decides.
             log.warning(
@@ -182,5 +193,25 @@ class DeadlineTimer:
                 point.dossier_id,
                 error.message,
             )
-            return False
-        return True
+            return 0
+        return len(group)
+
+
+def _together(points: list[DuePoint]) -> list[list[DuePoint]]:
+    """Points to handle as one, latest due last.
+
+    After downtime several reminders of one dossier can come due in the same scan — the
+    bilan's « dans 7 jours » and « aujourd'hui » — with the same email to the same people.
+    Each is recorded, so none comes back, but only the latest is sent: one reminder per
+    person at a time. Transitions and points of different emails stay apart.
+    """
+    groups: dict[tuple[object, ...], list[DuePoint]] = {}
+    for n, point in enumerate(points):
+        deadline = point.deadline
+        key: tuple[object, ...] = (
+            (point.dossier_id, deadline.template, deadline.recipients)
+            if deadline.action is not DeadlineAction.TRANSITION
+            else (n,)
+        )
+        groups.setdefault(key, []).append(point)
+    return [sorted(group, key=lambda p: p.due_at) for group in groups.values()]

@@ -59,16 +59,25 @@ class PersonNotFound(WorkflowError):
 class TriggerNotAvailable(WorkflowError):
     code = "action-indisponible"
 
-    def __init__(self, trigger: str, state_label: str, valid: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        trigger: str,
+        state_label: str,
+        valid: Sequence[tuple[str, str]],
+        trigger_label: str | None = None,
+    ) -> None:
+        """``trigger_label`` is None when the workflow has no such action at all: the
+        message then quotes what was asked, never an identifier of ours."""
         if valid:
-            listed = " ; ".join(f"{label} ({trigger_id})" for trigger_id, label in valid)
+            listed = " ; ".join(label for _, label in valid)
             hint = f" Actions possibles dans cet état : {listed}."
         else:
             hint = " Aucune action n'est possible dans cet état."
-        super().__init__(
-            f"L'action « {trigger} » n'est pas possible quand le dossier est "
-            f"« {state_label} ».{hint}"
-        )
+        if trigger_label is None:
+            said = f"L'action « {trigger} » n'existe pas pour ce dossier"
+        else:
+            said = f"L'action « {trigger_label} » n'est pas possible"
+        super().__init__(f"{said} quand le dossier est « {state_label} ».{hint}")
         self.trigger = trigger
         self.valid = [trigger_id for trigger_id, _ in valid]
 

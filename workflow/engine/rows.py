@@ -38,6 +38,8 @@ class DossierRow:
     updated_at: datetime
     paf_id: str | None = None
     """Identifiant PAF, when the dossier came from the plan académique de formation."""
+    history_head: str | None = None
+    """The hash of its last history row: the next row chains to it."""
 
     @property
     def ref(self) -> DossierRef:

@@ -28,12 +28,13 @@ from workflow.engine.errors import (
     TriggerNotAvailable,
 )
 from workflow.engine.events import Subscriber, TransitionEvent
+from workflow.engine.history import RECORD, chained
 from workflow.engine.machines import machine_for
 from workflow.engine.registry import EffectContext, GuardContext, Rules
 from workflow.engine.roles import Capacity, capacities, members
 from workflow.engine.rows import DossierRow, load, load_for_actor
 from workflow.engine.tasks import close_phase_tasks, task_due_at
-from workflow.store.tables import dossier_table, history_table, task_table
+from workflow.store.tables import dossier_table, task_table
 from workflow.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,9 @@ _ADVANCE = (
         version=bindparam("b_new_version"),
         updated_at=bindparam("b_now"),
         state_entered_at=bindparam("b_entered"),
+        history_head=bindparam("b_head"),
     )
 )
-_RECORD = insert(history_table)
 COMMENT_MISSING = "un commentaire (obligatoire pour cette action)"
 
 
@@ -158,22 +159,8 @@ class WorkflowService:
             facts.update(self.rules.effects[effect_name].run(EffectContext(ctx, held)))
         to_state = machine.fire(dossier.state, transition.trigger, facts)
         version = dossier.version + 1
-        changed = conn.execute(
-            _ADVANCE,
-            {
-                "b_id": dossier.id,
-                "b_version": dossier.version,
-                "b_state": to_state,
-                "b_new_version": version,
-                "b_now": now,
-                "b_entered": now if to_state != dossier.state else dossier.state_entered_at,
-            },
-        ).rowcount
-        if changed != 1:
-            raise StaleVersion(command.expected_version or dossier.version, dossier.version + 1)
         comment = (command.comment or "").strip() or None
-        history_id = conn.execute(
-            _RECORD,
+        line = chained(
             {
                 "dossier_id": dossier.id,
                 "version": version,
@@ -187,8 +174,25 @@ class WorkflowService:
                 "payload": dict(command.payload),
                 "at": now,
             },
-        ).inserted_primary_key
-        assert history_id is not None
+            dossier.history_head,
+        )
+        changed = conn.execute(
+            _ADVANCE,
+            {
+                "b_id": dossier.id,
+                "b_version": dossier.version,
+                "b_state": to_state,
+                "b_new_version": version,
+                "b_now": now,
+                "b_entered": now if to_state != dossier.state else dossier.state_entered_at,
+                "b_head": line["row_hash"],
+            },
+        ).rowcount
+        if changed != 1:
+            raise StaleVersion(command.expected_version or dossier.version, dossier.version + 1)
+        inserted = conn.execute(RECORD, line).inserted_primary_key
+        assert inserted is not None
+        history_id = int(inserted[0])
         if spec.state(to_state).phase != spec.state(dossier.state).phase:
             close_phase_tasks(conn, dossier.id, spec.state(to_state), now)
         tasks = _open_phase_tasks(conn, spec, transition, dossier, now)
@@ -202,7 +206,7 @@ class WorkflowService:
             from_state=dossier.state,
             to_state=to_state,
             version=version,
-            history_id=int(history_id[0]),
+            history_id=history_id,
             actor_id=command.actor_id,
             on_behalf_of_id=capacity.on_behalf_of,
             role=capacity.recorded_role,
@@ -276,6 +280,7 @@ def _valid_transition(
             command.trigger,
             spec.state(dossier.state).label,
             [(t, spec.transition(t).label) for t in valid],
+            spec.transition(command.trigger).label if command.trigger in spec.triggers else None,
         )
     return spec.transition(command.trigger)
 

@@ -25,16 +25,15 @@ have exactly one entry saying the same thing. Anchoring the last hash outside th
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
 
+# The canonical text and hashing are the history chain's (``workflow.engine.history``).
+from workflow.engine.history import GENESIS, canonical, entry_hash
 from workflow.store.database import is_postgresql
 from workflow.store.tables import (
     academie_table,
@@ -48,7 +47,6 @@ from workflow.store.tables import (
     signature_table,
 )
 
-GENESIS = "0" * 64
 KIND_DECISION = "decision"
 KIND_SIGNATURE = "signature"
 KIND_VERSION = "version"
@@ -66,28 +64,6 @@ JOURNALED_DOCUMENT_KINDS = ("contrat_scelle",)
 _LOCK_NAMESPACE = 0x4A4E4C  # "JNL": the advisory-lock class of journal appends
 
 J = journal_table
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def canonical(data: Mapping[str, Any]) -> str:
-    """Sorted keys, no spaces, UTF-8 kept, Decimals and datetimes as fixed strings: the same
-    facts always give the same text, on every database and Python version."""
-    return json.dumps(_plain(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
 # --- What an entry says, rebuilt from the source tables --------------------------------------

@@ -190,12 +190,8 @@ def _amended(conn: Connection, dossier_ids: list[int]) -> set[int]:
     per 500: only they may wait on signatures outside « Contrat à signer »."""
     found: set[int] = set()
     for chunk in chunks(dossier_ids, 500):
-        found.update(
-            int(i)
-            for i in conn.execute(
-                select(CV.c.dossier_id).where(CV.c.dossier_id.in_(chunk), CV.c.number > 1)
-            ).scalars()
-        )
+        query = select(CV.c.dossier_id).where(CV.c.dossier_id.in_(chunk), CV.c.number > 1)
+        found |= {int(i) for i in conn.execute(query).scalars()}
     return found
 
 

@@ -177,7 +177,10 @@ def budget_row(conn: Connection, dossier: DossierRow, slug: str) -> BudgetRow:
     notes: list[str] = []
     if scenario.updated_at is not None:
         basis = "scénario validé" if validated else "scénario (non encore validé)"
-        distance = _steps_hours(scenario, {"asynchrone", "classe_virtuelle", "webinaire"})
+        # Seed 000: distance modules are synchronous (« classe virtuelle ») or asynchronous
+        # (« accompagnement à distance »); only the latter is paid as accompaniment. A
+        # webinaire is synchronous too.
+        distance = _steps_hours(scenario, {"asynchrone"})
         presentiel_hours = _steps_hours(scenario, {"presentiel"})
     else:
         basis = "heures prévues (pas encore de scénario)"

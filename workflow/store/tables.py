@@ -104,6 +104,8 @@ class Dossier(SQLModel, table=True):
     )
     """The title folded for search (``workflow.store.folding``): written with every insert,
     and again by whoever changes the title."""
+    history_head: str | None = Field(default=None, max_length=64)
+    """The hash of the dossier's last history row (see ``workflow.engine.history``)."""
 
 
 class Assignment(SQLModel, table=True):
@@ -208,6 +210,10 @@ class History(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_type=Text)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     at: datetime = _created()
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
+    """SHA-256 of ``prev_hash`` and the canonical row (``workflow.engine.history``); set
+    on every row written since migration 0008 and on every older one by it."""
 
 
 class Task(SQLModel, table=True):
