@@ -20,7 +20,7 @@ import uvicorn
 import uvloop
 from sqlalchemy.exc import DBAPIError
 
-from api import commands_payments
+from api import commands_archive, commands_payments
 from api.accounts import MIN_PASSWORD_LENGTH
 from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
@@ -63,6 +63,7 @@ app.add_typer(token_app, name="token")
 outbox_app = typer.Typer(help="Boîte d'envoi des courriels.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 commands_payments.register(app)
+commands_archive.register(app, db_app)
 
 
 def _fail(error: WorkflowError) -> typer.Exit:

@@ -87,6 +87,13 @@ def list_(
         str | None, Query(max_length=200, description="Texte : titre ou référence")
     ] = None,
     en_retard: Annotated[bool | None, Query(description="Échéance dépassée")] = None,
+    archives: Annotated[
+        bool,
+        Query(
+            description="Les dossiers archivés (clos depuis plus longtemps que la durée de "
+            "conservation de leur académie) au lieu des autres"
+        ),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     tri: Annotated[
@@ -102,6 +109,7 @@ def list_(
         pilote=pilote,
         text=q,
         overdue=en_retard,
+        archived=archives,
         limit=limit,
         offset=offset,
         sort=tri,

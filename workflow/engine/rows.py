@@ -34,6 +34,8 @@ class DossierRow:
     state_entered_at: datetime
     created_at: datetime
     updated_at: datetime
+    archived_at: datetime | None = None
+    """Set once ``formaflow archive`` has archived the dossier (closed long ago)."""
 
     @property
     def ref(self) -> DossierRef:

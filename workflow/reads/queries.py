@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from states import SPECS
 from states.spec import DeadlineAction
-from workflow.dossiers.access import visible_clause
+from workflow.dossiers.access import Visibility, visibility
 from workflow.engine.errors import InvalidInput, PersonNotFound
 from workflow.store.tables import (
     academie_table,
@@ -238,46 +238,77 @@ class DossierFilters:
     pilote: int | None = None
     text: str | None = None
     overdue: bool | None = None
+    archived: bool = False
+    """Archived dossiers only (``formaflow archive``), instead of the others: the default
+    lists leave out dossiers closed for longer than their académie's retention period."""
     limit: int = 50
     offset: int = 0
     sort: str = "-mis_a_jour"
 
 
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """Dossiers past a reminder or escalation point of their spec's deadlines.
+StateKey = tuple[str, int, str]
+"""(workflow, version, state)."""
 
+
+def overdue_since(now: datetime) -> dict[StateKey, datetime]:
+    """For each state with a reminder or escalation: a dossier standing in it is late when
+    it entered it before this moment (its shortest delay ago).
+
+    The one definition of « late » behind ``overdue_clause`` (lists, filters, exports) and
+    the dashboard's late counts (``workflow.reads.counts``), which count the dossiers that
+    are *not yet* late (entered recently) and subtract them from the state's counter.
     Counted from the date the dossier entered its state (for the bilan deadline, the end of
     the training is the entry into ``realisee``; after a « à compléter » round trip this
     is the re-entry date, a deliberate simplification).
     """
-    clauses = []
+    since: dict[StateKey, datetime] = {}
     for spec in SPECS.values():
         for deadline in spec.deadlines:
             if deadline.action is DeadlineAction.TRANSITION:
                 continue
-            clauses.append(
-                and_(
-                    dossier_table.c.workflow_name == spec.name,
-                    dossier_table.c.workflow_version == spec.version,
-                    dossier_table.c.state.in_(deadline.states),
-                    dossier_table.c.state_entered_at < now - timedelta(days=deadline.offset_days),
-                )
+            cutoff = now - timedelta(days=deadline.offset_days)
+            for state in deadline.states:
+                key = (spec.name, spec.version, state)
+                since[key] = max(cutoff, since.get(key, cutoff))
+    return since
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Dossiers past a reminder or escalation point of their spec's deadlines
+    (``overdue_since``)."""
+    D = dossier_table
+    return or_(
+        *(
+            and_(
+                D.c.workflow_name == workflow,
+                D.c.workflow_version == version,
+                D.c.state == state,
+                D.c.state_entered_at < cutoff,
             )
-    return or_(*clauses)
+            for (workflow, version, state), cutoff in overdue_since(now).items()
+        )
+    )
 
 
 def filtered_dossiers(
-    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+    conn: Connection,
+    person_id: int,
+    filters: DossierFilters,
+    now: datetime,
+    seen: Visibility | None = None,
 ) -> Select[Any]:
     """The dossiers this person may see that match ``filters``, sorted, without paging.
 
     One statement for the page (``list_dossiers``) and for the dashboard's export, so that
-    what is downloaded is exactly what the page lists for the same filters."""
+    what is downloaded is exactly what the page lists for the same filters. ``seen`` is
+    the person's ``visibility`` when the caller already resolved it (one query saved)."""
     D = dossier_table
+    seen = seen or visibility(conn, person_id, now)
     query = (
         select(D, academie_table.c.slug.label("academie_slug"))
         .join(academie_table, academie_table.c.id == D.c.academie_id)
-        .where(visible_clause(conn, person_id, now))
+        .where(seen.clause())
+        .where(D.c.archived_at.is_not(None) if filters.archived else D.c.archived_at.is_(None))
     )
     if filters.state:
         query = query.where(D.c.state == filters.state)
@@ -319,9 +350,13 @@ def filtered_dossiers(
 
 
 def list_dossiers(
-    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+    conn: Connection,
+    person_id: int,
+    filters: DossierFilters,
+    now: datetime,
+    seen: Visibility | None = None,
 ) -> tuple[list[Row[Any]], bool]:
     """A page of the dossiers this person may see, and whether more follow."""
-    query = filtered_dossiers(conn, person_id, filters, now)
+    query = filtered_dossiers(conn, person_id, filters, now, seen)
     rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
     return list(rows[: filters.limit]), len(rows) > filters.limit
