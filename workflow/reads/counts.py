@@ -23,13 +23,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    CompoundSelect,
     Connection,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -47,6 +51,7 @@ from workflow.store.tables import assignment_table as A
 from workflow.store.tables import dossier_count_table as C
 from workflow.store.tables import dossier_table as D
 from workflow.store.tables import person_table as P
+from workflow.store.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,51 +70,65 @@ def _academie_id(slug: str) -> ColumnElement[Any]:
     return select(AC.c.id).where(AC.c.slug == slug).scalar_subquery()
 
 
-def _staff_counts(
-    conn: Connection, seen: Visibility, academie: str | None, archived: bool
-) -> dict[StateKey, int]:
-    if not seen.academies:
-        return {}
-    scope: list[ColumnElement[bool]] = [
-        C.c.academie_id.in_(seen.academies),
-        C.c.archived == archived,
-    ]
-    if academie is not None:
-        scope.append(C.c.academie_id == _academie_id(academie))
-    rows = conn.execute(
-        select(C.c.workflow_name, C.c.workflow_version, C.c.state, func.sum(C.c.n))
-        .where(*scope)
-        .group_by(C.c.workflow_name, C.c.workflow_version, C.c.state)
+@cache
+def _staff_statement(delayed: tuple[StateKey, ...], narrowed: bool) -> CompoundSelect[Any]:
+    """One statement, built once: the counters of the staff académies per state, and per
+    state with a delay (``delayed``) the dossiers that entered it after its cutoff (an
+    index-only count on ``ix_dossier_open_state_entered`` each). ``narrowed``: within the
+    académie named by ``s_slug``."""
+    academies: BindParameter[int] = bindparam("s_academies", expanding=True)
+    slug = select(AC.c.id).where(AC.c.slug == bindparam("s_slug")).scalar_subquery()
+    key = (C.c.workflow_name, C.c.workflow_version, C.c.state)
+    totals = (
+        select(literal("total").label("part"), *key, func.sum(C.c.n).label("n"))
+        .where(C.c.academie_id.in_(academies), C.c.archived == bindparam("s_archived"))
+        .group_by(*key)
     )
-    return {(str(r[0]), int(r[1]), str(r[2])): int(r[3] or 0) for r in rows}
+    if narrowed:
+        totals = totals.where(C.c.academie_id == slug)
+    parts: list[Select[Any]] = [totals]
+    state_key = (D.c.workflow_name, D.c.workflow_version, D.c.state)
+    for number, (workflow, version, state) in enumerate(delayed):
+        recent = (
+            select(literal("recent"), *state_key, func.count())
+            .where(
+                D.c.academie_id.in_(academies),
+                D.c.workflow_name == workflow,
+                D.c.workflow_version == version,
+                D.c.state == state,
+                D.c.state_entered_at >= bindparam(f"s_cutoff_{number}", type_=UTCDateTime()),
+                D.c.archived_at.is_(None),
+            )
+            .group_by(*state_key)
+        )
+        parts.append(recent.where(D.c.academie_id == slug) if narrowed else recent)
+    return union_all(*parts)
 
 
-def _not_yet_late(
-    conn: Connection, seen: Visibility, academie: str | None, now: datetime
-) -> dict[StateKey, int]:
-    """Per state with a delay, the staff académies' dossiers that entered it after the
-    cutoff: one index-only count per state, in one statement."""
+def _staff_counts(
+    conn: Connection, seen: Visibility, academie: str | None, archived: bool, now: datetime
+) -> dict[StateKey, tuple[int, int]]:
+    """Per state of the staff académies: the counter, and how many of those are late
+    (the counter minus the dossiers that entered the state after its cutoff)."""
     if not seen.academies:
         return {}
-    since = list(overdue_since(now).items())
-    if not since:
-        return {}
-    where_academie: list[ColumnElement[bool]] = [D.c.academie_id.in_(seen.academies)]
-    if academie is not None:
-        where_academie.append(D.c.academie_id == _academie_id(academie))
-    parts: list[Select[int, int]] = [
-        select(literal(number).label("key"), func.count().label("n")).where(
-            *where_academie,
-            D.c.workflow_name == workflow,
-            D.c.workflow_version == version,
-            D.c.state == state,
-            D.c.state_entered_at >= cutoff,
-            D.c.archived_at.is_(None),
-        )
-        for number, ((workflow, version, state), cutoff) in enumerate(since)
-    ]
-    rows = conn.execute(union_all(*parts))
-    return {since[int(r.key)][0]: int(r.n) for r in rows}
+    since = {} if archived else overdue_since(now)
+    delayed = tuple(since)
+    parameters: dict[str, Any] = {
+        "s_academies": list(seen.academies),
+        "s_archived": archived,
+        "s_slug": academie,
+        **{f"s_cutoff_{n}": since[key] for n, key in enumerate(delayed)},
+    }
+    totals: dict[StateKey, int] = {}
+    recent: dict[StateKey, int] = {}
+    for row in conn.execute(_staff_statement(delayed, academie is not None), parameters):
+        key = (str(row[1]), int(row[2]), str(row[3]))
+        (totals if row[0] == "total" else recent)[key] = int(row[4] or 0)
+    return {
+        key: (total, max(0, total - recent.get(key, 0)) if key in since else 0)
+        for key, total in totals.items()
+    }
 
 
 def _beyond_counts(
@@ -154,13 +173,7 @@ def state_counts(
     dossiers stand in it and how many of those are late; within one académie (its slug)
     when the dashboard is narrowed to it; archived dossiers only if ``archived`` (they are
     never late: they are closed)."""
-    totals = _staff_counts(conn, seen, academie, archived)
-    recent = {} if archived else _not_yet_late(conn, seen, academie, now)
-    delayed = set(overdue_since(now)) if not archived else set()
-    found: dict[StateKey, tuple[int, int]] = {
-        key: (total, max(0, total - recent.get(key, 0)) if key in delayed else 0)
-        for key, total in totals.items()
-    }
+    found = _staff_counts(conn, seen, academie, archived, now)
     for key, (count, late) in _beyond_counts(conn, seen, academie, archived, now).items():
         before = found.get(key, (0, 0))
         found[key] = (before[0] + count, before[1] + late)
