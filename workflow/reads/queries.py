@@ -31,6 +31,7 @@ from workflow.store.tables import (
     academie_table,
     assignment_table,
     decision_table,
+    dossier_count_table,
     dossier_table,
     history_table,
     payment_line_table,
@@ -81,20 +82,18 @@ class StateCount:
 
 
 def counts_by_state(conn: Connection) -> list[StateCount]:
-    """Every state of every spec, in spec order, with how many dossiers stand in it."""
+    """Every state of every spec, in spec order, with how many dossiers stand in it (archived
+    ones included), from the counters the triggers keep (``dossier_count``)."""
+    C = dossier_count_table
     found = {
-        (row.workflow_name, row.workflow_version, row.state): int(row.n)
+        (row.workflow_name, row.workflow_version, row.state): int(row.n or 0)
         for row in conn.execute(
             select(
-                dossier_table.c.workflow_name,
-                dossier_table.c.workflow_version,
-                dossier_table.c.state,
-                func.count().label("n"),
-            ).group_by(
-                dossier_table.c.workflow_name,
-                dossier_table.c.workflow_version,
-                dossier_table.c.state,
-            )
+                C.c.workflow_name,
+                C.c.workflow_version,
+                C.c.state,
+                func.sum(C.c.n).label("n"),
+            ).group_by(C.c.workflow_name, C.c.workflow_version, C.c.state)
         )
     }
     result = []
