@@ -1,7 +1,7 @@
 """The « Tableau de bord », its counts and the dossier list at 1,000,000 dossiers.
 
 Run ``python -m bench.dashboard --data /work/benchdata [--database sqlite|postgresql|both]
-[--requests 200] [--budget 30] [--fires 2000]``; ``--quick`` is a smoke run on 20,000
+[--requests 200] [--budget 30] [--fires 2000]``; ``--quick`` is a smoke run on 5,000
 dossiers. It prints figures and exits 0 unless something crashes: nothing here asserts on
 a timing.
 
@@ -107,13 +107,13 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument("--budget", type=float, default=30.0, help="seconds per set at most")
     parser.add_argument("--fires", type=int, default=2000, help="transitions per series")
     parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 20,000 dossiers, few requests"
+        "--quick", action="store_true", help="smoke run: 5,000 dossiers, few requests"
     )
     args = parser.parse_args(argv)
     size = Size(args.dossiers, args.history)
     requests, budget, fires = args.requests, args.budget, args.fires
     if args.quick:
-        size, requests, budget, fires = Size(20_000, 200_000), 30, 5.0, 80
+        size, requests, budget, fires = Size(5_000, 50_000), MIN_SAMPLES, 2.0, 40
     databases = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     return Options(args.data, size, databases, max(MIN_SAMPLES, requests), budget, fires)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run_bench(*args: str) -> str:
@@ -34,3 +35,8 @@ def test_api_benchmark_runs_and_reports_its_ratio() -> None:
 def test_notifications_benchmark_runs_and_reports_its_ratios() -> None:
     out = run_bench("bench.notifications", "--quick")
     assert "relay/naive: sqlite" in out and "relay/bare: sqlite" in out
+
+
+def test_dashboard_benchmark_runs_and_reports_its_figures(tmp_path: Path) -> None:
+    out = run_bench("bench.dashboard", "--quick", "--data", str(tmp_path))
+    assert "sqlite: page p99 ≤ " in out and "Transitions (valider_bilan" in out

@@ -81,6 +81,15 @@ class Dossier(SQLModel, table=True):
             postgresql_where=text("archived_at IS NULL"),
             sqlite_where=text("archived_at IS NULL"),
         ),
+        # An académie's open dossiers by how long they have waited in their state.
+        Index(
+            "ix_dossier_open_entered",
+            "academie_id",
+            "state_entered_at",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=32)

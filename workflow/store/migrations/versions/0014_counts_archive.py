@@ -17,9 +17,12 @@ Triggers rather than application code: every writer keeps them right (the servic
 editors, an import, a hand-written fix), and on PostgreSQL they cost no extra round trip.
 Both tables are filled from the existing rows here.
 
-``dossier.archived_at`` marks the dossiers ``formaflow archive`` has archived; the partial
-index serves the late counts (dossiers that entered a state with a delay recently) and
-lists sorted by the date a dossier entered its state.
+``dossier.archived_at`` marks the dossiers ``formaflow archive`` has archived. Two partial
+indexes on the open (not archived) dossiers: per académie and state by entry date, for the
+late counts (dossiers that entered a state with a delay recently); per académie by entry
+date, for lists sorted by how long a dossier has waited. Then ``ANALYZE dossier``: without
+statistics on the new column PostgreSQL takes ``archived_at IS NULL`` for rare and picks
+bitmap scans over a quarter of a million rows for a page of 50.
 """
 from __future__ import annotations
 
@@ -177,6 +180,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("archived_at IS NULL"),
         sqlite_where=sa.text("archived_at IS NULL"),
     )
+    op.create_index(
+        "ix_dossier_open_entered",
+        "dossier",
+        ["academie_id", "state_entered_at", "id"],
+        postgresql_where=sa.text("archived_at IS NULL"),
+        sqlite_where=sa.text("archived_at IS NULL"),
+    )
     op.create_table(
         "dossier_count",
         sa.Column("academie_id", sa.Integer(), nullable=False),
@@ -214,6 +224,7 @@ def upgrade() -> None:
             op.execute(f"CREATE TRIGGER {name} {on} FOR EACH ROW EXECUTE FUNCTION {name}()")
     for statement in FILL:
         op.execute(statement)
+    op.execute("ANALYZE dossier")
 
 
 def downgrade() -> None:
@@ -227,6 +238,7 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION {name}()")
     op.drop_table("academie_pilote")
     op.drop_table("dossier_count")
+    op.drop_index("ix_dossier_open_entered", table_name="dossier")
     op.drop_index("ix_dossier_open_state_entered", table_name="dossier")
     with op.batch_alter_table("dossier", schema=None) as batch_op:
         batch_op.drop_column("archived_at")
