@@ -102,6 +102,15 @@ def postgresql_cluster(root: Path) -> Iterator[str]:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    url = f"postgresql+psycopg://postgres@/postgres?host={cluster}&port={PORT}"
+    running = subprocess.run(
+        _as_server_user([_binary("pg_ctl"), "-D", str(data), "status"]),
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    if running.returncode == 0:  # already started (by hand, to look at the data): leave it
+        yield url
+        return
     options = (
         f"-k {cluster} -p {PORT} -c listen_addresses='' -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -117,7 +126,7 @@ def postgresql_cluster(root: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={cluster}&port={PORT}"
+        yield url
     finally:
         subprocess.run(
             _as_server_user([_binary("pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"]),
