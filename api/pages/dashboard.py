@@ -154,8 +154,10 @@ def _dashboard(container: Container, viewer: Viewer, query: DashboardQuery) -> d
     dead: list[backlog.OutboxLine] = []
     if viewer.is_staff:
         # A dead email is someone who never heard they had something to do: show it here.
-        staff = backlog.staff_academies(container.engine, viewer.person_id)
-        dead = backlog.lines(container.engine, academies=staff, status="dead", limit=20)
+        # The académies where the person is EAFC staff: their scope already says which.
+        dead = backlog.lines(
+            container.engine, academies=list(seen.academies), status="dead", limit=20
+        )
     return {
         "dead_emails": dead,
         "counts": [c for c in counts if c.count],
