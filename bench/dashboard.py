@@ -55,6 +55,8 @@ from bench.api import (
     container_for,
     list_cases,
     percentile,
+    postmaster_pid,
+    process_cpu,
     running_server,
     time_list,
 )
@@ -132,13 +134,32 @@ class Timing:
         return 1000 * percentile(self.samples, q)
 
 
-def timed_calls(name: str, call: Callable[[], object], requests: int, budget: float) -> Timing:
-    """Sequential calls after a warm-up; stops past ``budget`` s with enough samples."""
+def cpu_seconds(pids: Sequence[int | None]) -> float:
+    """CPU seconds of these processes and their children (``None``: this process)."""
+    total = 0.0
+    for pid in pids:
+        used = time.process_time() if pid is None else process_cpu(pid, with_children=True)
+        total += used or 0.0
+    return total
+
+
+def timed_calls(
+    name: str,
+    call: Callable[[], object],
+    requests: int,
+    budget: float,
+    cpu_of: Sequence[int | None] = (None,),
+) -> Timing:
+    """Sequential calls after a warm-up; stops past ``budget`` s with enough samples. The
+    detail says the CPU each call cost ``cpu_of`` (the server and the database for a page,
+    this process and the database in process): unlike latency, it hardly moves with the
+    machine's other load."""
     for _ in range(min(WARM_UP, requests)):
         call()
     samples: list[float] = []
     deadline = time.perf_counter() + budget
     cut = False
+    cpu_before = [cpu_seconds([pid]) for pid in cpu_of]
     while len(samples) < requests:
         if len(samples) >= MIN_SAMPLES and time.perf_counter() > deadline:
             cut = True
@@ -146,7 +167,11 @@ def timed_calls(name: str, call: Callable[[], object], requests: int, budget: fl
         started = time.perf_counter()
         call()
         samples.append(time.perf_counter() - started)
-    return Timing(name, tuple(samples), cut)
+    cpu = [
+        1000 * (cpu_seconds([pid]) - before) / len(samples)
+        for pid, before in zip(cpu_of, cpu_before, strict=True)
+    ]
+    return Timing(name, tuple(samples), cut, "CPU " + " + ".join(f"{c:.1f}" for c in cpu) + " ms")
 
 
 def page_call(client: httpx.Client, path: str) -> Callable[[], object]:
@@ -241,6 +266,7 @@ def measure(label: str, url: str, options: Options, setup: list[str]) -> Result:
             tokens = {p: accounts.create_token(p, "bench") for p in both}
             result = Result(label, setup, [], [], [], {})
             slug = who.academie_slug
+            database_pid = None if url.startswith("sqlite") else postmaster_pid(url)
             with running_server(url, data_dir) as server:
                 page_sets = [
                     ("gestionnaire, no filter", who.gestionnaire_id, "/tableau-de-bord"),
@@ -264,10 +290,19 @@ def measure(label: str, url: str, options: Options, setup: list[str]) -> Result:
                     ) as client:
                         size = len(page_call(client, path)().text)  # type: ignore[attr-defined]
                         timing = timed_calls(
-                            name, page_call(client, path), options.requests, options.budget
+                            name,
+                            page_call(client, path),
+                            options.requests,
+                            options.budget,
+                            (server.pid, database_pid),
                         )
                         result.pages.append(
-                            Timing(timing.name, timing.samples, timing.cut, f"{size // 1024} Kio")
+                            Timing(
+                                timing.name,
+                                timing.samples,
+                                timing.cut,
+                                f"{size // 1024} Kio, server + database {timing.detail}",
+                            )
                         )
                 list_people = ListPeople(slug, who.gestionnaire_id, who.pilote_id)
                 for case in list_cases(list_people):
@@ -295,7 +330,12 @@ def measure(label: str, url: str, options: Options, setup: list[str]) -> Result:
 
             calls.append(("visible_pilotes, gestionnaire", pilotes))
             for name, call in calls:
-                result.counts.append(timed_calls(name, call, options.requests, options.budget))
+                timing = timed_calls(
+                    name, call, options.requests, options.budget, (None, database_pid)
+                )
+                result.counts.append(
+                    Timing(name, timing.samples, timing.cut, f"here + database {timing.detail}")
+                )
             academie_id = academie_of(engine, slug)
             fire = container.service.fire
             for threads in (1, 8):

@@ -147,17 +147,21 @@ def _dashboard(container: Container, viewer: Viewer, query: DashboardQuery) -> d
             now,
             seen,
         )
+        dead: list[backlog.OutboxLine] = []
+        if viewer.is_staff:
+            # A dead email is someone who never heard they had something to do: show it
+            # here. Their académies as EAFC staff: the scope already says which.
+            dead = backlog.lines(
+                container.engine,
+                academies=list(seen.academies),
+                status="dead",
+                limit=20,
+                conn=conn,
+            )
     phases: dict[tuple[str, str], int] = {}
     for count in counts:
         key = (count.workflow_label, count.phase_label)
         phases[key] = phases.get(key, 0) + count.count
-    dead: list[backlog.OutboxLine] = []
-    if viewer.is_staff:
-        # A dead email is someone who never heard they had something to do: show it here.
-        # The académies where the person is EAFC staff: their scope already says which.
-        dead = backlog.lines(
-            container.engine, academies=list(seen.academies), status="dead", limit=20
-        )
     return {
         "dead_emails": dead,
         "counts": [c for c in counts if c.count],

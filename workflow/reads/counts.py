@@ -207,36 +207,35 @@ def pilote_choices(
 ) -> list[PersonChoice] | None:
     """The pilotes of the dossiers the person may see, by name (the dashboard's pilote
     filter); ``None`` when there are more than ``limit`` (the page then asks for an
-    address instead of offering a list nobody could scroll)."""
-    ids: set[int] = set()
+    address instead of offering a list nobody could scroll). For EAFC staff, read from
+    ``academie_pilote`` in one statement, names included."""
+    sources: list[Select[Any]] = []
     if seen.academies:
-        query = (
+        staff = (
             select(AP.c.person_id)
             .where(AP.c.academie_id.in_(seen.academies), AP.c.dossiers > 0)
             .distinct()
         )
-        if limit is not None:
-            query = query.limit(limit + 1)
-        ids |= {int(i) for i in conn.execute(query).scalars()}
+        sources.append(staff if limit is None else staff.limit(limit + 1))
     beyond = seen.beyond_academies()
-    if beyond and (limit is None or len(ids) <= limit):
+    if beyond:
         scope = [or_(*beyond)]
         if seen.academies:
             scope.append(D.c.academie_id.not_in(seen.academies))
-        ids |= {
-            int(i)
-            for i in conn.execute(
-                select(A.c.person_id)
-                .join(D, D.c.id == A.c.dossier_id)
-                .where(A.c.role == "pilote", and_(*scope))
-                .distinct()
-            ).scalars()
-        }
-    if limit is not None and len(ids) > limit:
-        return None
-    if not ids:
+        sources.append(
+            select(A.c.person_id)
+            .join(D, D.c.id == A.c.dossier_id)
+            .where(A.c.role == "pilote", and_(*scope))
+            .distinct()
+        )
+    if not sources:
         return []
+    ids = union_all(*(select(source.subquery().c.person_id) for source in sources))
     rows = conn.execute(
-        select(P.c.id, P.c.full_name).where(P.c.id.in_(ids)).order_by(P.c.full_name, P.c.id)
-    )
+        select(P.c.id, P.c.full_name)
+        .where(P.c.id.in_(ids.scalar_subquery()))
+        .order_by(P.c.full_name, P.c.id)
+    ).all()
+    if limit is not None and len(rows) > limit:
+        return None
     return [PersonChoice(int(r.id), str(r.full_name)) for r in rows]

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -280,20 +281,20 @@ def overdue_since(now: datetime) -> dict[StateKey, datetime]:
     return since
 
 
+@cache
+def _standing_in(workflow: str, version: int, state: str) -> ColumnElement[bool]:
+    """Built once: a page asks for the overdue clause twice, and building SQLAlchemy
+    expressions cost more than running the query."""
+    D = dossier_table
+    return and_(D.c.workflow_name == workflow, D.c.workflow_version == version, D.c.state == state)
+
+
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """Dossiers past a reminder or escalation point of their spec's deadlines
     (``overdue_since``)."""
-    D = dossier_table
+    entered = dossier_table.c.state_entered_at
     return or_(
-        *(
-            and_(
-                D.c.workflow_name == workflow,
-                D.c.workflow_version == version,
-                D.c.state == state,
-                D.c.state_entered_at < cutoff,
-            )
-            for (workflow, version, state), cutoff in overdue_since(now).items()
-        )
+        *(and_(_standing_in(*key), entered < cutoff) for key, cutoff in overdue_since(now).items())
     )
 
 
