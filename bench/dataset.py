@@ -402,7 +402,7 @@ def generate_sqlite(engine: Engine, size: Size) -> None:
                 for k in range(0, min(40, len(pilotes) - 1), 2)
             ],
         )
-    with engine.connect() as conn:
+    with engine.begin() as conn:  # committed: SQLite keeps the statistics in sqlite_stat1
         conn.exec_driver_sql("ANALYZE")
 
 

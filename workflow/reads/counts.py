@@ -208,7 +208,7 @@ def pilote_choices(
     """The pilotes of the dossiers the person may see, by name (the dashboard's pilote
     filter); ``None`` when there are more than ``limit`` (the page then asks for an
     address instead of offering a list nobody could scroll). For EAFC staff, read from
-    ``academie_pilote`` in one statement, names included."""
+    ``academie_pilote``; names are read only for a list that will be shown."""
     sources: list[Select[Any]] = []
     if seen.academies:
         staff = (
@@ -230,12 +230,17 @@ def pilote_choices(
         )
     if not sources:
         return []
-    ids = union_all(*(select(source.subquery().c.person_id) for source in sources))
+    ids = {
+        int(i)
+        for i in conn.execute(
+            union_all(*(select(source.subquery().c.person_id) for source in sources))
+        ).scalars()
+    }
+    if limit is not None and len(ids) > limit:
+        return None  # names not even read: the page shows an address field
+    if not ids:
+        return []
     rows = conn.execute(
-        select(P.c.id, P.c.full_name)
-        .where(P.c.id.in_(ids.scalar_subquery()))
-        .order_by(P.c.full_name, P.c.id)
-    ).all()
-    if limit is not None and len(rows) > limit:
-        return None
+        select(P.c.id, P.c.full_name).where(P.c.id.in_(ids)).order_by(P.c.full_name, P.c.id)
+    )
     return [PersonChoice(int(r.id), str(r.full_name)) for r in rows]

@@ -156,6 +156,15 @@ class Assignment(SQLModel, table=True):
         ),
         Index("ix_assignment_dossier", "dossier_id", "role"),
         Index("ix_assignment_person", "person_id"),
+        # Who holds an académie role (the recipients of every transition's emails): without
+        # it, each transition scanned every assignment — 200 ms at 2 M assignments.
+        Index(
+            "ix_assignment_academie_role",
+            "academie_id",
+            "role",
+            postgresql_where=text("academie_id IS NOT NULL"),
+            sqlite_where=text("academie_id IS NOT NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id")

@@ -23,6 +23,10 @@ late counts (dossiers that entered a state with a delay recently); per académie
 date, for lists sorted by how long a dossier has waited. Then ``ANALYZE dossier``: without
 statistics on the new column PostgreSQL takes ``archived_at IS NULL`` for rare and picks
 bitmap scans over a quarter of a million rows for a page of 50.
+
+``ix_assignment_academie_role``: the holders of an académie role (gestionnaire,
+responsable), asked by every transition for its emails' recipients, were found by scanning
+every assignment — 200 ms per transition at 2 M assignments on SQLite, 9 ms on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -187,6 +191,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("archived_at IS NULL"),
         sqlite_where=sa.text("archived_at IS NULL"),
     )
+    op.create_index(
+        "ix_assignment_academie_role",
+        "assignment",
+        ["academie_id", "role"],
+        postgresql_where=sa.text("academie_id IS NOT NULL"),
+        sqlite_where=sa.text("academie_id IS NOT NULL"),
+    )
     op.create_table(
         "dossier_count",
         sa.Column("academie_id", sa.Integer(), nullable=False),
@@ -225,6 +236,7 @@ def upgrade() -> None:
     for statement in FILL:
         op.execute(statement)
     op.execute("ANALYZE dossier")
+    op.execute("ANALYZE assignment")
 
 
 def downgrade() -> None:
@@ -238,6 +250,7 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION {name}()")
     op.drop_table("academie_pilote")
     op.drop_table("dossier_count")
+    op.drop_index("ix_assignment_academie_role", table_name="assignment")
     op.drop_index("ix_dossier_open_entered", table_name="dossier")
     op.drop_index("ix_dossier_open_state_entered", table_name="dossier")
     with op.batch_alter_table("dossier", schema=None) as batch_op:
