@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api import (
     commands_admin,
+    commands_archive,
     commands_paf,
     commands_participants,
     commands_payments,
@@ -86,6 +87,7 @@ commands_paf.register(app)
 commands_participants.register(app)
 commands_admin.register(app)
 commands_workflow.register(app)
+commands_archive.register(app, db_app)
 
 
 def _fail(error: WorkflowError) -> typer.Exit:

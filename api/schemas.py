@@ -83,6 +83,11 @@ class DossierOut(DossierSummary):
     planned_end: date | None
     state_entered_at: datetime
     created_at: datetime
+    archived_at: datetime | None = Field(
+        default=None,
+        description="Archivé (clos depuis plus longtemps que la durée de conservation de "
+        "l'académie ; documents et données personnelles supprimés) : quand.",
+    )
     team: list[MemberOut]
     my_roles: list[str]
     actions: list[ActionOut] = Field(

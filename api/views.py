@@ -71,6 +71,7 @@ def dossier_view(
         planned_end=dossier.planned_end,
         state_entered_at=dossier.state_entered_at,
         created_at=dossier.created_at,
+        archived_at=dossier.archived_at,
         team=[
             MemberOut(
                 person_id=m.person_id,

@@ -1134,7 +1134,7 @@ def list_statement(engine: Engine, case: ListCase) -> tuple[str, Any]:
 
 def explain(engine: Engine, case: ListCase, *, jit: bool) -> list[str]:
     sql, parameters = list_statement(engine, case)
-    with reading(engine) as conn:
+    with engine.connect() as conn:  # a transaction: ``SET LOCAL`` needs one
         if not jit:
             conn.exec_driver_sql("SET LOCAL jit = off")
         conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", parameters)  # warm caches

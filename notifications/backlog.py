@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from states.roles import ACADEMIE_ROLES
 from workflow.reads.queries import reading
@@ -63,8 +63,10 @@ def lines(
     status: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    conn: Connection | None = None,
 ) -> list[OutboxLine]:
-    """Newest first; ``academies=None`` means every académie (the ops command)."""
+    """Newest first; ``academies=None`` means every académie (the ops command). ``conn``: a
+    read connection the caller already holds (a page's), to spare a checkout."""
     query = select(
         O.c.id,
         O.c.message_id,
@@ -86,8 +88,10 @@ def lines(
     if status is not None:
         query = query.where(O.c.status == status)
     query = query.order_by(O.c.created_at.desc(), O.c.id.desc()).limit(limit).offset(offset)
-    with reading(engine) as conn:
+    if conn is not None:
         return [OutboxLine(**row._asdict()) for row in conn.execute(query)]
+    with reading(engine) as held:
+        return [OutboxLine(**row._asdict()) for row in held.execute(query)]
 
 
 def counts(engine: Engine, academies: list[int] | None = None) -> dict[str, int]:

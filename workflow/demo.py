@@ -147,7 +147,9 @@ class DemoBuilder:
         hours_distance: Decimal = Decimal("13"),
         participants: int = 20,
         start: date | None = None,
+        undated: bool = False,
     ) -> int:
+        """``undated``: no planned dates at all (the budget lists it « à dater »)."""
         start = start or date.today() + timedelta(days=30)
         dossier_id = self.editor.create_dossier(
             DossierInput(
@@ -157,8 +159,8 @@ class DemoBuilder:
                 planned_hours_presentiel=Decimal("6"),
                 planned_hours_distance=hours_distance,
                 planned_participants=participants,
-                planned_start=start,
-                planned_end=start + timedelta(days=42),
+                planned_start=None if undated else start,
+                planned_end=None if undated else start + timedelta(days=42),
             )
         )
         for person_id, role in team.dossier_roles():
@@ -643,6 +645,30 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
         dossiers[f"ouverture_parcours:{target}"] = dossier_id
     for paf_id, dossier_id in _import_demo_paf(engine, service, academie_id).items():
         dossiers[f"paf:{paf_id}"] = dossier_id
+    # Paid without ever being given planned dates: the budget shows it « à dater ».
+    team = Team(
+        pilote=people["nadia.rousseau"],
+        formateurs=[formateurs[1]],
+        gestionnaire=people["camille.morel"],
+        responsable=people["helene.garnier"],
+        tuteur=people["emilie.laurent"],
+        chef_etablissement=people["anne.lambert"],
+        ien=people["bernard.faure"],
+        stagiaires=stagiaires,
+    )
+    undated = builder.formation(
+        academie_id,
+        team,
+        title="Accompagner les tuteurs des néo-titulaires",
+        undated=True,
+    )
+    builder.add_sessions(
+        undated,
+        team,
+        datetime.combine(date.today(), datetime.min.time()).astimezone() + timedelta(days=30),
+    )
+    builder.drive(undated, team, "mis_en_paiement", payloads=DEMO_PAYLOADS)
+    dossiers["dossier_formation:a_dater"] = undated
     return DemoSummary(academie_id, people, dossiers)
 
 

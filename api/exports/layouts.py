@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from api.exports.sheets import Cell, Column, Kind, Table
 from workflow.language.french import PARIS
+from workflow.payments.baremes import format_euros
 from workflow.reads.dashboard import DashboardDossier, ListedDossier
 from workflow.reads.reports import Budget, BudgetRow, Cost
 
@@ -31,6 +34,10 @@ BUDGET_COLUMNS = (
     Column("Remarques", T, 60),
     Column("Identifiant PAF", T, 14),
 )
+
+
+def _euros(amount: Decimal | None) -> str:
+    return format_euros(amount or Decimal("0"))
 
 
 def _cost(cost: Cost) -> list[Cell]:
@@ -62,6 +69,14 @@ def budget_table(budget: Budget, title: str = "Budget prévisionnel") -> Table:
     """In the spirit of the T-Offres file: one row per dossier, the four cost families of
     seed 004 §6 (conception, tutorat, classes virtuelles, présentiel), and the realised."""
     t = budget.totals
+    undated = sum(1 for r in budget.rows if not r.dated)
+    remark = "montants non chiffrés exclus (voir Remarques)"
+    if undated:
+        remark += (
+            f" ; dont {undated} dossier(s) à dater (sans date de début prévue, en fin de "
+            f"tableau) : {_euros(t.get('a_dater_planned_total'))} prévus, "
+            f"{_euros(t.get('a_dater_realised'))} réalisés"
+        )
     totals: list[Cell] = [
         "Total",
         f"{len(budget.rows)} dossier(s)",
@@ -76,7 +91,7 @@ def budget_table(budget: Budget, title: str = "Budget prévisionnel") -> Table:
         t.get("presentiel"),
         t.get("planned_total"),
         t.get("realised"),
-        "montants non chiffrés exclus (voir Remarques)",
+        remark,
         None,
     ]
     return Table(title, BUDGET_COLUMNS, [_budget_row(r) for r in budget.rows], totals)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import Connection, Row
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Wired
@@ -28,12 +29,22 @@ from notifications import backlog
 from states import SPECS
 from states.dispositifs import DISPOSITIFS
 from workflow.admin.bulk import ACTIONS
+from workflow.dossiers.access import visibility
 from workflow.engine.due import deadline_delays
+from workflow.engine.errors import PersonNotFound
 from workflow.language.durations import since
+from workflow.reads.counts import pilote_choices
 from workflow.reads.expectations import expectations
-from workflow.reads.queries import EXPRESSION_SORTS, SORTS, DossierFilters, list_dossiers, reading
+from workflow.reads.queries import (
+    EXPRESSION_SORTS,
+    SORTS,
+    DossierFilters,
+    list_dossiers,
+    person_id_by_email,
+    reading,
+)
 from workflow.reads.reports import dossier_of_row
-from workflow.reads.worklists import staff_academies, visible_counts, visible_pilotes
+from workflow.reads.worklists import staff_academies, visible_counts
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -58,29 +69,42 @@ class DashboardQuery:
     phase: str = ""
     dispositif: str = ""
     pilote: str = ""
+    """A person id chosen in the list, or an email address typed when there are too many
+    pilotes to list (``PILOTE_CHOICES``)."""
     q: str = ""
     tri: str = ""
+    archives: str = ""
+    """``oui``: the archived dossiers (closed long ago) instead of the others."""
 
     @property
     def filtered(self) -> bool:
         return any(value.strip() for key, value in asdict(self).items() if key != "tri")
 
-    def filters(self, limit: int = PAGE) -> DossierFilters:
+    @property
+    def pilote_email(self) -> str | None:
+        value = self.pilote.strip().lower()
+        return value if "@" in value else None
+
+    def filters(self, limit: int = PAGE, pilote_id: int | None = None) -> DossierFilters:
+        """``pilote_id``: the pilote the typed address names (``pilote_email``) — or, for
+        an address nobody has, -1, which no dossier matches."""
         pilote = self.pilote.strip()
+        if (
+            pilote_id is None
+            and pilote.isascii()
+            and pilote.isdigit()
+            and len(pilote) <= 10
+            and int(pilote) < 2**31
+        ):
+            pilote_id = int(pilote)
         return DossierFilters(
             academie=self.academie or None,
             state=self.etat or None,
             phase=self.phase or None,
             dispositif=self.dispositif or None,
-            pilote=(
-                int(pilote)
-                if pilote.isascii()
-                and pilote.isdigit()
-                and len(pilote) <= 10
-                and int(pilote) < 2**31
-                else None
-            ),
+            pilote=pilote_id,
             text=self.q.strip() or None,
+            archived=self.archives == "oui",
             limit=limit,
             sort=self.tri if self.tri in SORT_CHOICES else "-mis_a_jour",
         )
@@ -95,39 +119,81 @@ def dashboard_query(
     etat: Annotated[str, Query(max_length=64)] = "",
     phase: Annotated[str, Query(max_length=64)] = "",
     dispositif: Annotated[str, Query(max_length=64)] = "",
-    pilote: Annotated[str, Query(max_length=12)] = "",
+    pilote: Annotated[str, Query(max_length=320)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     tri: Annotated[str, Query(max_length=20)] = "",
+    archives: Annotated[str, Query(max_length=8)] = "",
 ) -> DashboardQuery:
-    return DashboardQuery(academie, etat, phase, dispositif, pilote, q, tri)
+    return DashboardQuery(academie, etat, phase, dispositif, pilote, q, tri, archives)
 
 
 Filters = Annotated[DashboardQuery, Depends(dashboard_query)]
 
 
-def _dashboard(container: Container, viewer: Viewer, filters: DossierFilters) -> dict[str, Any]:
+PILOTE_CHOICES = 200
+"""Beyond this many pilotes the filter asks for an address instead of listing them all."""
+
+UNKNOWN_PILOTE = -1
+"""The pilote filter of an address nobody has: no dossier matches it."""
+
+
+def _pilote_id(conn: Connection, query: DashboardQuery) -> tuple[int | None, str | None]:
+    """The pilote a typed address names, and the French error if nobody has it."""
+    email = query.pilote_email
+    if email is None:
+        return None, None
+    try:
+        return person_id_by_email(conn, email), None
+    except PersonNotFound:
+        return UNKNOWN_PILOTE, f"Aucune personne n'a l'adresse {email}."
+
+
+def _dashboard(container: Container, viewer: Viewer, query: DashboardQuery) -> dict[str, Any]:
     now = container.service.clock()
     with reading(container.engine) as conn:
-        counts = visible_counts(conn, viewer.person_id, now, filters.academie)
-        pilotes = visible_pilotes(conn, viewer.person_id, now)
-        academies = staff_academies(conn, viewer.person_id)
-        late, late_more = list_dossiers(
-            conn, viewer.person_id, DossierFilters(**{**_fields(filters), "overdue": True}), now
+        # The person's scope, resolved once for the counts, the filter and both lists.
+        seen = visibility(conn, viewer.person_id, now)
+        pilote_id, pilote_error = _pilote_id(conn, query)
+        filters = query.filters(pilote_id=pilote_id)
+        counts = visible_counts(
+            conn, viewer.person_id, now, filters.academie, seen=seen, archived=filters.archived
         )
+        pilotes = pilote_choices(conn, seen, limit=PILOTE_CHOICES)
+        academies = staff_academies(conn, viewer.person_id)
+        late: list[Row[Any]] = []
+        late_more = False
+        if not filters.archived:  # closed dossiers are never late
+            late, late_more = list_dossiers(
+                conn,
+                viewer.person_id,
+                DossierFilters(**{**_fields(filters), "overdue": True}),
+                now,
+                seen,
+            )
         others, more = list_dossiers(
-            conn, viewer.person_id, DossierFilters(**{**_fields(filters), "overdue": False}), now
+            conn,
+            viewer.person_id,
+            DossierFilters(**{**_fields(filters), "overdue": None if filters.archived else False}),
+            now,
+            seen,
         )
         shown = [dossier_of_row(row) for row in [*late, *others]]
         waits = expectations(conn, shown, now, deadline_delays(conn))
+        dead: list[backlog.OutboxLine] = []
+        if viewer.is_staff:
+            # A dead email is someone who never heard they had something to do: show it
+            # here. Their académies as EAFC staff: the scope already says which.
+            dead = backlog.lines(
+                container.engine,
+                academies=list(seen.academies),
+                status="dead",
+                limit=20,
+                conn=conn,
+            )
     phases: dict[tuple[str, str], int] = {}
     for count in counts:
         key = (count.workflow_label, count.phase_label)
         phases[key] = phases.get(key, 0) + count.count
-    dead: list[backlog.OutboxLine] = []
-    if viewer.is_staff:
-        # A dead email is someone who never heard they had something to do: show it here.
-        staff = backlog.staff_academies(container.engine, viewer.person_id)
-        dead = backlog.lines(container.engine, academies=staff, status="dead", limit=20)
     return {
         "dead_emails": dead,
         "counts": [c for c in counts if c.count],
@@ -138,8 +204,10 @@ def _dashboard(container: Container, viewer: Viewer, filters: DossierFilters) ->
         "now": now,
         "others": others,
         "more": more,
-        "pilotes": [(p.person_id, p.full_name) for p in pilotes],
+        "pilotes": None if pilotes is None else [(p.person_id, p.full_name) for p in pilotes],
+        "pilote_error": pilote_error,
         "academie_options": [(a.slug, a.name) for a in academies],
+        "archived": filters.archived,
     }
 
 
@@ -149,7 +217,7 @@ def _fields(filters: DossierFilters) -> dict[str, Any]:
 
 @router.get("/tableau-de-bord")
 async def dashboard(request: Request, viewer: Seen, wired: Wired, query: Filters) -> Response:
-    context = await run_in_threadpool(_dashboard, wired, viewer, query.filters())
+    context = await run_in_threadpool(_dashboard, wired, viewer, query)
     states = {s.id: s.label for spec in SPECS.values() for s in spec.states}
     phases = {p.id: p.label for spec in SPECS.values() for p in spec.phases}
     title = "Tableau de bord" if viewer.is_staff else "Mes dossiers"
@@ -170,6 +238,7 @@ async def dashboard(request: Request, viewer: Seen, wired: Wired, query: Filters
             "phase_options": sorted(phases.items(), key=lambda kv: kv[1]),
             "dispositif_options": [(d.id, d.label) for d in DISPOSITIFS.values()],
             "bulk_actions": [(a.id, a.label) for a in ACTIONS.values()],
+            "archive_options": [("oui", "Archivés")],
         },
     )
 
@@ -203,9 +272,10 @@ def _sorting(query: DashboardQuery) -> dict[str, SortLink]:
 
 
 def _export(
-    container: Container, person_id: int, filters: DossierFilters, fmt: files.SheetFormat
+    container: Container, person_id: int, query: DashboardQuery, fmt: files.SheetFormat
 ) -> ExportFile:
     with reading(container.engine) as conn:
+        filters = query.filters(pilote_id=_pilote_id(conn, query)[0])
         return files.dashboard_file(conn, person_id, filters, fmt, container.service.clock())
 
 
@@ -216,6 +286,4 @@ async def dashboard_export(
     query: Filters,
     format: Annotated[files.SheetFormat, Query()] = "xlsx",
 ) -> Response:
-    return attachment(
-        await run_in_threadpool(_export, wired, viewer.person_id, query.filters(), format)
-    )
+    return attachment(await run_in_threadpool(_export, wired, viewer.person_id, query, format))

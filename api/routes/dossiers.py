@@ -70,11 +70,8 @@ def create_dossier(body: DossierCreate, caller: Caller, wired: Wired, response: 
     return view
 
 
-@router.get(
-    "", response_model=DossierPage, responses=ERRORS, summary="Lister les dossiers que je peux voir"
-)
-def list_(
-    caller: Caller,
+async def list_(
+    caller: DeferredCaller,
     wired: Wired,
     etat: Annotated[
         str | None, Query(max_length=64, description="État (ex. scenario_soumis)")
@@ -88,6 +85,13 @@ def list_(
         str | None, Query(max_length=200, description="Texte : titre ou référence")
     ] = None,
     en_retard: Annotated[bool | None, Query(description="Échéance dépassée")] = None,
+    archives: Annotated[
+        bool,
+        Query(
+            description="Les dossiers archivés (clos depuis plus longtemps que la durée de "
+            "conservation de leur académie) au lieu des autres"
+        ),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     tri: Annotated[
@@ -103,15 +107,41 @@ def list_(
         pilote=pilote,
         text=q,
         overdue=en_retard,
+        archived=archives,
         limit=limit,
         offset=offset,
         sort=tri,
     )
+    # ``async`` with one explicit hop: the token lookup and the list share one trip to the
+    # thread pool (see ``api.deps.Credentials``), which is most of a list's latency.
+    return await run_in_threadpool(_list, caller, wired, filters)
+
+
+def _list(caller: Credentials, wired: Container, filters: DossierFilters) -> Response:
+    person_id = caller.principal(wired).person_id
     with reading(wired.engine) as conn:
-        rows, more = list_dossiers(conn, caller.person_id, filters, wired.service.clock())
-    return DossierPage(
-        items=[summary(r, r.academie_slug) for r in rows], limit=limit, offset=offset, has_more=more
+        rows, more = list_dossiers(conn, person_id, filters, wired.service.clock())
+    page = DossierPage(
+        items=[summary(r, r.academie_slug) for r in rows],
+        limit=filters.limit,
+        offset=filters.offset,
+        has_more=more,
     )
+    # Serialised here, once: returned as a model, FastAPI would validate it all again.
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+# Registered by hand rather than with ``@router.get``: only ``add_api_route`` takes the
+# route class, and a deferred bearer token must still answer 401 before any 422.
+router.add_api_route(
+    "",
+    list_,
+    methods=["GET"],
+    response_model=DossierPage,
+    responses=ERRORS,
+    summary="Lister les dossiers que je peux voir",
+    route_class_override=AuthenticatedFirst,
+)
 
 
 @router.get(

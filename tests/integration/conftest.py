@@ -31,7 +31,7 @@ def demo_template(
     try:
         result = run_cli(url, data, "demo")
         assert result.returncode == 0, result.stderr
-        assert "Académie de démonstration créée : 21 personnes, 26 dossiers." in result.stdout
+        assert "Académie de démonstration créée : 21 personnes, 27 dossiers." in result.stdout
         yield url, data
     finally:
         if not url.startswith("sqlite"):

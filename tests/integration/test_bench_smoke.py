@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run_bench(*args: str) -> str:
@@ -46,3 +47,8 @@ def test_stagiaires_import_benchmark_runs_and_reports_its_figure() -> None:
     out = run_bench("bench.stagiaires_import", "--quick")
     assert "sqlite: import of 50 lines, target < 5 s:" in out
     assert "convocations written in the same transaction" in out
+
+
+def test_dashboard_benchmark_runs_and_reports_its_figures(tmp_path: Path) -> None:
+    out = run_bench("bench.dashboard", "--quick", "--data", str(tmp_path))
+    assert "sqlite: page p99 ≤ " in out and "Transitions (valider_bilan" in out

@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    false,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
 
 from states import SPECS, get_spec
 from states.dossier_formation import AVENANT_STATES
@@ -105,66 +118,139 @@ OPEN_STATES: dict[Edit, frozenset[str]] = {
 """States in which a part can still change: once submitted or decided, it is frozen."""
 
 
-def visible_clause(conn: Connection, person_id: int, now: datetime) -> ColumnElement[bool]:
-    """SQL condition on ``dossier`` rows: the ones ``person_id`` may see.
+@dataclass(frozen=True, slots=True)
+class Delegated:
+    """A live delegation the person holds as substitute."""
 
-    The person's scope is resolved first (their académies as EAFC staff, their live
-    delegations), so the condition sent to the database is as simple as their situation:
-    ``academie_id IN (…)`` for a gestionnaire (an ordered index scan), ``id IN (their
-    assignments)`` for a pilote. A generic OR of correlated EXISTS made PostgreSQL scan
-    every dossier and, past its cost thresholds, JIT-compile the query at every request.
-    """
-    academies = list(
-        conn.execute(
-            select(A.c.academie_id).where(
-                A.c.person_id == person_id,
-                A.c.academie_id.is_not(None),
-                A.c.role.in_(list(ACADEMIE_ROLES)),
+    delegator_id: int
+    role: str
+    dossier_id: int | None
+    academie_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """What a person may see, resolved once: their académies as EAFC staff (every dossier
+    there), whether they hold roles on dossiers outside those académies, and the live
+    delegations they hold. Lists and counts turn it into SQL (``clause``)."""
+
+    person_id: int
+    academies: tuple[int, ...]
+    elsewhere: bool
+    delegations: tuple[Delegated, ...]
+
+    def clause(self) -> ColumnElement[bool]:
+        """SQL condition on ``dossier`` rows: the ones the person may see.
+
+        As simple as the person's situation: ``academie_id IN (…)`` for a gestionnaire (an
+        ordered index scan), ``id IN (their assignments)`` for a pilote. A generic OR of
+        correlated EXISTS made PostgreSQL scan every dossier and JIT-compile the query.
+        """
+        clauses: list[ColumnElement[bool]] = []
+        if self.academies:
+            clauses.append(T.c.academie_id.in_(self.academies))
+        clauses.extend(self.beyond_academies())
+        return or_(*clauses) if clauses else false()
+
+    def beyond_academies(self) -> list[ColumnElement[bool]]:
+        """The part of ``clause`` that is not « every dossier of my académies »: dossiers
+        where the person holds a role elsewhere, and those of the pilotes they stand in for."""
+        clauses: list[ColumnElement[bool]] = []
+        if self.elsewhere:
+            clauses.append(
+                T.c.id.in_(select(A.c.dossier_id).where(A.c.person_id == self.person_id))
             )
-        ).scalars()
-    )
-    delegations = conn.execute(
-        select(D.c.delegator_id, D.c.role, D.c.dossier_id, D.c.academie_id).where(
-            D.c.substitute_id == person_id,
-            D.c.starts_at <= now,
-            D.c.ends_at > now,
-            D.c.revoked_at.is_(None),
-        )
-    ).all()
-    clauses: list[ColumnElement[bool]] = []
-    if academies:
-        clauses.append(T.c.academie_id.in_(academies))
-    elsewhere = (
-        select(A.c.id)
-        .join(T, T.c.id == A.c.dossier_id)
-        .where(A.c.person_id == person_id, T.c.academie_id.not_in(academies))
-        .limit(1)
-    )
-    if not academies or conn.execute(elsewhere).first() is not None:
-        # Roles on dossiers outside their académies (or no académie role at all).
-        clauses.append(T.c.id.in_(select(A.c.dossier_id).where(A.c.person_id == person_id)))
-    for delegation in delegations:
-        # A suppléant sees what the titulaire sees in the delegated role, within the
-        # delegation's dossier or académie when it names one.
-        clause: ColumnElement[bool]
-        if delegation.role in ACADEMIE_ROLES:
-            staff = select(A.c.academie_id).where(
-                A.c.person_id == delegation.delegator_id,
-                A.c.role == delegation.role,
-                A.c.academie_id.is_not(None),
+        for delegation in self.delegations:
+            # A suppléant sees what the titulaire sees in the delegated role, within the
+            # delegation's dossier or académie when it names one.
+            clause: ColumnElement[bool]
+            if delegation.role in ACADEMIE_ROLES:
+                staff = select(A.c.academie_id).where(
+                    A.c.person_id == delegation.delegator_id,
+                    A.c.role == delegation.role,
+                    A.c.academie_id.is_not(None),
+                )
+                clause = T.c.academie_id.in_(staff)
+            else:
+                held = select(A.c.dossier_id).where(
+                    A.c.person_id == delegation.delegator_id, A.c.role == delegation.role
+                )
+                clause = T.c.id.in_(held)
+            if delegation.dossier_id is not None:
+                clause = and_(clause, T.c.id == delegation.dossier_id)
+            if delegation.academie_id is not None:
+                clause = and_(clause, T.c.academie_id == delegation.academie_id)
+            clauses.append(clause)
+        return clauses
+
+
+_STAFF = select(A.c.academie_id).where(
+    A.c.person_id == bindparam("v_person"),
+    A.c.academie_id.is_not(None),
+    A.c.role.in_(list(ACADEMIE_ROLES)),
+)
+_ELSEWHERE = (
+    select(A.c.dossier_id)
+    .join(T, T.c.id == A.c.dossier_id)
+    .where(A.c.person_id == bindparam("v_person"), T.c.academie_id.not_in(_STAFF))
+    .limit(1)
+    .subquery("elsewhere")
+)
+_VISIBILITY = union_all(
+    select(
+        literal("academie").label("kind"),
+        A.c.academie_id.label("ref"),
+        null().label("role"),
+        null().label("dossier_id"),
+        null().label("delegation_academie_id"),
+    ).where(
+        A.c.person_id == bindparam("v_person"),
+        A.c.academie_id.is_not(None),
+        A.c.role.in_(list(ACADEMIE_ROLES)),
+    ),
+    select(
+        literal("delegation"), D.c.delegator_id, D.c.role, D.c.dossier_id, D.c.academie_id
+    ).where(
+        D.c.substitute_id == bindparam("v_person"),
+        D.c.starts_at <= bindparam("v_now"),
+        D.c.ends_at > bindparam("v_now"),
+        D.c.revoked_at.is_(None),
+    ),
+    select(literal("elsewhere"), _ELSEWHERE.c.dossier_id, null(), null(), null()),
+)
+"""One round trip for the whole scope (it was three, before every list and count)."""
+
+
+def visibility(conn: Connection, person_id: int, now: datetime) -> Visibility:
+    academies: list[int] = []
+    delegations: list[Delegated] = []
+    elsewhere = False
+    for row in conn.execute(_VISIBILITY, {"v_person": person_id, "v_now": now}):
+        if row.kind == "academie":
+            academies.append(int(row.ref))
+        elif row.kind == "delegation":
+            delegations.append(
+                Delegated(
+                    int(row.ref),
+                    str(row.role),
+                    None if row.dossier_id is None else int(row.dossier_id),
+                    None if row.delegation_academie_id is None else int(row.delegation_academie_id),
+                )
             )
-            clause = T.c.academie_id.in_(staff)
         else:
-            held = select(A.c.dossier_id).where(
-                A.c.person_id == delegation.delegator_id, A.c.role == delegation.role
-            )
-            clause = T.c.id.in_(held)
-        if delegation.dossier_id is not None:
-            clause = and_(clause, T.c.id == delegation.dossier_id)
-        if delegation.academie_id is not None:
-            clause = and_(clause, T.c.academie_id == delegation.academie_id)
-        clauses.append(clause)
-    return or_(*clauses)
+            elsewhere = True
+    return Visibility(
+        person_id,
+        tuple(sorted(set(academies))),
+        # Roles on dossiers outside their académies, or no académie role at all.
+        elsewhere or not academies,
+        tuple(delegations),
+    )
+
+
+def visible_clause(conn: Connection, person_id: int, now: datetime) -> ColumnElement[bool]:
+    """SQL condition on ``dossier`` rows: the ones ``person_id`` may see (``Visibility``)."""
+    return visibility(conn, person_id, now).clause()
 
 
 def readable(
@@ -194,6 +280,11 @@ def require_edit(
     tells the person what happened, where « impossible dans cet état » would puzzle them.
     """
     dossier, held = readable(conn, dossier_id, person_id, now, lock=True)
+    if dossier.archived_at is not None:
+        raise InvalidInput(
+            f"Impossible de {EDIT_LABELS[part]} : ce dossier est archivé (ses documents et "
+            "données personnelles ont été supprimés)."
+        )
     allowed = EDITORS[part]
     if not any(c.role in allowed for c in held):
         log.warning(

@@ -143,7 +143,8 @@ def due_deadline(spec: WorkflowSpec, state: str) -> DeadlineSpec | None:
     return None
 
 
-def _due_deadlines() -> Iterator[tuple[WorkflowSpec, DeadlineSpec]]:
+def due_deadlines() -> Iterator[tuple[WorkflowSpec, DeadlineSpec]]:
+    """The deadlines whose point is a due date (``marks_due``), with their spec."""
     for spec in SPECS.values():
         for deadline in spec.deadlines:
             if deadline.marks_due:
@@ -153,7 +154,7 @@ def _due_deadlines() -> Iterator[tuple[WorkflowSpec, DeadlineSpec]]:
 def late_clause(now: datetime, delays: DeadlineDelays) -> ColumnElement[bool]:
     """Dossiers past the due date of their state: the point of its ``marks_due`` deadline
     has come — the very point at which the timers send that reminder."""
-    return or_(false(), *(has_come(s, d, now, delays) for s, d in _due_deadlines()))
+    return or_(false(), *(has_come(s, d, now, delays) for s, d in due_deadlines()))
 
 
 class _PlusDays(FunctionElement[datetime]):
@@ -178,7 +179,7 @@ def _plus_days_default(element: _PlusDays, compiler: SQLCompiler, **kw: Any) -> 
 def due_at_expression(delays: DeadlineDelays) -> ColumnElement[datetime]:
     """Each dossier's due date in SQL (NULL without one), for ``ORDER BY``."""
     whens: list[tuple[ColumnElement[bool], ColumnElement[datetime]]] = []
-    for spec, deadline in _due_deadlines():
+    for spec, deadline in due_deadlines():
         at = anchor_of(deadline)
         assert at is not None
         own = {

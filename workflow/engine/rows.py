@@ -40,6 +40,8 @@ class DossierRow:
     """Identifiant PAF, when the dossier came from the plan académique de formation."""
     history_head: str | None = None
     """The hash of its last history row: the next row chains to it."""
+    archived_at: datetime | None = None
+    """Set once ``formaflow archive`` has archived the dossier (closed long ago)."""
 
     @property
     def ref(self) -> DossierRef:

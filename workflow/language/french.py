@@ -6,17 +6,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_date
-from babel.dates import format_datetime as babel_datetime
+from babel.dates import get_month_names
 from babel.numbers import format_decimal
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
+_MONTHS = get_month_names("wide", "format", locale="fr_FR")
+"""« janvier » … « décembre », read once from Babel's French data."""
+
+
 def format_date(value: date | None) -> str:
+    """« 3 mars 2026 »: Babel's ``d MMMM y`` in French, written directly with its month
+    names (a page of 100 dossiers spent a tenth of its time formatting their dates)."""
     if value is None:
         return "(non renseignée)"
-    return babel_date(value, format="d MMMM y", locale="fr_FR")
+    return f"{value.day} {_MONTHS[value.month]} {value.year}"
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -24,7 +29,7 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return "(non renseignée)"
     local = value.astimezone(PARIS)
-    return babel_datetime(local, format="d MMMM y 'à' HH:mm", locale="fr_FR", tzinfo=PARIS)
+    return f"{format_date(local.date())} à {local.hour:02d}:{local.minute:02d}"
 
 
 def format_hours(value: Decimal | None) -> str:

@@ -23,15 +23,17 @@ from sqlalchemy import (
 )
 
 from states import SPECS
-from workflow.dossiers.access import visible_clause
+from workflow.dossiers.access import Visibility, visibility
 from workflow.engine.due import deadline_delays, due_at_expression, late_clause
 from workflow.engine.errors import InvalidInput, PersonNotFound
 from workflow.reads.expectations import awaited_role_order
+from workflow.store.database import is_postgresql
 from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
     assignment_table,
     decision_table,
+    dossier_count_table,
     dossier_table,
     history_table,
     payment_line_table,
@@ -41,7 +43,14 @@ from workflow.store.tables import (
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """A connection for reads: on SQLite it does not take the write lock."""
+    """A connection for reads: on SQLite it does not take the write lock; on PostgreSQL it
+    runs in autocommit, which spares a page its ``BEGIN`` and ``ROLLBACK`` round trips and
+    changes nothing a read can see (under READ COMMITTED each statement takes its own
+    snapshot inside a transaction too)."""
+    if is_postgresql(engine):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
+        return
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         yield conn
         conn.rollback()
@@ -75,20 +84,18 @@ class StateCount:
 
 
 def counts_by_state(conn: Connection) -> list[StateCount]:
-    """Every state of every spec, in spec order, with how many dossiers stand in it."""
+    """Every state of every spec, in spec order, with how many dossiers stand in it (archived
+    ones included), from the counters the triggers keep (``dossier_count``)."""
+    C = dossier_count_table
     found = {
-        (row.workflow_name, row.workflow_version, row.state): int(row.n)
+        (row.workflow_name, row.workflow_version, row.state): int(row.n or 0)
         for row in conn.execute(
             select(
-                dossier_table.c.workflow_name,
-                dossier_table.c.workflow_version,
-                dossier_table.c.state,
-                func.count().label("n"),
-            ).group_by(
-                dossier_table.c.workflow_name,
-                dossier_table.c.workflow_version,
-                dossier_table.c.state,
-            )
+                C.c.workflow_name,
+                C.c.workflow_version,
+                C.c.state,
+                func.sum(C.c.n).label("n"),
+            ).group_by(C.c.workflow_name, C.c.workflow_version, C.c.state)
         )
     }
     result = []
@@ -244,6 +251,9 @@ class DossierFilters:
     pilote: int | None = None
     text: str | None = None
     overdue: bool | None = None
+    archived: bool = False
+    """Archived dossiers only (``formaflow archive``), instead of the others: the default
+    lists leave out dossiers closed for longer than their académie's retention period."""
     limit: int = 50
     offset: int = 0
     sort: str = "-mis_a_jour"
@@ -256,17 +266,24 @@ def overdue_clause(conn: Connection, now: datetime) -> ColumnElement[bool]:
 
 
 def filtered_dossiers(
-    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+    conn: Connection,
+    person_id: int,
+    filters: DossierFilters,
+    now: datetime,
+    seen: Visibility | None = None,
 ) -> Select[Any]:
     """The dossiers this person may see that match ``filters``, sorted, without paging.
 
     One statement for the page (``list_dossiers``) and for the dashboard's export, so that
-    what is downloaded is exactly what the page lists for the same filters."""
+    what is downloaded is exactly what the page lists for the same filters. ``seen`` is
+    the person's ``visibility`` when the caller already resolved it (one query saved)."""
     D = dossier_table
+    seen = seen or visibility(conn, person_id, now)
     query = (
         select(D, academie_table.c.slug.label("academie_slug"))
         .join(academie_table, academie_table.c.id == D.c.academie_id)
-        .where(visible_clause(conn, person_id, now))
+        .where(seen.clause())
+        .where(D.c.archived_at.is_not(None) if filters.archived else D.c.archived_at.is_(None))
     )
     if filters.state:
         query = query.where(D.c.state == filters.state)
@@ -336,10 +353,14 @@ def _expression_order(conn: Connection, sort: str) -> list[ColumnElement[Any]]:
 
 
 def list_dossiers(
-    conn: Connection, person_id: int, filters: DossierFilters, now: datetime
+    conn: Connection,
+    person_id: int,
+    filters: DossierFilters,
+    now: datetime,
+    seen: Visibility | None = None,
 ) -> tuple[list[Row[Any]], bool]:
     """A page of the dossiers this person may see, and whether more follow."""
-    query = filtered_dossiers(conn, person_id, filters, now)
+    query = filtered_dossiers(conn, person_id, filters, now, seen)
     rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
     return list(rows[: filters.limit]), len(rows) > filters.limit
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, and_, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from states import get_spec
@@ -22,6 +22,7 @@ from states.dispositifs import DISPOSITIFS
 from workflow.dossiers.access import visible_clause
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
+from workflow.language.french import PARIS
 from workflow.payments import baremes
 from workflow.payments.baremes import CONCEPTION_BOUNDS, BaremeError, Proposal, VirtualClass
 from workflow.payments.rates import academie_rates, in_person_hourly_rate
@@ -51,6 +52,11 @@ class Scope:
     """The PAF year by its first calendar year: 2026 is 2026-2027 (September to August)."""
 
 
+UNDATED = "à dater"
+"""Where the budget puts a dossier without a planned start: in the plan year it was created
+in (the plan it belongs to), under « à dater » rather than in no year at all."""
+
+
 def plan_year_of(start: date | None) -> int | None:
     if start is None:
         return None
@@ -58,7 +64,12 @@ def plan_year_of(start: date | None) -> int | None:
 
 
 def plan_year_label(year: int | None) -> str:
-    return "(non planifiée)" if year is None else f"{year}-{year + 1}"
+    return UNDATED if year is None else f"{year}-{year + 1}"
+
+
+def _plan_year_start(year: int) -> datetime:
+    """1 September of ``year``, midnight in Paris: when plan year ``year`` begins."""
+    return datetime.combine(date(year, 9, 1), time.min, tzinfo=PARIS)
 
 
 def scoped_rows(conn: Connection, scope: Scope, now: datetime) -> list[Row[tuple[object, ...]]]:
@@ -84,8 +95,17 @@ def scoped_rows(conn: Connection, scope: Scope, now: datetime) -> list[Row[tuple
         )
     if scope.plan_year is not None:
         y = scope.plan_year
-        clauses.append(D.c.planned_start >= date(y, 9, 1))
-        clauses.append(D.c.planned_start < date(y + 1, 9, 1))
+        clauses.append(
+            or_(
+                and_(D.c.planned_start >= date(y, 9, 1), D.c.planned_start < date(y + 1, 9, 1)),
+                # Not dated yet: in the plan of the year it was created in, « à dater ».
+                and_(
+                    D.c.planned_start.is_(None),
+                    D.c.created_at >= _plan_year_start(y),
+                    D.c.created_at < _plan_year_start(y + 1),
+                ),
+            )
+        )
     return list(conn.execute(query.where(*clauses)).all())
 
 
@@ -131,6 +151,8 @@ class BudgetRow:
     notes: tuple[str, ...] = ()
     paf_id: str | None = None
     """Identifiant PAF, for matching the row with the plan (T-Offres)."""
+    dated: bool = True
+    """False for a dossier without a planned start (« à dater »)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,16 +294,25 @@ def budget_row(conn: Connection, dossier: DossierRow, slug: str) -> BudgetRow:
         planned_total=planned,
         realised=None if decision is None else decision.total,
         notes=tuple(dict.fromkeys(notes)),
+        dated=dossier.planned_start is not None,
     )
 
 
 def budget(conn: Connection, scope: Scope, now: datetime) -> Budget:
-    rows = [
-        budget_row(conn, dossier_of_row(row), str(row.academie_slug))
-        for row in scoped_rows(conn, scope, now)
-        if row.workflow_name == "dossier_formation" and row.state != "annule"
-    ]
+    """The dated dossiers by reference, then those « à dater » (no planned start yet): they
+    count in the totals, and ``totals["a_dater_*"]`` says how much of them is theirs."""
+    rows = sorted(
+        (
+            budget_row(conn, dossier_of_row(row), str(row.academie_slug))
+            for row in scoped_rows(conn, scope, now)
+            if row.workflow_name == "dossier_formation" and row.state != "annule"
+        ),
+        key=lambda r: (not r.dated, r.reference),
+    )
+    undated = [r for r in rows if not r.dated]
     totals = {
+        "a_dater_planned_total": sum((r.planned_total for r in undated), ZERO),
+        "a_dater_realised": sum((r.realised or ZERO for r in undated), ZERO),
         "conception": sum((r.conception.amount or ZERO for r in rows), ZERO),
         "tutorat": sum((r.tutorat.amount or ZERO for r in rows), ZERO),
         "classes": sum((r.classes.amount or ZERO for r in rows), ZERO),

@@ -2,7 +2,7 @@
 fit their menu), the counts of the dossiers they may see, the choices of the dashboard's
 filters, and a dossier's charter tasks.
 
-Counts are scoped by ``visible_clause`` like every list: a page must never tell a person
+Counts are scoped by ``Visibility`` like every list: a page must never tell a person
 how many dossiers exist outside what they may see. Every function runs on the caller's
 connection and changes nothing.
 """
@@ -12,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
-from states import SPECS
 from states.roles import ACADEMIE_ROLES, role_label
-from workflow.dossiers.access import visible_clause
-from workflow.reads.queries import overdue_clause
+from workflow.dossiers.access import Visibility, visibility
+from workflow.reads.counts import PersonChoice, VisibleCount, pilote_choices, state_counts
 from workflow.store.tables import academie_table as AC
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import delegation_table as G
-from workflow.store.tables import dossier_table as D
 from workflow.store.tables import person_table as P
 from workflow.store.tables import task_table as T
 
@@ -41,80 +39,31 @@ def roles_held(conn: Connection, person_id: int, now: datetime) -> frozenset[str
     return frozenset(direct | set(delegated))
 
 
-@dataclass(frozen=True, slots=True)
-class VisibleCount:
-    workflow: str
-    workflow_label: str
-    phase: str
-    phase_label: str
-    state: str
-    label: str
-    count: int
-    overdue: int
-
-
 def visible_counts(
-    conn: Connection, person_id: int, now: datetime, academie: str | None = None
+    conn: Connection,
+    person_id: int,
+    now: datetime,
+    academie: str | None = None,
+    *,
+    seen: Visibility | None = None,
+    archived: bool = False,
 ) -> list[VisibleCount]:
     """Every state of every spec, in spec order, with how many of the person's visible
     dossiers stand in it and how many of those are late; within one académie (its slug)
-    when the dashboard is narrowed to it, so that the counts describe the académie shown."""
-    late = overdue_clause(conn, now)
-    scope = [visible_clause(conn, person_id, now)]
-    if academie is not None:
-        scope.append(
-            D.c.academie_id.in_(select(AC.c.id).where(AC.c.slug == academie).scalar_subquery())
-        )
-    found = {
-        (row.workflow_name, row.workflow_version, row.state): (int(row.n), int(row.late or 0))
-        for row in conn.execute(
-            select(
-                D.c.workflow_name,
-                D.c.workflow_version,
-                D.c.state,
-                func.count().label("n"),
-                func.sum(case((late, 1), else_=0)).label("late"),
-            )
-            .where(*scope)
-            .group_by(D.c.workflow_name, D.c.workflow_version, D.c.state)
-        )
-    }
-    result = []
-    for spec in SPECS.values():
-        for state in spec.states:
-            count, overdue = found.get((spec.name, spec.version, state.id), (0, 0))
-            result.append(
-                VisibleCount(
-                    workflow=spec.name,
-                    workflow_label=spec.label,
-                    phase=state.phase,
-                    phase_label=spec.phase(state.phase).label,
-                    state=state.id,
-                    label=state.label,
-                    count=count,
-                    overdue=overdue,
-                )
-            )
-    return result
+    when the dashboard is narrowed to it, so that the counts describe the académie shown.
+    Read from the counters (``workflow.reads.counts``), not by scanning the dossiers."""
+    seen = seen or visibility(conn, person_id, now)
+    return state_counts(conn, seen, now, academie, archived=archived)
 
 
-@dataclass(frozen=True, slots=True)
-class PersonChoice:
-    person_id: int
-    full_name: str
-
-
-def visible_pilotes(conn: Connection, person_id: int, now: datetime) -> list[PersonChoice]:
-    """The pilotes of the dossiers the person may see (the dashboard's pilote filter)."""
-    rows = conn.execute(
-        select(P.c.id, P.c.full_name)
-        .join(A, A.c.person_id == P.c.id)
-        .join(D, D.c.id == A.c.dossier_id)
-        .where(A.c.role == "pilote", visible_clause(conn, person_id, now))
-        .group_by(P.c.id, P.c.full_name)
-        .order_by(P.c.full_name)
-    ).all()
-    return [PersonChoice(int(r.id), r.full_name) for r in rows]
+def visible_pilotes(
+    conn: Connection, person_id: int, now: datetime, *, seen: Visibility | None = None
+) -> list[PersonChoice]:
+    """The pilotes of the dossiers the person may see, by name (the dashboard's pilote
+    filter caps them with ``pilote_choices``)."""
+    found = pilote_choices(conn, seen or visibility(conn, person_id, now))
+    assert found is not None  # no limit: never too many
+    return found
 
 
 @dataclass(frozen=True, slots=True)

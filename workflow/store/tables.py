@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -76,6 +77,27 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_academie_updated", "academie_id", "updated_at", "id"),
         Index("ix_dossier_workflow_state", "workflow_name", "state"),
         UniqueConstraint("academie_id", "paf_id", name="uq_dossier_paf"),
+        # The dashboard's late counts (dossiers that entered a state with a delay recently)
+        # and lists sorted by the date a dossier entered its state; archived ones excluded.
+        Index(
+            "ix_dossier_open_state_entered",
+            "academie_id",
+            "workflow_name",
+            "workflow_version",
+            "state",
+            "state_entered_at",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
+        # An académie's open dossiers by how long they have waited in their state.
+        Index(
+            "ix_dossier_open_entered",
+            "academie_id",
+            "state_entered_at",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=32)
@@ -106,6 +128,41 @@ class Dossier(SQLModel, table=True):
     and again by whoever changes the title."""
     history_head: str | None = Field(default=None, max_length=64)
     """The hash of the dossier's last history row (see ``workflow.engine.history``)."""
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set by ``formaflow archive`` once the dossier, closed for longer than its académie's
+    retention period, has left the default lists and lost its files and personal data."""
+
+
+class DossierCount(SQLModel, table=True):
+    """How many dossiers stand in each state, per académie: the dashboard's counts.
+
+    Kept by database triggers on ``dossier`` (migration 0014), in the transaction of the
+    write itself, whatever writes (the service, an import, a hand-written fix). Each
+    académie's count of a state is split over ``SHARDS`` rows (``shard = dossier id %
+    SHARDS``) and summed on read: two concurrent transitions of one académie then wait on
+    each other only when their dossiers fall in the same shard, instead of every
+    transition of the académie queueing on one counter row.
+    """
+
+    __tablename__ = "dossier_count"
+    academie_id: int = Field(foreign_key="academie.id", primary_key=True)
+    workflow_name: str = Field(max_length=64, primary_key=True)
+    workflow_version: int = Field(primary_key=True)
+    state: str = Field(max_length=64, primary_key=True)
+    archived: bool = Field(primary_key=True)
+    shard: int = Field(primary_key=True)
+    n: int = 0
+
+
+class AcademiePilote(SQLModel, table=True):
+    """How many dossiers of an académie each pilote holds: the dashboard's pilote filter
+    lists these, instead of joining every assignment to every dossier. Kept by triggers
+    on ``assignment`` (migration 0014), like ``dossier_count``."""
+
+    __tablename__ = "academie_pilote"
+    academie_id: int = Field(foreign_key="academie.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    dossiers: int = 0
 
 
 class Assignment(SQLModel, table=True):
@@ -119,6 +176,15 @@ class Assignment(SQLModel, table=True):
         ),
         Index("ix_assignment_dossier", "dossier_id", "role"),
         Index("ix_assignment_person", "person_id"),
+        # Who holds an académie role (the recipients of every transition's emails): without
+        # it, each transition scanned every assignment — 200 ms at 2 M assignments.
+        Index(
+            "ix_assignment_academie_role",
+            "academie_id",
+            "role",
+            postgresql_where=text("academie_id IS NOT NULL"),
+            sqlite_where=text("academie_id IS NOT NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id")
@@ -875,6 +941,8 @@ academie_table = _table(Academie)
 person_table = _table(Person)
 reference_counter_table = _table(ReferenceCounter)
 dossier_table = _table(Dossier)
+dossier_count_table = _table(DossierCount)
+academie_pilote_table = _table(AcademiePilote)
 assignment_table = _table(Assignment)
 delegation_table = _table(Delegation)
 signature_table = _table(Signature)
