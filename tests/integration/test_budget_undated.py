@@ -56,7 +56,7 @@ def test_an_undated_paid_dossier_is_in_its_creation_year_under_a_dater(
     assert rows[-1][0] == "Total"
     assert (
         "dont 1 dossier(s) à dater (sans date de début prévue, en fin de tableau) : "
-        "258,75 € prévus, 225,00 € réalisés" in str(rows[-1][-2])  # then the PAF id column
+        "225,00 € prévus, 225,00 € réalisés" in str(rows[-1][-2])  # then the PAF id column
     )
 
 
