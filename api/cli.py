@@ -26,6 +26,7 @@ from api.app import SERVE_RELAY, SERVE_TIMERS, create_app
 from api.background import Background
 from api.command_context import close_commands, command_container
 from api.demo_accounts import demo_password
+from api.public_address import follow_listening_address, listening_url
 from api.walkthrough import run_walkthrough
 from notifications import backlog
 from notifications.relay import Relay, smtp_target
@@ -259,6 +260,7 @@ def serve(
     ] = True,
 ) -> None:
     container = command_container()
+    public = follow_listening_address(container.api_settings, container.mail_settings, host, port)
     background = Background(container, relay=relay, timers=timers)
     migrate.upgrade(container.engine)
     if container.api_settings.env == "development":
@@ -266,7 +268,9 @@ def serve(
             typer.echo("Premier démarrage : chargement des données de démonstration…")
             demo.load_demo(container.engine, container.settings.data_dir, container.service)
         password = demo_password(container)
-        typer.echo(f"\nformaflow écoute sur http://{host}:{port}  (documentation : /api/docs)")
+        typer.echo(f"\nformaflow écoute sur {public}  (documentation : {public}/api/docs)")
+        if public != listening_url(host, port):
+            typer.echo(f"(adresse d'écoute : {listening_url(host, port)})")
         typer.echo(f"Comptes de démonstration, mot de passe commun : {password}")
         for login, name in demo.PEOPLE[:15]:
             typer.echo(f"  {login}@example.org  ({name})")
@@ -275,7 +279,7 @@ def serve(
         if relay and not mail.smtp_host:
             typer.echo(
                 f"Courriels : serveur SMTP de développement sur 127.0.0.1:{mail.dev_smtp_port}, "
-                f"à lire sur http://{host}:{port}/dev/mailbox\n"
+                f"à lire sur {public}/dev/mailbox\n"
             )
     if workers > 1:
         # Several processes need an import string, and uvicorn's spawned workers cannot

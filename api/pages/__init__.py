@@ -19,9 +19,11 @@ from api.pages import (
     demande,
     dossier,
     errors,
+    legal,
     links,
     paf,
     payment,
+    privacy,
     review,
     scenario,
     sessions,
@@ -56,6 +58,8 @@ def install(app: FastAPI) -> None:
         team,
         paf,
         bulk,
+        legal,
+        privacy,
     ):
         app.include_router(module.router)
     errors.install_fallback(app)

@@ -19,8 +19,10 @@ from api.problems import ApiProblem
 from api.wiring import Container
 from states.roles import ACADEMIE_ROLES
 from workflow.dossiers.access import creatable_academies
+from workflow.reads.institutions import home_academie
 from workflow.reads.queries import reading
 from workflow.reads.worklists import roles_held
+from workflow.store.academie_settings import academie_settings
 
 
 class LoginRequired(Exception):
@@ -39,6 +41,9 @@ class Viewer:
     roles: frozenset[str]
     creates: bool = False
     """Whether some académie lets them open a dossier (``workflow.dossiers.access``'s rule)."""
+    institution: str | None = None
+    """The institution of their académie, under the Marianne in the page header (the
+    DSFR's default « République française » when they belong to none)."""
 
     @property
     def person_id(self) -> int:
@@ -94,10 +99,16 @@ class Viewer:
         return items
 
 
-def _roles(container: Container, person_id: int) -> tuple[frozenset[str], bool]:
+def _roles(container: Container, person_id: int) -> tuple[frozenset[str], bool, str | None]:
     with reading(container.engine) as conn:
         roles = roles_held(conn, person_id, container.service.clock())
-        return roles, bool(creatable_academies(conn, person_id))
+        academie_id = home_academie(conn, person_id)
+        institution = None if academie_id is None else academie_settings(conn, academie_id)
+        return (
+            roles,
+            bool(creatable_academies(conn, person_id)),
+            None if institution is None else institution.institution,
+        )
 
 
 async def current_viewer(request: Request, wired: Wired) -> Viewer:
@@ -107,10 +118,22 @@ async def current_viewer(request: Request, wired: Wired) -> Viewer:
         if problem.status == 401:
             raise LoginRequired from problem
         raise
-    roles, creates = await run_in_threadpool(_roles, wired, principal.person_id)
-    viewer = Viewer(principal, roles, creates)
+    roles, creates, institution = await run_in_threadpool(_roles, wired, principal.person_id)
+    viewer = Viewer(principal, roles, creates, institution)
     request.state.viewer = viewer
     return viewer
 
 
 Seen = Annotated[Viewer, Depends(current_viewer)]
+
+
+async def optional_viewer(request: Request, wired: Wired) -> Viewer | None:
+    """The signed-in person on a page anyone may read (legal notices): their header and
+    menu when they have a session, the anonymous page otherwise — never a redirect."""
+    try:
+        return await current_viewer(request, wired)
+    except (LoginRequired, ApiProblem):
+        return None
+
+
+MaybeSeen = Annotated[Viewer | None, Depends(optional_viewer)]

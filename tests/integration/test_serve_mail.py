@@ -1,5 +1,8 @@
 """``formaflow serve`` as ``make run`` starts it: a transition's email reaches /dev/mailbox.
 
+``FORMAFLOW_BASE_URL`` is left unset, as with ``make run PORT=…``: the links in the email
+must then follow the port the server listens on.
+
 A real server process on its embedded defaults (demo data, embedded SMTP server, relay and
 timers in-process), driven over HTTP like a person with curl would.
 """
@@ -33,7 +36,6 @@ def served(
         "FORMAFLOW_DATA_DIR": str(tmp_path / "var"),
         "FORMAFLOW_DEV_MAILBOX_DIR": str(tmp_path / "var" / "mailbox"),
         "FORMAFLOW_DEV_SMTP_PORT": str(free_port()),
-        "FORMAFLOW_BASE_URL": f"http://127.0.0.1:{port}",
         "FORMAFLOW_ENV": "development",
     }
     log = (tmp_path / "serve.log").open("wb")
