@@ -32,6 +32,8 @@ from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
 from workflow.engine.service import COMMENT_MISSING, Availability, FireCommand, FireResult
 from workflow.language.vocabulary import MODALITIES
+from workflow.reads.diagram_svg import size as diagram_size
+from workflow.reads.downloads import downloads
 from workflow.reads.queries import history, reading
 from workflow.reads.records import scenario_of
 from workflow.reads.worklists import tasks_of
@@ -60,6 +62,8 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
             "scenario": scenario_of(conn, dossier_id) if is_formation else None,
             "sessions": session_rows(conn, dossier) if is_formation else None,
             "modalities": MODALITIES,
+            "downloads": downloads(conn, dossier_id) if is_formation else None,
+            "diagram_size": diagram_size(spec),
         }
     context["actions"] = container.service.available(dossier_id, viewer.person_id)
     return context
