@@ -31,7 +31,7 @@ from api.walkthrough import run_walkthrough
 from notifications import backlog
 from notifications.relay import Relay, smtp_target
 from states import LATEST
-from states.roles import role_label
+from states.roles import CIVILITES, role_label
 from workflow import demo
 from workflow.engine.errors import WorkflowError
 from workflow.engine.rows import find_id
@@ -164,9 +164,10 @@ def show_history(reference: Annotated[str, typer.Argument(help="Référence du d
         raise _fail(error) from error
     for line in lines:
         comment = f" — « {line.comment} »" if line.comment else ""
+        role = role_label(line.role, line.actor_civilite)
         typer.echo(
             f"v{line.version} {format_datetime(line.at)} : {line.trigger} par {line.who} "
-            f"({role_label(line.role)}), {line.from_state} → {line.to_state}{comment}"
+            f"({role}), {line.from_state} → {line.to_state}{comment}"
         )
 
 
@@ -311,9 +312,16 @@ def user_create(
         str | None,
         typer.Option(envvar="FORMAFLOW_NEW_PASSWORD", help="Mot de passe (sinon demandé)."),
     ] = None,
+    civilite: Annotated[
+        str | None,
+        typer.Option(help="madame ou monsieur (accorde les intitulés : « Formatrice »…)."),
+    ] = None,
 ) -> None:
     container = command_container()
     migrate.upgrade(container.engine)
+    if civilite is not None and civilite not in CIVILITES:
+        typer.secho("Civilité : madame ou monsieur (ou rien).", fg="red", err=True)
+        raise typer.Exit(code=2)
     if (academie is None) != (role is None):
         typer.secho("--academie et --role vont ensemble.", fg="red", err=True)
         raise typer.Exit(code=2)
@@ -329,7 +337,7 @@ def user_create(
         )
         raise typer.Exit(code=2)
     try:
-        person = container.editor.create_person(email, name)
+        person = container.editor.create_person(email, name, civilite)
         container.accounts.set_password(person, secret)
         if academie is not None and role is not None:
             with reading(container.engine) as conn:

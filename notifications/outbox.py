@@ -19,21 +19,23 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from notifications.catalog import subject as subject_of
+from notifications.catalog import subject_for
 from notifications.links import ActionLinks, LinkClaim
 from notifications.recipients import Recipient, resolve
 from notifications.rendering import Envelope, build_message, render
 from notifications.settings import MailSettings
 from states import get_spec
-from states.roles import role_label
+from states.roles import role_label, role_noun
 from states.spec import DeadlineAction, DeadlineAnchor, TransitionSpec, WorkflowSpec
 from workflow.admin.academies import reply_to_for
 from workflow.engine.deadlines import training_ended_at
 from workflow.engine.events import DeadlineEvent, TransitionEvent
 from workflow.engine.machines import machine_for
+from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow, load
 from workflow.language.french import format_date, format_datetime
 from workflow.payments.baremes import format_euros, format_units
+from workflow.store.academie_settings import academie_settings
 from workflow.store.tables import academie_table, decision_table, outbox_table, person_table
 from workflow.store.tables import payment_line_table as PL
 from workflow.store.tables import task_table as T
@@ -70,6 +72,12 @@ class _Occasion:
     """Per person, their open tasks of the phase this transition opened."""
     payments: dict[int, dict[str, Any]]
     """Per person paid, their own lines of the decision."""
+    signature: tuple[str, ...] = ()
+    """The académie's signature block, which ends every email."""
+    pilote: dict[str, str] | None = None
+    """The dossier's pilote as a noun agreeing with them (« la pilote », « du pilote »)."""
+    actor_as: dict[str, str] | None = None
+    """The person who acted, as the role they acted in (« la gestionnaire EAFC »)."""
 
 
 class OutboxWriter:
@@ -100,6 +108,7 @@ class OutboxWriter:
             },
             actor=_actor(conn, event.actor_id, event.on_behalf_of_id),
             deadline=None,
+            actor_as=_noun(event.role, _civilite(conn, event.actor_id)),
             **_facts(conn, spec, dossier, transition.opens_phase_tasks),
         )
         seen: set[int] = set()
@@ -109,9 +118,10 @@ class OutboxWriter:
                 continue
             exclude = None if rule.include_actor else event.actor_id
             for recipient in resolve(conn, dossier.ref, rule.recipients, event.at, exclude=exclude):
-                if recipient.person_id not in seen:
-                    seen.add(recipient.person_id)
-                    rows.append(self._compose(conn, occasion, rule.template, recipient))
+                if recipient.person_id in seen or not _concerned(occasion, recipient):
+                    continue
+                seen.add(recipient.person_id)
+                rows.append(self._compose(conn, occasion, rule.template, recipient))
         if rows:
             conn.execute(insert(outbox_table), rows)
 
@@ -154,14 +164,25 @@ class OutboxWriter:
         dossier = occasion.dossier
         base = self.settings.base_url.rstrip("/")
         dossier_url = f"{base}/dossiers/{dossier.id}"
-        subject = subject_of(template, dossier.reference)
+        expected = _expected_actions(occasion.spec, dossier.state, recipient.roles)
+        tasks = occasion.tasks.get(recipient.person_id, [])
+        subject = subject_for(
+            template,
+            dossier.reference,
+            recipient.roles,
+            tasks=bool(tasks),
+            action=bool(expected),
+        )
         context = {
             "subject": subject,
             "recipient": {
                 "full_name": recipient.full_name,
                 "substitute_for": recipient.substitute_for,
+                "civilite": recipient.civilite,
                 "roles": list(recipient.roles),
-                "role_labels": ", ".join(role_label(r) for r in recipient.roles),
+                "role_labels": ", ".join(
+                    role_label(r, recipient.civilite) for r in recipient.roles
+                ),
             },
             "dossier": {
                 "reference": dossier.reference,
@@ -175,12 +196,15 @@ class OutboxWriter:
             "deadline": occasion.deadline,
             "actions": [
                 {"label": t.label, "url": self._action_url(dossier, t.trigger, recipient)}
-                for t in _expected_actions(occasion.spec, dossier.state, recipient.roles)
+                for t in expected
             ],
             "due": occasion.due,
-            "tasks": occasion.tasks.get(recipient.person_id, []),
+            "tasks": tasks,
             "payment": occasion.payments.get(recipient.person_id),
             "total": occasion.total,
+            "actor_as": occasion.actor_as,
+            "pilote": occasion.pilote or _noun("pilote", None),
+            "signature": list(occasion.signature) or [occasion.academie],
         }
         text, html = render(template, context)
         message_id = (
@@ -233,7 +257,10 @@ def _facts(
         )
     ).one()
     total, payments = _payments(conn, dossier.id)
+    pilotes = members(conn, dossier.ref, ["pilote"])
     return {
+        "signature": academie_settings(conn, dossier.academie_id).signature_block,
+        "pilote": _noun("pilote", pilotes[0].civilite if pilotes else None),
         # The académie's configuration file first, then its row.
         "academie": str(row.name),
         "reply_to": reply_to_for(row.slug) or row.reply_to,
@@ -242,6 +269,34 @@ def _facts(
         "tasks": _tasks(conn, dossier.id, phase),
         "payments": payments,
     }
+
+
+def _civilite(conn: Connection, person_id: int | None) -> str | None:
+    if person_id is None:
+        return None
+    found = conn.execute(
+        select(person_table.c.civilite).where(person_table.c.id == person_id)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def _noun(role: str, civilite: str | None) -> dict[str, str]:
+    """A role as the nouns an email's sentence needs: ``le`` (« la gestionnaire EAFC »),
+    ``du`` (« de la pilote »), ``au`` (« à la pilote »), and ``pronom`` (« la », « le »)."""
+    return {
+        "le": role_noun(role, civilite, "le"),
+        "du": role_noun(role, civilite, "du"),
+        "au": role_noun(role, civilite, "au"),
+        "pronom": "la" if civilite == "madame" else "le",
+    }
+
+
+def _concerned(occasion: _Occasion, recipient: Recipient) -> bool:
+    """A substitute hears of a transition only when there is something for them to do:
+    the person they stand in for is told of everything, and stays informed."""
+    if recipient.substitute_for is None:
+        return True
+    return bool(_expected_actions(occasion.spec, occasion.dossier.state, recipient.roles))
 
 
 def _actor(conn: Connection, actor_id: int | None, on_behalf_of_id: int | None) -> str:

@@ -60,6 +60,25 @@ PEOPLE: list[tuple[str, str]] = [
     ("manon.garcia", "Manon Garcia"),
 ]
 
+CIVILITES: dict[str, str] = {
+    login: civilite
+    for civilite, logins in (
+        (
+            "madame",
+            "camille.morel helene.garnier nadia.rousseau lucie.fontaine sophie.bernard "
+            "claire.dubois emilie.laurent anne.lambert isabelle.chevalier lea.martin "
+            "chloe.michel manon.garcia",
+        ),
+        (
+            "monsieur",
+            "paul.lefevre olivier.mercier marc.girard julien.petit thomas.roux bernard.faure "
+            "hugo.simon nathan.leroy",
+        ),
+    )
+    for login in logins.split()
+}
+"""Each demo person's civilité, so that labels and emails agree (« Formatrice »)."""
+
 # The canonical path of a formation dossier: each step's trigger and the team member who
 # fires it. ``annule`` and ``paiement_refuse`` branch off it.
 FORMATION_PATH: list[tuple[str, str]] = [
@@ -461,7 +480,10 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
     academie_id = editor.create_academie(
         DEMO_SLUG, "Académie de démonstration", "DEM", reply_to="eafc@example.org"
     )
-    people = {login: editor.create_person(f"{login}@example.org", name) for login, name in PEOPLE}
+    people = {
+        login: editor.create_person(f"{login}@example.org", name, CIVILITES.get(login))
+        for login, name in PEOPLE
+    }
     editor.assign(people["camille.morel"], "gestionnaire", academie_id=academie_id)
     editor.assign(people["helene.garnier"], "responsable", academie_id=academie_id)
     stagiaires = [
