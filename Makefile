@@ -8,12 +8,29 @@ STAMP := $(VENV)/.installed
 ASSETS := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run walkthrough test lint install bench clean
+LOCK := requirements.lock
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-$(STAMP): pyproject.toml
+.PHONY: run walkthrough test lint install lock runtime system bench clean
+
+## Python dependencies: exactly the versions and files of requirements.lock (hashes checked,
+## --require-hashes), then the project itself, built by the locked setuptools.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
+
+## Regenerate requirements.lock from pyproject.toml (after adding or changing a dependency):
+## pip-tools in a venv of its own, every file's hash, build dependencies (setuptools)
+## included; the indexes stay pip's own configuration, never written into the lock.
+LOCK_VENV := .venv-lock
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip-tools; }
+	$(LOCK_VENV)/bin/pip-compile --quiet --extra test --generate-hashes \
+		--allow-unsafe --strip-extras --build-deps-for wheel \
+		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 ## The DSFR served to the pages and axe-core for the browser tests, pinned by the lock file.
 ## --ignore-scripts: the DSFR's install script only checks for a project of its own kind.
@@ -23,20 +40,67 @@ $(ASSETS): package.json package-lock.json
 
 install: $(STAMP) $(ASSETS)
 
-## The browser of the end-to-end tests: Debian's Chromium (never a downloaded build).
-$(CHROMIUM):
-	@echo "Installation de Chromium (paquet Debian) pour les tests dans le navigateur…"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+## The system programs the tests use, installed from Debian's packages when missing (as
+## root, or through sudo), silent when all are there. Each line: what the tests look up
+## (shutil.which, or a fixed path) and the package that brings it.
+##   initdb, pg_ctl, createdb  postgresql      tests/support/postgres.py (throw-away server,
+##                                             run as the `postgres` system user when root)
+##   /usr/bin/chromium         chromium        tests/support/browser.py (never a downloaded
+##                                             browser)
+##   npm                       npm             `make install`: the DSFR and axe-core
+##   libreoffice / soffice     libreoffice-calc the exports open in LibreOffice
+##                                             (--no-install-recommends: ~300 MB, not 1 GB)
+##   pdftotext, pdftoppm       poppler-utils   PDFs read back as text and as images
+## and, for the product itself (`make run` too), what WeasyPrint loads to draw the official
+## papers and the fonts they embed:
+##   libpango-1.0.so.0, libpangoft2-1.0.so.0   libpango-1.0-0, libpangoft2-1.0-0
+##   LiberationSans, DejaVuSans               fonts-liberation, fonts-dejavu-core
+PG_BINDIRS := /usr/lib/postgresql/*/bin
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+has = command -v $(1) >/dev/null 2>&1
+haslib = ldconfig -p 2>/dev/null | grep -q '$(1)'
+FONT_DIR := /usr/share/fonts/truetype
+hasfont = ls $(FONT_DIR)/$(1) >/dev/null 2>&1
+runtime:
+	@missing=""; \
+	{ $(call haslib,libpango-1.0.so.0) && $(call haslib,libpangoft2-1.0.so.0); } \
+		|| missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	$(call hasfont,liberation*/LiberationSans-Regular.ttf) || missing="$$missing fonts-liberation"; \
+	$(call hasfont,dejavu/DejaVuSans.ttf) || missing="$$missing fonts-dejavu-core"; \
+	$(call has,npm) || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installation des paquets système manquants :$$missing"; \
+		$(APT) update -qq && $(APT) install -y -qq $$missing || exit 1; \
+	fi
+
+system: runtime
+	@missing=""; calc=""; \
+	{ $(call has,initdb) || ls $(PG_BINDIRS)/initdb >/dev/null 2>&1; } \
+		|| missing="$$missing postgresql"; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	{ $(call has,pdftotext) && $(call has,pdftoppm); } || missing="$$missing poppler-utils"; \
+	{ $(call has,libreoffice) || $(call has,soffice); } || calc="libreoffice-calc"; \
+	if [ -n "$$missing$$calc" ]; then \
+		echo "Installation des paquets système manquants :$$missing $$calc"; \
+		$(APT) update -qq && \
+		{ [ -z "$$missing" ] || $(APT) install -y -qq $$missing; } && \
+		{ [ -z "$$calc" ] || $(APT) install -y -qq --no-install-recommends $$calc; } \
+		|| exit 1; \
+	fi; \
+	if [ "$$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then \
+		echo "Création de l'utilisateur système postgres (serveur de test)"; \
+		useradd --system --home /var/lib/postgresql --shell /bin/bash postgres; \
+	fi
 
 ## Start the product on its embedded defaults (SQLite, demo data): http://127.0.0.1:8000
 HOST ?= 127.0.0.1
 PORT ?= 8000
-run: install
+run: runtime install
 	$(BIN)/formaflow serve --host $(HOST) --port $(PORT)
 
 ## The printed tour of one dossier through its whole lifecycle (no server needed).
-walkthrough: install
+walkthrough: runtime install
 	$(BIN)/formaflow walkthrough
 
 lint: install
@@ -44,10 +108,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Lint, type-check, then the whole suite on SQLite and on a throw-away PostgreSQL (the
-## browser tests, tests/e2e, in the SQLite pass only; the reads the pages add are tested
-## without a browser in both passes).
-test: install $(CHROMIUM)
+## On a fresh machine: the system programs, the locked dependencies, lint and type-check,
+## then the whole suite on SQLite and on a throw-away PostgreSQL (the browser tests,
+## tests/e2e, in the SQLite pass only; the reads the pages add are tested without a
+## browser in both passes). `system` first: `install` needs npm.
+test: system install
 	@status=0; \
 	echo "=== ruff + mypy ==="; $(MAKE) --no-print-directory lint || status=1; \
 	echo "=== Suite sur SQLite ==="; \
@@ -66,4 +131,4 @@ bench: install
 	$(BIN)/python -m bench.paf_bulk
 
 clean:
-	rm -rf $(VENV) formaflow.db formaflow.db-* var .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOCK_VENV) formaflow.db formaflow.db-* var .mypy_cache .ruff_cache .pytest_cache .hypothesis

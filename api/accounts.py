@@ -3,7 +3,9 @@
 Secrets never rest in the database: passwords are argon2 hashes (pwdlib); session cookies
 and bearer tokens are random strings of which only a SHA-256 is stored, so a copy of the
 database gives no way in. Failed sign-ins are counted in the database, so the limit holds
-across several API processes.
+across several API processes; see ``Accounts.authenticate`` for why a failing stranger
+cannot lock an account. The client is the TCP peer, or the address a configured proxy
+(``FORMAFLOW_TRUSTED_PROXIES``) forwarded, never a header anyone could send.
 """
 
 from __future__ import annotations
@@ -185,7 +187,14 @@ class Accounts:
                 .where(login_attempt_table.c.key.in_(keys), login_attempt_table.c.at > window)
                 .group_by(login_attempt_table.c.key)
             ).all()
-            if any(count >= self.settings.login_max_failures for _, count in failures):
+            counts: dict[str, int] = {str(key): int(n) for key, n in failures}
+            by_email, by_client = counts.get(keys[0], 0), counts.get(keys[1], 0)
+            limit = self.settings.login_max_failures
+            # A client that failed too often is stopped, whatever the address it tries; an
+            # address that failed too often is closed only to clients that failed too (at it
+            # or elsewhere). Whoever guesses at someone's address cannot lock them out: their
+            # right password from a client that has not failed still opens the session.
+            if by_client >= limit or (by_email >= limit and by_client > 0):
                 log.warning("login rate-limited: email=%s client=%s at=%s", email, client, now)
                 raise ApiProblem(
                     429,
@@ -338,9 +347,13 @@ class Accounts:
 
     # OpenID Connect --------------------------------------------------------------------
 
-    def person_for_oidc(self, issuer: str, subject: str, email: str, full_name: str) -> int:
+    def person_for_oidc(
+        self, issuer: str, subject: str, email: str, full_name: str, email_verified: bool = False
+    ) -> int:
         """The account keyed on (issuer, subject); on first sign-in, an existing account with
-        the same verified email is linked, else a new one is created."""
+        the same email is linked only if the provider verified that email (else whoever set
+        that address at a lax provider would take the account), and a new one is created
+        when no account has the email."""
         P = person_table
         email = email.strip().lower()
         with self.engine.begin() as conn:
@@ -353,6 +366,15 @@ class Accounts:
                 select(P.c.id, P.c.oidc_subject).where(P.c.email == email)
             ).first()
             if same_email is not None:
+                if not email_verified:
+                    log.warning("oidc link refused, email not verified: issuer=%s", issuer)
+                    raise ApiProblem(
+                        403,
+                        "acces-refuse",
+                        "Un compte existe déjà avec cette adresse, et le fournisseur d'identité "
+                        "n'a pas confirmé qu'elle est vérifiée : le compte n'a pas été relié. "
+                        "Adressez-vous au gestionnaire de votre académie.",
+                    )
                 if same_email.oidc_subject is not None:
                     raise ApiProblem(
                         403,

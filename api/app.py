@@ -10,11 +10,14 @@ from fastapi import FastAPI
 
 from api import pages, problems
 from api.background import Background
+from api.body_limit import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     auth,
     baremes,
     bulk,
+    docs,
+    documents,
     dossiers,
     exports,
     health,
@@ -26,6 +29,7 @@ from api.routes import (
     work,
     workflows,
 )
+from api.security_headers import SecurityHeadersMiddleware
 from api.wiring import Container, build
 
 
@@ -55,15 +59,17 @@ def create_app(container: Container | None = None, background: Background | None
             "la RFC 9457 (`application/problem+json`), en français."
         ),
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by api.routes.docs, under its own security policy
         redoc_url=None,
     )
     app.state.container = container
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(BodyLimitMiddleware, limit=container.api_settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, https=container.api_settings.cookie_secure)
     problems.install(app)
     modules = (health, auth, oidc, dossiers, work, tasks, workflows, baremes, exports, outbox)
-    for module in (*modules, bulk, paf, mailbox):
+    for module in (*modules, bulk, paf, documents, mailbox, docs):
         app.include_router(module.router)
     pages.install(app)
     return app

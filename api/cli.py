@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -27,12 +28,14 @@ from api.background import Background
 from api.command_context import close_commands, command_container
 from api.demo_accounts import demo_password
 from api.public_address import follow_listening_address, listening_url
+from api.settings import get_api_settings, production_by_default
 from api.walkthrough import run_walkthrough
 from notifications import backlog
 from notifications.relay import Relay, smtp_target
 from states import LATEST
 from states.roles import CIVILITES, role_label
 from workflow import demo
+from workflow.dossiers.files import orphans, remove_orphans
 from workflow.engine.errors import WorkflowError
 from workflow.engine.rows import find_id
 from workflow.engine.service import FireCommand
@@ -47,6 +50,8 @@ from workflow.reads.queries import (
 )
 from workflow.store import migrate
 from workflow.store.database import failure_message
+
+log = logging.getLogger("formaflow.cli")
 
 app = typer.Typer(
     help="formaflow — dossiers de formation hybride : contrats, scénarios, bilans, paiements.",
@@ -63,6 +68,8 @@ token_app = typer.Typer(
 app.add_typer(token_app, name="token")
 outbox_app = typer.Typer(help="Boîte d'envoi des courriels.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+files_app = typer.Typer(help="Fichiers des documents déposés.", no_args_is_help=True)
+app.add_typer(files_app, name="fichiers")
 commands_payments.register(app)
 commands_paf.register(app)
 
@@ -264,6 +271,13 @@ def serve(
     public = follow_listening_address(container.api_settings, container.mail_settings, host, port)
     background = Background(container, relay=relay, timers=timers)
     migrate.upgrade(container.engine)
+    if production_by_default(get_api_settings(), container.settings.database_url):
+        log.warning("FORMAFLOW_ENV unset with a PostgreSQL database: production mode, no demo")
+        typer.echo(
+            "FORMAFLOW_ENV n'est pas défini et la base est PostgreSQL : démarrage en mode "
+            "production (pas de données de démonstration, pas de /dev/mailbox). "
+            "FORMAFLOW_ENV=development pour un serveur de développement."
+        )
     if container.api_settings.env == "development":
         if not demo.is_loaded(container.engine):
             typer.echo("Premier démarrage : chargement des données de démonstration…")
@@ -290,13 +304,22 @@ def serve(
         os.environ[SERVE_TIMERS] = "1" if timers else "0"
         command = [sys.executable, "-m", "uvicorn", "api.app:served_app", "--factory"]
         command += ["--host", host, "--port", str(port), "--workers", str(workers)]
-        os.execv(sys.executable, [*command, "--proxy-headers"])  # noqa: S606
+        proxies = container.api_settings.uvicorn_proxy_options()
+        if proxies["proxy_headers"]:
+            command += [
+                "--proxy-headers",
+                "--forwarded-allow-ips",
+                str(proxies["forwarded_allow_ips"]),
+            ]
+        else:
+            command += ["--no-proxy-headers"]
+        os.execv(sys.executable, command)  # noqa: S606
     uvicorn.run(
         create_app(container, background),
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=True,
+        **container.api_settings.uvicorn_proxy_options(),  # type: ignore[arg-type]
     )
 
 
@@ -337,12 +360,20 @@ def user_create(
         )
         raise typer.Exit(code=2)
     try:
-        person = container.editor.create_person(email, name, civilite)
-        container.accounts.set_password(person, secret)
-        if academie is not None and role is not None:
+        # Everything that can be refused is checked before anything is written: an unknown
+        # académie used to be reported after the account had been created.
+        academie_id = None
+        if academie is not None:
             with reading(container.engine) as conn:
                 academie_id = academie_id_by_slug(conn, academie)
-            container.editor.assign(person, role, academie_id=academie_id)
+        person = container.editor.create_person(email, name, civilite)
+        try:
+            container.accounts.set_password(person, secret)
+            if academie_id is not None and role is not None:
+                container.editor.assign(person, role, academie_id=academie_id)
+        except BaseException:
+            container.editor.remove_new_person(person)
+            raise
     except WorkflowError as error:
         raise _fail(error) from error
     typer.echo(f"Compte créé pour {email}.")
@@ -455,6 +486,28 @@ def outbox_purge(
 ) -> None:
     count = backlog.purge(command_container().engine, older_than_days=jours, dead_too=echecs)
     typer.echo(f"{count} courriel(s) supprimé(s).")
+
+
+@files_app.command(
+    "orphelins",
+    help="Liste les fichiers qu'aucun document ne désigne (dépôts interrompus) ; "
+    "--supprimer les efface.",
+)
+def files_orphans(
+    supprimer: Annotated[
+        bool, typer.Option("--supprimer", help="Effacer les fichiers orphelins trouvés.")
+    ] = False,
+) -> None:
+    container = command_container()
+    data_dir = container.settings.data_dir
+    with reading(container.engine) as conn:
+        found = remove_orphans(conn, data_dir) if supprimer else orphans(conn, data_dir)
+    for orphan in found:
+        kind = "dépôt interrompu" if orphan.staged else "sans document"
+        typer.echo(f"{orphan.path} ({orphan.size} octets, {kind})")
+    total = sum(o.size for o in found)
+    verb = "supprimé(s)" if supprimer else "orphelin(s)"
+    typer.echo(f"{len(found)} fichier(s) {verb}, {total} octets.")
 
 
 _STATUS_LABELS = {"pending": "en attente", "sent": "envoyé", "dead": "en échec"}

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from api.command_context import command_container
+from api.documents.verify import verify_files
 from api.exports import files
 from api.exports.files import ExportFile
 from workflow.engine.errors import WorkflowError
@@ -104,7 +105,8 @@ def bareme_simulate(
 
 @audit_app.command(
     "verify",
-    help="Vérifie la chaîne du journal des décisions ; code de sortie 1 si elle est rompue.",
+    help="Vérifie la chaîne du journal des décisions et chaque pièce stockée (empreinte, "
+    "sceau) ; code de sortie 1 si l'une ou l'autre est altérée.",
 )
 def audit_verify(
     academie: Annotated[str | None, typer.Option(help="Ne vérifier qu'une académie.")] = None,
@@ -112,6 +114,20 @@ def audit_verify(
     container = command_container()
     with reading(container.engine) as conn:
         report = journal.verify(conn, academie)
+        files = verify_files(
+            conn,
+            container.settings.data_dir,
+            container.seal_trust_root(),
+            academie,
+        )
+    for problem in files.problems:
+        typer.secho(problem, fg=typer.colors.RED, err=True)
+    if not files.ok:
+        typer.secho(
+            f"Pièces ALTÉRÉES : {len(files.problems)} sur {files.checked}.",
+            fg=typer.colors.RED,
+            err=True,
+        )
     if not report.ok:
         for finding in report.findings:
             typer.secho(finding.message, fg=typer.colors.RED, err=True)
@@ -122,9 +138,15 @@ def audit_verify(
             err=True,
         )
         raise typer.Exit(code=1)
+    if not files.ok:
+        raise typer.Exit(code=1)
     typer.echo(
         f"Journal des décisions intègre : {report.entries} entrée(s) vérifiée(s) dans "
         f"{report.academies} académie(s)."
+    )
+    typer.echo(
+        f"Pièces intègres : {files.checked} fichier(s) conformes à leur empreinte, dont "
+        f"{files.sealed} PDF scellé(s) au sceau valide."
     )
     for slug, head in report.last_hashes.items():
         typer.echo(f"  {slug} : dernière empreinte {head}")

@@ -160,6 +160,9 @@ class Identity:
     subject: str
     email: str
     full_name: str
+    email_verified: bool = False
+    """True only when the provider said so (``email_verified: true``): the one case in which
+    the email may link this identity to an existing account."""
 
 
 class OidcClient:
@@ -412,7 +415,13 @@ class OidcClient:
                 "acces-refuse",
                 "Le fournisseur d'identité n'a pas vérifié votre adresse électronique.",
             )
-        return Identity(issuer, subject, email, _full_name(claims)[:MAX_NAME_LENGTH])
+        return Identity(
+            issuer,
+            subject,
+            email,
+            _full_name(claims)[:MAX_NAME_LENGTH],
+            email_verified=claims.get("email_verified") is True,
+        )
 
     # HTTP ---------------------------------------------------------------------------
 

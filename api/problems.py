@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from workflow.engine.errors import (
     DossierNotFound,
@@ -61,6 +62,7 @@ TITLES: dict[str, str] = {
     "requete-en-cours": "Requête déjà en cours",
     "version-perimee": "Version périmée",
     "fichier-trop-volumineux": "Fichier trop volumineux",
+    "corps-trop-volumineux": "Requête trop volumineuse",
     "type-de-fichier-refuse": "Type de fichier refusé",
     "saisie-invalide": "Saisie invalide",
     "conditions-non-remplies": "Conditions non remplies",
@@ -172,6 +174,25 @@ _PYDANTIC_FR = {
     "enum": "valeur non autorisée",
     "uuid_parsing": "identifiant invalide",
     "finite_number": "nombre fini attendu",
+    "string_unicode": "texte invalide (caractère Unicode non représentable)",
+    "string_sub_type": "texte attendu",
+    "int_from_float": "nombre entier attendu",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_inexact": "date attendue (AAAA-MM-JJ)",
+    "datetime_type": "date et heure attendues (ISO 8601 avec fuseau)",
+    "value_error": "valeur invalide",
+    "date_past": "date passée attendue",
+    "date_future": "date future attendue",
+    "timezone_aware": "l'heure doit préciser son fuseau horaire",
+    "timezone_naive": "heure sans fuseau attendue",
+    "url_parsing": "adresse web invalide",
+    "url_scheme": "adresse web invalide",
+    "multiple_of": "valeur non autorisée",
+    "too_short": "pas assez d'éléments",
+    "frozen_set_type": "liste attendue",
+    "set_type": "liste attendue",
+    "tuple_type": "liste attendue",
+    "int_parsing_size": "nombre trop grand",
 }
 
 
@@ -183,7 +204,8 @@ def french_errors(errors: Any) -> list[FieldError]:
         if kind == "value_error":
             message = str(error.get("msg", "")).removeprefix("Value error, ")
         else:
-            message = _PYDANTIC_FR.get(kind, str(error.get("msg", "valeur invalide")))
+            # An error kind without a French wording says so in French, never in English.
+            message = _PYDANTIC_FR.get(kind, "valeur invalide")
         result.append(FieldError(field=".".join(location) or "requête", message=message))
     return result
 
@@ -195,6 +217,24 @@ def response_for(error: WorkflowError | ApiProblem, request: Request) -> JSONRes
         )
     status, extra = _workflow_status(error)
     return problem(status, error.code, error.message, request, **extra)
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path, for the ``Allow`` of a 405 (Starlette
+    names only the methods of the first route whose path matched): each method is tried
+    against the app's routes as they would route it."""
+    allowed = [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def install(app: FastAPI) -> None:
@@ -226,9 +266,13 @@ def install(app: FastAPI) -> None:
             400: ("requete-invalide", "La requête est mal formée."),
             401: ("authentification-requise", "Connectez-vous pour continuer."),
             403: ("acces-refuse", "Accès refusé."),
+            413: ("corps-trop-volumineux", str(error.detail)),
         }
         code, detail = codes.get(error.status_code, ("requete-invalide", str(error.detail)))
-        return problem(error.status_code, code, detail, request, headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem(error.status_code, code, detail, request, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

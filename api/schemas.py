@@ -8,11 +8,31 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from workflow.dossiers.inputs import DossierInput
+from states.roles import DOSSIER_ROLES
+from workflow.dossiers.inputs import DossierInput, Moment, one_of, unstorable
+
+
+class In(BaseModel):
+    """A request body of the API's own (the domain's inputs check themselves): unknown
+    fields refused, and no text the database could not store (NUL, lone surrogates), in
+    the comment as in the free-form payload."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _storable(self) -> Self:
+        problems = [
+            p
+            for name in type(self).model_fields
+            if (p := unstorable(name, getattr(self, name))) is not None
+        ]
+        if problems:
+            raise ValueError(" ; ".join(problems))
+        return self
 
 
 class Out(BaseModel):
@@ -84,8 +104,7 @@ class DossierCreate(DossierInput):
     academie: str = Field(min_length=1, max_length=64)
 
 
-class TransitionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TransitionBody(In):
     comment: str | None = Field(default=None, max_length=10_000)
     payload: dict[str, Any] = Field(default_factory=dict)
 
@@ -118,22 +137,19 @@ class HistoryOut(Out):
     payload: dict[str, Any]
 
 
-class AssignmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AssignmentIn(In):
     person_email: str = Field(min_length=3, max_length=320)
-    role: str = Field(min_length=1, max_length=64)
+    role: Annotated[str, Field(min_length=1, max_length=64, **one_of(DOSSIER_ROLES))]
 
 
-class DelegationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DelegationIn(In):
     delegator_email: str = Field(min_length=3, max_length=320)
     substitute_email: str = Field(min_length=3, max_length=320)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginIn(In):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
 

@@ -6,27 +6,31 @@ formats a dossier needs are accepted: PDF, ODT, DOCX, XLSX, PNG and JPEG. The na
 agree with the content, so that nobody downloads ``liste.pdf`` and opens something else.
 
 The multipart body is parsed here, as it streams in, rather than by Starlette: Starlette
-would first copy a file of any size to a temporary file. Here the file's bytes are kept in
-memory only up to the limit, and reading stops at the first byte beyond it.
+would first copy a file of any size to a temporary file. Here the file's bytes go to a
+staged file under the data directory (``workflow.dossiers.files``) only up to the limit,
+and reading stops at the first byte beyond it; the staged file is deleted on any refusal.
+A browser form's CSRF token (``csrf_token``, which the page puts before the file) is
+checked as soon as it is read, before any byte of the file is.
 """
 
 from __future__ import annotations
 
-import io
+import hmac
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
 from pydantic import ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from api.problems import ApiProblem, french_errors
+from workflow.dossiers.files import StagedFile
 from workflow.dossiers.inputs import DocumentInput
 from workflow.language.vocabulary import DOCUMENT_KINDS
 
@@ -72,23 +76,24 @@ FORM_FIELDS = frozenset({"kind", "file", "csrf_token"})
 # Recognising the content -----------------------------------------------------------------
 
 
-def sniff(content: bytes) -> FileType | None:
-    """The accepted type ``content`` really is, or None."""
-    if content.startswith(b"%PDF-"):
+def sniff(head: bytes, path: Path | BinaryIO) -> FileType | None:
+    """The accepted type the file at ``path`` (which starts with ``head``) really is, or
+    None. ``path`` may be an open binary file (a small upload read whole)."""
+    if head.startswith(b"%PDF-"):
         return PDF
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
-    if content.startswith(b"\xff\xd8\xff"):
+    if head.startswith(b"\xff\xd8\xff"):
         return JPEG
-    if content.startswith(b"PK\x03\x04"):
-        return _office_document(content)
+    if head.startswith(b"PK\x03\x04"):
+        return _office_document(path)
     return None
 
 
-def _office_document(content: bytes) -> FileType | None:
+def _office_document(path: Path | BinaryIO) -> FileType | None:
     """ODT, DOCX or XLSX, told apart by the archive's directory (never by extracting it)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
             if entries and entries[0].filename == "mimetype":
                 # OpenDocument: the first entry names the type. Only a text document is
@@ -130,9 +135,9 @@ def extension(filename: str) -> str:
     return PurePosixPath(filename).suffix.lower()
 
 
-def check_type(filename: str, content: bytes) -> FileType:
+def check_type(filename: str, staged: StagedFile) -> FileType:
     """The detected type of an upload; 415 when it is not accepted or its name lies."""
-    detected = sniff(content)
+    detected = sniff(staged.head, staged.path)
     if detected is None:
         raise ApiProblem(
             415,
@@ -188,12 +193,32 @@ def content_disposition(filename: str) -> str:
 
 @dataclass
 class UploadForm:
-    """The fields of an upload form and its one file (``filename`` None: sent unnamed)."""
+    """The fields of an upload form and its one file (``filename`` None: sent unnamed),
+    received into ``staged``. Whoever reads the form discards ``staged`` unless it hands
+    it to ``DossierEditor.add_document``, which stores or deletes it."""
 
     fields: dict[str, str] = field(default_factory=dict)
     has_file: bool = False
     filename: str | None = None
-    content: bytes = b""
+    staged: StagedFile | None = None
+
+    @property
+    def size(self) -> int:
+        return 0 if self.staged is None else self.staged.size
+
+    def discard(self) -> None:
+        if self.staged is not None:
+            self.staged.discard()
+
+    def take_bytes(self) -> bytes:
+        """The whole file in memory, and the staged copy gone: for small files that are
+        parsed, not stored (a PAF spreadsheet)."""
+        if self.staged is None:
+            return b""
+        try:
+            return self.staged.path.read_bytes()
+        finally:
+            self.discard()
 
 
 def _invalid(detail: str) -> ApiProblem:
@@ -202,6 +227,12 @@ def _invalid(detail: str) -> ApiProblem:
 
 def _malformed(detail: str) -> ApiProblem:
     return ApiProblem(400, "requete-invalide", detail)
+
+
+def _csrf_refused() -> ApiProblem:
+    return ApiProblem(
+        403, "jeton-csrf", "Jeton anti-CSRF manquant ou invalide : rechargez la page."
+    )
 
 
 def _text(raw: bytes) -> str:
@@ -214,11 +245,15 @@ def _text(raw: bytes) -> str:
 class _FormReader:
     """Callbacks of the streaming multipart parser; raise as soon as a limit is passed."""
 
-    def __init__(self, limit: int, fields: frozenset[str] = FORM_FIELDS) -> None:
+    def __init__(
+        self, limit: int, data_dir: Path, csrf: str | None, fields: frozenset[str] = FORM_FIELDS
+    ) -> None:
         self.limit = limit
+        self.data_dir = data_dir
+        self.csrf = csrf
+        """The session's CSRF token when the form must carry it (cookie session), else None."""
         self.fields = fields | {"csrf_token"}
         self.form = UploadForm()
-        self.content = bytearray()
         self.finished = False
         self._parts = 0
         self._header_name = bytearray()
@@ -270,19 +305,25 @@ class _FormReader:
             raise _invalid(f"Champ inconnu dans le formulaire : « {self._name[:64]} ».")
         self._is_file = self._name == "file"
         if self._is_file:
+            if self.csrf is not None:
+                # The token must come, and be right, before any byte of the file is read.
+                raise _csrf_refused()
             if self.form.has_file:
                 raise _invalid("Un seul fichier par dépôt.")
             self.form.has_file = True
             filename = options.get(b"filename")
             self.form.filename = None if filename is None else _text(filename)
+            self.form.staged = StagedFile.create(self.data_dir)
         elif self._name in self.form.fields:
             raise _invalid(f"Le champ « {self._name} » est en double.")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._is_file:
-            if len(self.content) + (end - start) > self.limit:
+            staged = self.form.staged
+            assert staged is not None
+            if staged.size + (end - start) > self.limit:
                 raise too_large(self.limit)
-            self.content += data[start:end]
+            staged.write(data[start:end])
         else:
             if len(self._value) + (end - start) > FIELD_LIMIT:
                 raise _invalid(f"Le champ « {self._name} » est trop long.")
@@ -290,20 +331,44 @@ class _FormReader:
 
     def on_part_end(self) -> None:
         if not self._is_file:
-            self.form.fields[self._name] = _text(bytes(self._value))
+            value = _text(bytes(self._value))
+            self.form.fields[self._name] = value
+            if self._name == "csrf_token" and self.csrf is not None:
+                if not value or not hmac.compare_digest(value.encode(), self.csrf.encode()):
+                    raise _csrf_refused()
+                self.csrf = None
 
     def on_end(self) -> None:
         self.finished = True
 
 
+UPLOAD_ROUTES = (
+    r"/(api/v1/)?dossiers/[0-9]+/documents",
+    r"/paf",
+    r"/api/v1/paf/imports",
+)
+"""The routes that read a multipart body themselves (``read_upload_form``), as it streams,
+within their own limit, checking a form's CSRF token there, before the file. A route that
+calls ``read_upload_form`` must be listed here (``tests/api/test_upload_safety.py``)."""
+UPLOAD_PATH = re.compile("^(?:" + "|".join(UPLOAD_ROUTES) + ")$")
+
+CSRF_PENDING = "formaflow.csrf_in_upload"
+"""Request-scope key: the session's CSRF token, left by ``api.deps.current_principal`` for
+the upload form to check as it streams (a browser form cannot send X-CSRF-Token)."""
+
+
 async def read_upload_form(
-    request: Request, limit: int, fields: frozenset[str] = FORM_FIELDS
+    request: Request, limit: int, data_dir: Path, fields: frozenset[str] = FORM_FIELDS
 ) -> UploadForm:
-    """The form of an upload request, its file held in memory and at most ``limit`` bytes;
-    ``fields`` are the names it may have (a document's by default, ``file`` among them).
+    """The form of an upload request, its file staged under ``data_dir`` and at most
+    ``limit`` bytes; the caller owns the staged file (``UploadForm.discard``, or
+    ``take_bytes`` for a small file read whole). ``fields`` are the names it may have (a
+    document's by default, ``file`` among them).
 
     413 as soon as the file passes the limit (or the declared body is far beyond it),
-    415 for a body that is not ``multipart/form-data``, 400 for a broken one.
+    415 for a body that is not ``multipart/form-data``, 400 for a broken one, 403 when a
+    cookie session's form does not carry its CSRF token before the file. Nothing stays on
+    disk after a refusal.
     """
     media_type, params = parse_options_header(request.headers.get("content-type", ""))
     if media_type != b"multipart/form-data":
@@ -316,43 +381,30 @@ async def read_upload_form(
     if not boundary:
         raise _malformed("L'en-tête Content-Type ne donne pas de délimiteur (boundary).")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > 18 or int(declared) > limit + FORM_OVERHEAD)
+    ):
         raise too_large(limit)
-    reader = _FormReader(limit, fields)
+    csrf = request.scope.get(CSRF_PENDING)
+    reader = _FormReader(limit, data_dir, csrf if isinstance(csrf, str) else None, fields)
     try:
         parser = MultipartParser(boundary, reader.callbacks())
-        stream = request.stream()
-        try:
-            first = await anext(stream, b"")
-        except RuntimeError:
-            # The CSRF check has already parsed this form (a browser form sent with the
-            # session cookie and a csrf_token field): read the file it kept.
-            return await _from_parsed_form(request, limit)
-        parser.write(first)
-        async for chunk in stream:
+        async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
+        if reader.csrf is not None:
+            raise _csrf_refused()
+        if not reader.finished:
+            raise _malformed("Le corps multipart de la requête est incomplet.")
     except FormParserError as error:
+        reader.form.discard()
         raise _malformed("Le corps multipart de la requête est mal formé.") from error
-    if not reader.finished:
-        raise _malformed("Le corps multipart de la requête est incomplet.")
-    reader.form.content = bytes(reader.content)
+    except BaseException:
+        reader.form.discard()
+        raise
     return reader.form
-
-
-async def _from_parsed_form(request: Request, limit: int) -> UploadForm:
-    form = await request.form()
-    try:
-        result = UploadForm(fields={k: v for k, v in form.items() if isinstance(v, str)})
-        upload = form.get("file")
-        if isinstance(upload, UploadFile):
-            content = await upload.read(limit + 1)
-            if len(content) > limit:
-                raise too_large(limit)
-            result.has_file, result.filename, result.content = True, upload.filename, content
-        return result
-    finally:
-        await form.close()
 
 
 # Checking what the form describes -------------------------------------------------------
@@ -368,15 +420,15 @@ def document_from(form: UploadForm) -> DocumentInput:
         raise _invalid(
             f"Type de document inconnu : choisissez parmi {', '.join(DOCUMENT_KINDS.values())}."
         )
-    if not form.has_file or not (form.filename or form.content):
+    if form.staged is None or not (form.filename or form.size):
         # A browser sends an unnamed empty part when nothing was chosen.
         raise _invalid("Choisissez un fichier à déposer.")
     filename = clean_filename(form.filename or "")
     if not filename:
         raise _invalid("Le fichier déposé n'a pas de nom.")
-    if not form.content:
+    if not form.size:
         raise _invalid("Le fichier déposé est vide : choisissez un fichier non vide.")
-    detected = check_type(filename, form.content)
+    detected = check_type(filename, form.staged)
     try:
         return DocumentInput(kind=kind, filename=filename, content_type=detected.content_type)
     except ValidationError as error:

@@ -91,4 +91,8 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    return int(text) if text.isdigit() else None
+    # ASCII digits only (``"²".isdigit()`` is true), and no more than a version can have:
+    # Python refuses to convert an integer of over 4,300 digits (that was a 500).
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    return int(text)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from api.accounts import Accounts
-from api.settings import ApiSettings, get_api_settings
+from api.documents.archive import ContractSealer
+from api.documents.sealing import SealKeys, default_keys
+from api.settings import ApiSettings, for_database, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
 from notifications.settings import MailSettings, get_mail_settings
 from workflow.admin.bulk import BulkActions
 from workflow.admin.paf import PafImporter
+from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
 from workflow.engine.deadlines import DeadlineTimer
 from workflow.engine.service import WorkflowService
@@ -42,9 +46,35 @@ class Container:
         return OutboxWriter(self.mail_settings, links=self.links)
 
     @cached_property
+    def sealer(self) -> ContractSealer:
+        return ContractSealer(self.settings.data_dir, self.seal_keys)
+
+    def seal_keys(self, conn: Connection, academie_id: int) -> SealKeys:
+        """The académie's certificate from the settings, else the embedded self-signed one."""
+        del conn, academie_id  # one certificate for the deployment today
+        s = self.api_settings
+        if s.seal_certificate_file is not None and s.seal_key_file is not None:
+            password = s.seal_key_password
+            return SealKeys(
+                s.seal_certificate_file,
+                s.seal_key_file,
+                None if password is None else password.get_secret_value().encode(),
+            )
+        return default_keys(self.settings.data_dir, "formaflow (certificat de développement)")
+
+    def seal_trust_root(self) -> Path | None:
+        """The certificate sealed PDFs are checked against, if one exists (never made here)."""
+        configured = self.api_settings.seal_certificate_file
+        if configured is not None:
+            return configured
+        default = self.settings.data_dir / "sceau" / "certificat.pem"
+        return default if default.is_file() else None
+
+    @cached_property
     def service(self) -> WorkflowService:
-        # Every transition writes its emails in its own transaction (the outbox).
-        return WorkflowService(self.engine, RULES, subscribers=[self.outbox])
+        # Every transition writes its emails in its own transaction (the outbox), and the
+        # last signature of a version its sealed PDF (the file removed on rollback).
+        return WorkflowService(self.engine, RULES, subscribers=[self.outbox, self.sealer])
 
     @cached_property
     def timer(self) -> DeadlineTimer:
@@ -52,7 +82,13 @@ class Container:
 
     @cached_property
     def editor(self) -> DossierEditor:
-        return DossierEditor(self.engine, self.settings.data_dir, clock=self.service.clock)
+        # A change of a signed contract's terms makes its avenant in the same transaction.
+        return DossierEditor(
+            self.engine,
+            self.settings.data_dir,
+            clock=self.service.clock,
+            after_change=[AvenantOnEdit(self.service)],
+        )
 
     @cached_property
     def paf(self) -> PafImporter:
@@ -82,8 +118,9 @@ def build(
     api_settings: ApiSettings | None = None,
     mail_settings: MailSettings | None = None,
 ) -> Container:
+    settings = settings or get_settings()
     return Container(
-        settings or get_settings(),
-        api_settings or get_api_settings(),
+        settings,
+        for_database(api_settings or get_api_settings(), settings.database_url),
         mail_settings or get_mail_settings(),
     )

@@ -36,6 +36,8 @@ CATALOG: dict[str, MessageKind] = {
     ),
     f"{_F}/signer": MessageKind("Contrat : votre signature est attendue", True),
     f"{_F}/contrat_signe": MessageKind("Contrat signé par tous les signataires", True),
+    f"{_F}/etablir_avenant": MessageKind("Avenant au contrat à signer", True),
+    f"{_F}/signer_avenant": MessageKind("Avenant au contrat : signature enregistrée", True),
     f"{_F}/soumettre_scenario": MessageKind(
         "Scénario hybride à valider", True, "Scénario hybride soumis au pilote", ("pilote",)
     ),

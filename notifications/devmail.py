@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,10 @@ class MailboxEntry:
     sender: str
     date: Any
     message_id: str
+    recipients: frozenset[str]
+    """The addresses of To and Cc, lower case: whom the message was for."""
+    dossier: str
+    """The dossier reference of ``X-Formaflow-Dossier`` (empty for another message)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,14 @@ def _entry(path: Path, message: EmailMessage) -> MailboxEntry:
         sender=str(message["From"] or ""),
         date=date,
         message_id=str(message["Message-ID"] or ""),
+        recipients=frozenset(
+            address.lower()
+            for _, address in getaddresses(
+                [str(value) for value in message.get_all("To", []) + message.get_all("Cc", [])]
+            )
+            if address
+        ),
+        dossier=str(message["X-Formaflow-Dossier"] or ""),
     )
 
 
@@ -119,8 +131,9 @@ def count_messages(directory: Path) -> int:
     return sum(1 for _ in directory.glob("*.eml")) if directory.is_dir() else 0
 
 
-def list_messages(directory: Path, limit: int = 200) -> list[MailboxEntry]:
-    """The most recent messages first; only their headers are read."""
+def list_messages(directory: Path, limit: int | None = 200) -> list[MailboxEntry]:
+    """The most recent messages first (all of them with ``limit=None``); only their headers
+    are read."""
     if not directory.is_dir():
         return []
     paths = sorted(directory.glob("*.eml"), reverse=True)[:limit]

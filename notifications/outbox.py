@@ -325,7 +325,13 @@ def _expected_actions(spec: WorkflowSpec, state: str, roles: Sequence[str]) -> l
     found = []
     for trigger in machine.triggers_from(state):
         transition = spec.transition(trigger)
-        if set(transition.roles) & set(roles) and not _everywhere(spec, transition):
+        # A reflexive trigger (signing an avenant) is expected only when its own email says
+        # so: listed everywhere, it would ask every signatory to sign what does not exist.
+        if (
+            set(transition.roles) & set(roles)
+            and not _everywhere(spec, transition)
+            and not transition.reflexive
+        ):
             found.append(transition)
     return found
 

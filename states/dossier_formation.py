@@ -51,6 +51,19 @@ STATES = (
 )
 
 _NON_TERMINAL = tuple(s.id for s in STATES if not s.terminal)
+SIGNED_STATES = (
+    "contrat_signe",
+    "scenario_soumis",
+    "scenario_a_reviser",
+    "scenario_valide",
+    "en_cours",
+    "realisee",
+    "bilan_soumis",
+    "bilan_a_completer",
+    "bilan_valide",
+)
+"""After the contract is signed and before the payment decision: an avenant may arise."""
+AVENANT_STATES = ("contrat_a_signer", *SIGNED_STATES)
 _TEAM = ("pilote", "concepteur", "formateur", "tuteur")
 _PAID = ("formateur", "concepteur", "tuteur")
 _LOCAL = ("chef_etablissement", "ien", "coordonnateur_reseau")
@@ -68,6 +81,7 @@ TRANSITIONS = (
         dest="contrat_a_signer",
         roles=("pilote", "gestionnaire"),
         guards=("formateur_affecte", "dispositif_choisi", "heures_prevues"),
+        effects=("etablir_contrat",),
         notifications=(_notify("signataires", "pilote", template="emettre_contrat"),),
     ),
     TransitionSpec(
@@ -83,6 +97,33 @@ TRANSITIONS = (
             _notify("signataires_restants", template="signer", only_to="contrat_a_signer"),
             _notify(*_TEAM, "gestionnaire", template="contrat_signe", only_to="contrat_signe"),
         ),
+    ),
+    TransitionSpec(
+        # Fired by the system in the transaction of the edit that changed the contract's
+        # terms (a signatory added or removed, hours, dispositif): never offered to a person.
+        trigger="etablir_avenant",
+        label="Établir un avenant au contrat",
+        sources=AVENANT_STATES,
+        dest="contrat_a_signer",
+        reflexive=True,
+        roles=(),
+        system_may_fire=True,
+        guards=("avenant_necessaire",),
+        effects=("enregistrer_avenant",),
+        notifications=(
+            _notify("signataires_restants", "pilote", "gestionnaire", template="etablir_avenant"),
+        ),
+    ),
+    TransitionSpec(
+        trigger="signer_avenant",
+        label="Signer l'avenant au contrat",
+        sources=SIGNED_STATES,
+        dest="contrat_signe",
+        reflexive=True,
+        roles=(SIGNATORY,),
+        guards=("signature_attendue",),
+        effects=("enregistrer_signature",),
+        notifications=(_notify("signataires_restants", "gestionnaire", template="signer_avenant"),),
     ),
     TransitionSpec(
         trigger="soumettre_scenario",
@@ -167,7 +208,7 @@ TRANSITIONS = (
         sources=("bilan_valide",),
         dest="paiement_accorde",
         roles=("responsable",),
-        guards=("montants_conformes",),
+        guards=("contrat_a_jour", "montants_conformes"),
         effects=("enregistrer_decision",),
         irreversible=True,
         notifications=(_notify(*_PAID, "pilote", "gestionnaire", template="accorder_paiement"),),

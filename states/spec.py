@@ -98,6 +98,9 @@ class TransitionSpec:
     dest_condition: str | None = None
     opens_phase_tasks: str | None = None
     notifications: tuple[NotificationRule, ...] = ()
+    reflexive: bool = False
+    """The dossier stays in whichever source state it is in (``dest`` names the first
+    source, for readers that expect a state): an avenant is signed in any state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,9 @@ class WorkflowSpec:
         """Every (source, destination, transition) arc, reflexive ones included."""
         for transition in self.transitions:
             for source in transition.sources:
+                if transition.reflexive:
+                    yield source, source, transition
+                    continue
                 if transition.dest_condition is not None:
                     yield source, source, transition
                 yield source, transition.dest, transition

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from workflow.admin.paf import PafImporter
 from workflow.admin.paf_lines import read_lines
+from workflow.documents.avenants import AvenantOnEdit
 from workflow.dossiers.editing import DossierEditor
 from workflow.dossiers.inputs import (
     BilanInput,
@@ -26,6 +27,7 @@ from workflow.dossiers.inputs import (
     DossierInput,
     HoursInput,
     OuvertureInput,
+    PlanningInput,
     ScenarioInput,
     SequenceInput,
     SessionInput,
@@ -268,6 +270,7 @@ class DemoBuilder:
                     connection_link="https://visio.example.org/session" if n else None,
                     planned_headcount=len(team.stagiaires) or 6,
                     formateur_id=team.formateurs[0],
+                    public_type="Enseignants de collège",
                 ),
             )
 
@@ -322,7 +325,10 @@ class DemoBuilder:
         }
         goal = detour.get(target, target)
         state = dossier.state
-        for trigger, who in FORMATION_PATH:
+        # Resume from where the dossier stands (a test may stop, edit, and drive on).
+        reached = [i for i, (t, _) in enumerate(FORMATION_PATH) if STATE_AFTER[t] == state]
+        path = FORMATION_PATH[reached[0] + 1 :] if reached else FORMATION_PATH
+        for trigger, who in path:
             if state == goal:
                 break
             if trigger == "soumettre_scenario":
@@ -508,6 +514,9 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
             stagiaires=stagiaires,
         )
         dossier_id = builder.formation(academie_id, team, title=title, dispositif=dispositif)
+        if dispositif == "hse_convention_ent":
+            # The convention names its établissement (seed 001).
+            editor.update_planning(dossier_id, PlanningInput(etablissement=DEMO_ETABLISSEMENT))
         builder.add_sessions(
             dossier_id,
             team,
@@ -515,6 +524,13 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
         )
         builder.drive(dossier_id, team, target, payloads=DEMO_PAYLOADS)
         dossiers[f"dossier_formation:{target}"] = dossier_id
+        if target == "en_cours":
+            # DOMAIN §8: a formateur joins after signature, through the editor the app uses
+            # (the avenant follows the edit); it waits for the newcomer and the responsable.
+            newcomer = next(f for f in formateurs if f not in team.formateurs)
+            DossierEditor(
+                engine, data_dir, clock=service.clock, after_change=[AvenantOnEdit(service)]
+            ).assign(newcomer, "formateur", dossier_id=dossier_id, actor_id=team.pilote)
     editor.delegate(
         people["paul.lefevre"],
         people["olivier.mercier"],
@@ -614,6 +630,9 @@ def _import_demo_paf(engine: Engine, service: WorkflowService, academie_id: int)
     assert report.applied, [line.reasons for line in report.refused]
     return {line.paf_id: line.dossier_id for line in report.lines if line.dossier_id}
 
+
+DEMO_ETABLISSEMENT = "Collège Jean Jaurès de Démoville"
+"""Fictitious, like every name of the demo."""
 
 DEMO_PAYLOADS: dict[str, dict[str, Any]] = {}
 """Inputs a demo decision needs beyond the bilan (none for the demo's dispositifs)."""

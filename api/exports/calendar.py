@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
+from workflow.dossiers.inputs import is_safe_link
 from workflow.reads.paperwork import CalendarSession, Header
 
 UID_DOMAIN = "formaflow"
@@ -51,10 +52,13 @@ def to_ics(header: Header, sessions: list[CalendarSession], now: datetime) -> by
             lines.append(f"Formateur : {item.formateur}")
         if s.planned_headcount is not None:
             lines.append(f"Effectif prévu : {s.planned_headcount}")
-        if s.connection_link:
+        if is_safe_link(s.connection_link):
             lines.append(f"Lien de connexion : {s.connection_link}")
             event.add("url", s.connection_link)
             event.add("location", s.connection_link)
+        elif s.connection_link:
+            # Stored before links were checked: never a URL nor a line of its own.
+            lines.append("Lien de connexion : adresse invalide, à corriger dans formaflow")
         event.add("description", "\n".join(lines))
         event.add("status", "CONFIRMED")
         calendar.add_component(event)

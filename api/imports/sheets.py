@@ -40,7 +40,7 @@ def read_sheet(content: bytes) -> list[list[Cell]]:
             field="fichier",
         )
     if content.startswith(b"PK\x03\x04"):
-        if sniff(content) is not XLSX:
+        if sniff(content, io.BytesIO(content)) is not XLSX:
             raise InvalidInput(
                 "Ce fichier est une archive ou un document bureautique qui n'est pas un "
                 "classeur XLSX : enregistrez le PAF en XLSX ou en CSV.",

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api.pages import (
     bilan,
     bulk,
+    contract,
     dashboard,
     demande,
     dossier,
@@ -58,6 +59,7 @@ def install(app: FastAPI) -> None:
         team,
         paf,
         bulk,
+        contract,
         legal,
         privacy,
     ):

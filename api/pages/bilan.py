@@ -22,9 +22,9 @@ from api.pages.flash import Flash, set_flash
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer
 from api.problems import ApiProblem, french_errors
-from api.uploads import document_from, read_upload_form
+from api.uploads import UploadForm, document_from, read_upload_form
 from api.wiring import Container
-from workflow.dossiers.access import Edit, may_edit, readable
+from workflow.dossiers.access import Edit, may_edit, readable, require_edit
 from workflow.dossiers.inputs import BilanInput
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
@@ -82,6 +82,11 @@ def _typed(bilan: Any) -> dict[str, str]:
             "" if line.trainees_followed is None else str(line.trainees_followed)
         )
     return values
+
+
+def _may_upload(container: Container, dossier_id: int, person_id: int) -> None:
+    with reading(container.engine) as conn:
+        require_edit(conn, dossier_id, person_id, Edit.DOCUMENTS, container.service.clock())
 
 
 def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str, Any]:
@@ -183,21 +188,39 @@ async def save_bilan(request: Request, dossier_id: RowId, viewer: Seen, wired: W
 
 @router.post("/dossiers/{dossier_id}/documents")
 async def upload(request: Request, dossier_id: RowId, viewer: Seen, wired: Wired) -> Response:
+    form: UploadForm | None = None
     try:
-        form = await read_upload_form(request, wired.api_settings.max_upload_bytes)
+        # Who may upload is checked before a single byte of the file is read (and again
+        # by the editor, in the transaction that writes the row).
+        await run_in_threadpool(_may_upload, wired, dossier_id, viewer.person_id)
+        form = await read_upload_form(
+            request, wired.api_settings.max_upload_bytes, wired.settings.data_dir
+        )
         data = document_from(form)
+        assert form.staged is not None
         await run_in_threadpool(
             wired.editor.add_document,
             dossier_id,
             data,
-            form.content,
+            form.staged,
             viewer.person_id,
             actor_id=viewer.person_id,
         )
     except ApiProblem as problem:
+        if form is not None:
+            form.discard()
+        if problem.code == "jeton-csrf":
+            raise
         failed = BilanForm(upload_error=problem.detail)
         return await run_in_threadpool(_page, request, wired, viewer, dossier_id, failed, 422)
-    except (InvalidInput, NotPermitted) as error:
+    except NotPermitted:
+        # Someone who may not deposit sees no upload form: « Accès refusé », not the form.
+        if form is not None:
+            form.discard()
+        raise
+    except InvalidInput as error:
+        if form is not None:
+            form.discard()
         failed = BilanForm(upload_error=error.message)
         return await run_in_threadpool(_page, request, wired, viewer, dossier_id, failed, 422)
     response = RedirectResponse(f"/dossiers/{dossier_id}/bilan", status_code=303)

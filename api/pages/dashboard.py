@@ -58,7 +58,14 @@ class DashboardQuery:
             state=self.etat or None,
             phase=self.phase or None,
             dispositif=self.dispositif or None,
-            pilote=int(pilote) if pilote.isdigit() and int(pilote) < 2**31 else None,
+            pilote=(
+                int(pilote)
+                if pilote.isascii()
+                and pilote.isdigit()
+                and len(pilote) <= 10
+                and int(pilote) < 2**31
+                else None
+            ),
             text=self.q.strip() or None,
             limit=limit,
         )

@@ -41,6 +41,7 @@ from workflow.reads.worklists import tasks_of
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 Trigger = Annotated[str, Path(max_length=64, pattern=r"^[a-z_]+$")]
+CONTRACT_PAGE_TRIGGERS = frozenset({"signer", "signer_avenant"})
 
 
 def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str, Any]:
@@ -100,7 +101,12 @@ def _action_page(
     status_code: int = 200,
     post_to: str | None = None,
 ) -> Response:
-    """``post_to`` is where the confirmation goes: this page itself, or an email's link."""
+    """``post_to`` is where the confirmation goes: this page itself, or an email's link.
+
+    Signing is done on the contract page, where the text signed is shown (and its hash
+    checked): an email's or the dossier page's « Signer » leads there."""
+    if trigger in CONTRACT_PAGE_TRIGGERS:
+        return RedirectResponse(f"/dossiers/{dossier_id}/contrat", status_code=303)
     now = container.service.clock()
     with reading(container.engine) as conn:
         dossier, _ = readable(conn, dossier_id, viewer.person_id, now)

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.pages.rendering import render
 from api.pages.viewer import LoginRequired
-from api.problems import ApiProblem
+from api.problems import ApiProblem, allowed_methods
 from workflow.engine.errors import DossierNotFound, NotPermitted, PersonNotFound, WorkflowError
 from workflow.engine.tasks import TaskNotFound
 
@@ -82,6 +82,8 @@ def page_for(request: Request, error: Exception) -> Response:
         return error_page(request, 404, "Page introuvable", NOT_FOUND)
     if isinstance(error, StarletteHTTPException) and error.status_code == 404:
         return error_page(request, 404, "Page introuvable", NOT_FOUND)
+    if isinstance(error, StarletteHTTPException) and error.status_code == 413:
+        return error_page(request, 413, "Envoi trop volumineux", str(error.detail))
     log.exception("unexpected error on page %s %s", request.method, request.url.path)
     return error_page(
         request,
@@ -132,8 +134,7 @@ def install_fallback(app: FastAPI) -> None:
             if error.status_code == 404:
                 return error_page(request, 404, "Page introuvable", UNKNOWN_ADDRESS)
             page = error_page(request, 405, "Méthode non permise", WRONG_METHOD)
-            if error.headers and "Allow" in error.headers:
-                page.headers["Allow"] = error.headers["Allow"]
+            page.headers["Allow"] = allowed_methods(request)
             return page
         answered = api_handler(request, error)
         return await answered if inspect.isawaitable(answered) else answered

@@ -119,18 +119,19 @@ async def paf_upload(request: Request, viewer: Seen, wired: Wired) -> Response:
     form = FormState(labels=LABELS)
     try:
         upload = await read_upload_form(
-            request, MAX_FILE_BYTES, fields=frozenset({"file", "academie"})
+            request, MAX_FILE_BYTES, wired.settings.data_dir, fields=frozenset({"file", "academie"})
         )
     except ApiProblem as problem:
         form.add("fichier", problem.detail)
         return await run_in_threadpool(_upload_page, request, wired, viewer, form, 422)
     form.values = {"academie": upload.fields.get("academie", "")}
-    if not upload.has_file or not upload.content:
+    content = upload.take_bytes()
+    if not upload.has_file or not content:
         form.add("fichier", "choisissez le fichier du PAF (CSV ou XLSX)")
         return await run_in_threadpool(_upload_page, request, wired, viewer, form, 422)
     filename = clean_filename(upload.filename or "") or "paf"
     stored = await run_in_threadpool(
-        _store, wired, viewer, form.values["academie"], filename, upload.content, form
+        _store, wired, viewer, form.values["academie"], filename, content, form
     )
     if stored is None:
         return await run_in_threadpool(_upload_page, request, wired, viewer, form, 422)

@@ -349,7 +349,8 @@ def _review(container: Container, context: dict[str, Any], form: FormState) -> V
 
 def _version(values: dict[str, str]) -> int | None:
     typed = values.get("version", "")
-    return int(typed) if typed.isdigit() and 0 < int(typed) < 2**31 else None
+    digits = typed.isascii() and typed.isdigit() and len(typed) <= 10
+    return int(typed) if digits and 0 < int(typed) < 2**31 else None
 
 
 @router.post("/dossiers/{dossier_id}/paiement")

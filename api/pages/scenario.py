@@ -47,7 +47,7 @@ GENERAL = {
 }
 HOURS = {"hours_presentiel": "Heures en présentiel", "hours_distance": "Heures à distance"}
 STEP_FIELDS = ("period", "content", "modality", "duration", "led_by", "tutor", "material")
-_STEP_KEY = re.compile(r"^seq-(\d+)-step-(\d+)-content$")
+_STEP_KEY = re.compile(r"^seq-([0-9]{1,4})-step-([0-9]{1,4})-content$")
 _LOC_FIELD = {"duration_minutes": "duration", "tutor_id": "tutor"}
 
 
@@ -126,7 +126,7 @@ def _from_record(scenario: ScenarioRecord) -> ScenarioForm:
 def _layout(values: dict[str, str]) -> list[tuple[int, list[int]]]:
     sequences: dict[int, list[int]] = {}
     for key in values:
-        if (m := re.match(r"^seq-(\d+)-title$", key)) is not None:
+        if (m := re.match(r"^seq-([0-9]{1,4})-title$", key)) is not None:
             sequences.setdefault(int(m.group(1)), [])
         if (m := _STEP_KEY.match(key)) is not None:
             sequences.setdefault(int(m.group(1)), []).append(int(m.group(2)))
@@ -250,7 +250,7 @@ async def save_scenario(
         # Show the form again with one more blank sequence or step; nothing is saved.
         if add == "sequence":
             layout.append((max(i for i, _ in layout) + 1, [0]))
-        elif add.isdigit():
+        elif add.isascii() and add.isdigit() and len(add) <= 6:
             layout = [(i, [*s, max(s) + 1] if i == int(add) else s) for i, s in layout]
         form = ScenarioForm(values, layout)
         return await run_in_threadpool(_page, request, wired, viewer, dossier_id, form)

@@ -31,7 +31,7 @@ from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from states.roles import ROLES
 from workflow.dossiers.access import Edit, may_edit, readable
-from workflow.dossiers.inputs import SessionInput
+from workflow.dossiers.inputs import SessionInput, is_safe_link
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
@@ -50,6 +50,7 @@ LABELS = {
     "formateur": "Formateur",
     "animateurs": "Nombre de formateurs qui animent",
     "prevus": "Participants prévus",
+    "public": "Type du public concerné",
     "lien": "Lien de connexion",
     "tenue": "Session tenue",
     "presents": "Participants présents",
@@ -61,6 +62,7 @@ _FIELD_OF_LOC = {
     "formateur_id": "formateur",
     "trainer_count": "animateurs",
     "planned_headcount": "prevus",
+    "public_type": "public",
     "connection_link": "lien",
     "held": "tenue",
     "actual_headcount": "presents",
@@ -120,8 +122,9 @@ def _row(record: SessionRecord, names: dict[int, str]) -> SessionRow:
         planned="" if record.planned_headcount is None else str(record.planned_headcount),
         held=record.held,
         actual="" if record.actual_headcount is None else str(record.actual_headcount),
-        # Only web addresses become links: a stored « javascript: » must never be clickable.
-        link=link if link and link.lower().startswith(("https://", "http://")) else None,
+        # Only a valid https address becomes a link (the one check of the inputs): a stored
+        # « javascript: » must never be clickable.
+        link=link if is_safe_link(link) else None,
     )
 
 
@@ -142,6 +145,7 @@ def _typed(record: SessionRecord) -> dict[str, str]:
         "animateurs": str(record.trainer_count),
         "prevus": "" if record.planned_headcount is None else str(record.planned_headcount),
         "lien": record.connection_link or "",
+        "public": record.public_type,
         "presents": "" if record.actual_headcount is None else str(record.actual_headcount),
     }
     if record.held:
@@ -275,6 +279,7 @@ def _parse(form: FormState, formateurs: set[str]) -> SessionInput | None:
         "modality": values.get("modalite", ""),
         "held": values.get("tenue") == "oui",
         "connection_link": values.get("lien", "").strip() or None,
+        "public_type": values.get("public", "").strip(),
         "formateur_id": None,
     }
     for field_id, name in {**COUNTS, **OPTIONAL_COUNTS}.items():
@@ -283,9 +288,6 @@ def _parse(form: FormState, formateurs: set[str]) -> SessionInput | None:
             form.add(field_id, "nombre trop grand")
         elif typed or field_id in COUNTS:
             data[name] = typed
-    link = data["connection_link"]
-    if link is not None and not link.lower().startswith(("https://", "http://")):
-        form.add("lien", "adresse web attendue, commençant par https://")
     chosen = values.get("formateur", "")
     if chosen:
         if chosen in formateurs:

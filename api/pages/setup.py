@@ -37,6 +37,7 @@ from workflow.dossiers.access import Edit, creatable_academies, may_edit, readab
 from workflow.dossiers.inputs import DossierInput, PlanningInput
 from workflow.engine.errors import InvalidInput, NotPermitted, StaleVersion
 from workflow.engine.rows import DossierRow
+from workflow.reads.contract import etablissement_of
 from workflow.reads.queries import academie_id_by_slug, reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -63,6 +64,7 @@ PLANNING = {
     "participants": "Participants prévus",
     "debut": "Date de début prévue",
     "fin": "Date de fin prévue",
+    "etablissement": "Établissement (convention de formation ENT)",
 }
 """Form field id → label, for the fields shared by creation and the planning edit."""
 
@@ -74,6 +76,7 @@ FIELD_OF_INPUT = {
     "planned_participants": "participants",
     "planned_start": "debut",
     "planned_end": "fin",
+    "etablissement": "etablissement",
     "academie": "academie",
     "academie_id": "academie",
     "workflow": "",
@@ -98,6 +101,7 @@ def _planning_data(form: FormState) -> dict[str, Any]:
         "planned_hours_presentiel": typed_number(values.get("heures_presentiel", "")),
         "planned_hours_distance": typed_number(values.get("heures_distance", "")),
         "planned_participants": values.get("participants", "").strip() or None,
+        "etablissement": values.get("etablissement", "").strip(),
     }
     for name, field_id in (("planned_start", "debut"), ("planned_end", "fin")):
         try:
@@ -215,7 +219,7 @@ async def create_dossier(request: Request, viewer: Seen, wired: Wired) -> Respon
 # Planification -----------------------------------------------------------------------
 
 
-def _typed_planning(dossier: DossierRow) -> FormState:
+def _typed_planning(dossier: DossierRow, etablissement: str) -> FormState:
     return FormState(
         {
             "titre": dossier.title,
@@ -225,6 +229,7 @@ def _typed_planning(dossier: DossierRow) -> FormState:
             "participants": shown_number(dossier.planned_participants),
             "debut": shown_date(dossier.planned_start),
             "fin": shown_date(dossier.planned_end),
+            "etablissement": etablissement,
             "version": str(dossier.version),
         },
         labels=PLANNING,
@@ -241,6 +246,7 @@ def _planning_page(
 ) -> Response:
     with reading(container.engine) as conn:
         dossier, held = readable(conn, dossier_id, viewer.person_id, container.service.clock())
+        etablissement = etablissement_of(conn, dossier_id)
     if dossier.workflow_name != FORMATION:
         raise InvalidInput("Ce dossier n'a pas de planification : c'est une demande d'ouverture.")
     return render(
@@ -250,7 +256,7 @@ def _planning_page(
             "page_title": f"Planification — {dossier.reference}",
             "dossier": dossier,
             "editable": may_edit(dossier, held, Edit.PLANNING),
-            "form": form or _typed_planning(dossier),
+            "form": form or _typed_planning(dossier, etablissement),
             "dispositifs": [(d.id, d.label) for d in DISPOSITIFS.values()],
             "labels": PLANNING,
             "date_hint": DATE_HINT,
@@ -278,7 +284,9 @@ def _plan(container: Container, viewer: Viewer, dossier_id: int, form: FormState
             dossier_id,
             planning,
             actor_id=viewer.person_id,
-            expected_version=int(version) if version.isdigit() and len(version) < 10 else 0,
+            expected_version=(
+                int(version) if version.isascii() and version.isdigit() and len(version) < 10 else 0
+            ),
         )
     except (StaleVersion, InvalidInput, NotPermitted) as error:
         form.errors.append(("", error.message))

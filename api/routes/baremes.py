@@ -6,12 +6,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import Caller, Wired
 from api.problems import ApiProblem, problem_responses
-from workflow.dossiers.access import may_create_in
+from api.schemas import In
+from workflow.dossiers.access import works_in
 from workflow.payments.baremes import BaremeError, Rates
 from workflow.payments.rates import ConfigurationError, rates_for
 from workflow.payments.simulation import COMPONENT_LABELS, PARAMETERS, describe, simulate
@@ -26,10 +27,8 @@ Hours = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=8, decimal_places=
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
 
-class SimulationIn(BaseModel):
+class SimulationIn(In):
     """Figures to simulate; which ones a barème reads is listed in its description."""
-
-    model_config = ConfigDict(extra="forbid")
 
     academie: str | None = Field(
         None,
@@ -91,9 +90,7 @@ def _rates(wired: Wired, caller: Caller, slug: str | None) -> Rates:
         academie_id = conn.execute(
             select(academie_table.c.id).where(academie_table.c.slug == slug)
         ).scalar()
-        allowed = academie_id is not None and may_create_in(
-            conn, int(academie_id), caller.person_id
-        )
+        allowed = academie_id is not None and works_in(conn, int(academie_id), caller.person_id)
     if not allowed:
         raise ApiProblem(
             422, "saisie-invalide", f"Académie inconnue ou hors de votre périmètre : {slug}."

@@ -25,8 +25,9 @@ from api.schemas import (
 )
 from api.views import dossier_view, etag, parse_if_match, summary
 from api.wiring import Container
+from states.roles import DOSSIER_ROLES
 from workflow.dossiers.access import Edit, readable, require_edit
-from workflow.dossiers.inputs import DossierInput, PlanningInput
+from workflow.dossiers.inputs import DossierInput, PlanningInput, one_of
 from workflow.engine.errors import InvalidInput, WorkflowError
 from workflow.engine.service import FireCommand, FireResult
 from workflow.reads.queries import (
@@ -165,7 +166,7 @@ def assign(dossier_id: RowId, body: AssignmentIn, caller: Caller, wired: Wired) 
 def unassign(
     dossier_id: RowId,
     person_id: RowId,
-    role: Annotated[str, Path(max_length=64, pattern=r"^[a-z_]+$")],
+    role: Annotated[str, Path(max_length=64, pattern=r"^[a-z_]+$", **one_of(DOSSIER_ROLES))],
     caller: Caller,
     wired: Wired,
 ) -> Response:

@@ -141,6 +141,7 @@ async def _sign_in(
         identity.subject,
         identity.email,
         identity.full_name,
+        identity.email_verified,
     )
     token, _csrf = await run_in_threadpool(accounts.open_session, person_id)
     log.info("oidc sign-in: person=%s issuer=%s", person_id, identity.issuer)

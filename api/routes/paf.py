@@ -139,10 +139,13 @@ async def import_paf(
     academie: Annotated[str, Query(max_length=64, description="Slug de l'académie")],
     essai: Annotated[bool, Query(description="Seulement rapporter (par défaut)")] = True,
 ) -> Any:
-    form = await read_upload_form(request, MAX_FILE_BYTES, fields=frozenset({"file"}))
-    if not form.has_file or not form.content:
+    form = await read_upload_form(
+        request, MAX_FILE_BYTES, wired.settings.data_dir, fields=frozenset({"file"})
+    )
+    content = form.take_bytes()
+    if not form.has_file or not content:
         raise ApiProblem(422, "saisie-invalide", "Joignez le fichier du PAF (champ « file »).")
     filename = clean_filename(form.filename or "") or "paf"
     return await run_in_threadpool(
-        _import, wired, caller.person_id, academie, filename, form.content, essai
+        _import, wired, caller.person_id, academie, filename, content, essai
     )

@@ -363,13 +363,20 @@ async def upload_document(
     # Who may upload is checked before a single byte of the file is read; the editor checks
     # again in the transaction that writes the row.
     await run_in_threadpool(_may_upload, wired, dossier_id, caller.person_id)
-    form = await read_upload_form(request, wired.api_settings.max_upload_bytes)
-    data = document_from(form)
+    form = await read_upload_form(
+        request, wired.api_settings.max_upload_bytes, wired.settings.data_dir
+    )
+    try:
+        data = document_from(form)
+    except ApiProblem:
+        form.discard()
+        raise
+    assert form.staged is not None
     document_id = await run_in_threadpool(
         wired.editor.add_document,
         dossier_id,
         data,
-        form.content,
+        form.staged,
         caller.person_id,
         actor_id=caller.person_id,
     )

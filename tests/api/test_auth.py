@@ -24,6 +24,7 @@ from api.deps import CSRF_HEADER, SESSION_COOKIE
 from api.settings import ApiSettings
 from api.wiring import Container
 from tests.support.cli import run_cli as run_formaflow
+from tests.support.live_server import serving
 from workflow.dossiers.editing import DossierEditor
 from workflow.store.database import make_engine
 from workflow.store.settings import WorkflowSettings
@@ -246,6 +247,53 @@ def test_too_many_failures_lock_the_account_until_the_window_passes(
         assert login(one, email).status_code == 429  # still inside the window
         clock.advance(minutes=1, seconds=1)
         assert login(one, email).status_code == 200
+
+
+def test_a_stranger_failing_at_an_address_cannot_lock_its_owner_out(
+    engine: Engine, data_dir: Path, clock: FakeClock, account: tuple[int, str]
+) -> None:
+    """Anyone could lock any account for the whole window by failing five times at its
+    address. Now the failing client is stopped, the owner is not."""
+    _, email = account
+    container = make_container(engine, data_dir, clock)
+    limit = container.api_settings.login_max_failures
+    with browser(container) as stranger, browser(container) as owner:
+        for _ in range(limit):
+            assert login(stranger, email, "mauvais").status_code == 401
+        assert_problem(login(stranger, email), 429, "trop-de-tentatives")
+        assert_problem(login(stranger, "autre@example.org", "x"), 429, "trop-de-tentatives")
+
+        assert login(owner, email).status_code == 200
+        assert_problem(login(stranger, email), 429, "trop-de-tentatives")
+
+
+@pytest.mark.parametrize(("trusted", "believed"), [("", False), ("127.0.0.1", True)])
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(
+    engine: Engine, data_dir: Path, account: tuple[int, str], trusted: str, believed: bool
+) -> None:
+    """Over real uvicorn with the options ``formaflow serve`` gives it. The clock is a year
+    back, so these failures from 127.0.0.1 lock no other test's sign-in."""
+    _, email = account
+    clock = FakeClock(utcnow() - timedelta(days=365))
+    container = make_container(engine, data_dir, clock, trusted_proxies=trusted)
+    limit = container.api_settings.login_max_failures
+    options = container.api_settings.uvicorn_proxy_options()
+    with (
+        serving(create_app(container), options=options) as url,
+        httpx2.Client(base_url=url, timeout=60) as http,
+    ):
+        statuses = []
+        for n in range(limit + 1):
+            forwarded = {"X-Forwarded-For": f"203.0.113.{n + 1}"}
+            body = {"email": email, "password": "mauvais"}
+            statuses.append(
+                http.post("/api/v1/auth/login", json=body, headers=forwarded).status_code
+            )
+    # A believed header makes each attempt come from a new client, never over the limit
+    # (the address itself is closed only to clients that failed); an ignored one keeps
+    # them all on 127.0.0.1, stopped after ``limit`` failures.
+    expected = [401] * limit + ([401] if believed else [429])
+    assert statuses == expected
 
 
 # Bearer tokens ---------------------------------------------------------------------

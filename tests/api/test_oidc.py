@@ -178,6 +178,7 @@ def test_second_sign_in_reuses_the_account_with_a_new_session(
 def test_existing_local_account_with_the_same_email_is_linked(
     client: TestClient, provider: FakeProvider, agent: Agent, engine: Engine, data_dir: Path
 ) -> None:
+    provider.behaviour.email_verified = True
     local = DossierEditor(engine, data_dir).create_person(agent.email.upper(), "Agnès Durand")
     assert person_row(engine, local)[1:3] == (None, None)
 
@@ -185,6 +186,21 @@ def test_existing_local_account_with_the_same_email_is_linked(
 
     assert me(client) == local
     assert person_row(engine, local)[1:3] == (provider.issuer, agent.subject)
+
+
+def test_an_existing_account_is_not_linked_without_email_verified(
+    client: TestClient, provider: FakeProvider, agent: Agent, engine: Engine, data_dir: Path
+) -> None:
+    """A provider that does not say the email is verified (the claim absent) cannot hand
+    over the local account holding that address."""
+    assert provider.behaviour.email_verified is None
+    local = DossierEditor(engine, data_dir).create_person(agent.email, "Agnès Durand")
+
+    body = assert_problem(sign_in(client, provider), 403, "acces-refuse")
+
+    assert "n'a pas confirmé qu'elle est vérifiée" in body["detail"]
+    assert person_row(engine, local)[1:3] == (None, None)
+    assert client.get("/api/v1/auth/me").status_code == 401
 
 
 def test_session_cookie_is_httponly_lax_and_flow_cookie_short_lived_and_scoped(

@@ -4,6 +4,7 @@ upload check serves the API and the bilan page, so both refuse the same files al
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from api.uploads import UploadForm, document_from
 from tests.conftest import World
 from tests.support.api import Api
 from workflow.demo import _tiny_pdf
+from workflow.dossiers.files import StagedFile
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -95,8 +97,16 @@ CASES = [
 ]
 
 
+def _form(
+    tmp_path: Path, fields: dict[str, str], has_file: bool, filename: str | None, content: bytes
+) -> UploadForm:
+    staged = StagedFile.of_bytes(tmp_path, content) if has_file else None
+    return UploadForm(fields=fields, has_file=has_file, filename=filename, staged=staged)
+
+
 @pytest.mark.parametrize(("fields", "has_file", "filename", "content", "status", "words"), CASES)
 def test_document_from_refuses_in_french(
+    tmp_path: Path,
     fields: dict[str, str],
     has_file: bool,
     filename: str | None,
@@ -104,17 +114,15 @@ def test_document_from_refuses_in_french(
     status: int,
     words: str,
 ) -> None:
-    form = UploadForm(fields=fields, has_file=has_file, filename=filename, content=content)
+    form = _form(tmp_path, fields, has_file, filename, content)
     with pytest.raises(ApiProblem) as raised:
         document_from(form)
     assert raised.value.status == status
     assert words in raised.value.detail
 
 
-def test_document_from_keeps_the_detected_type_and_the_clean_name() -> None:
-    form = UploadForm(
-        fields={"kind": "emargement"}, has_file=True, filename="dir/../Liste .pdf", content=PDF
-    )
+def test_document_from_keeps_the_detected_type_and_the_clean_name(tmp_path: Path) -> None:
+    form = _form(tmp_path, {"kind": "emargement"}, True, "dir/../Liste .pdf", PDF)
     data = document_from(form)
     assert (data.kind, data.filename, data.content_type) == (
         "emargement",

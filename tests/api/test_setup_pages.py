@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from api.wiring import Container
 from tests.conftest import World
-from tests.support.api import page_session
+from tests.support.api import Api, page_session
 from workflow.dossiers.access import creatable_academies, may_create_in
 from workflow.dossiers.inputs import PlanningInput
 from workflow.engine.roles import members
@@ -39,18 +39,61 @@ def _dossiers(container: Container, academie_id: int) -> int:
 
 
 def test_who_may_create_where_is_one_rule(world: World, api_container: Container) -> None:
-    """The académies offered by the form are exactly those ``may_create_in`` accepts."""
+    """The académies offered by the form are exactly those ``may_create_in`` accepts: the
+    académie's pilotes and gestionnaires, nobody else holding a role there."""
     dossier = world.formation()
     team = world.team
     with api_container.engine.connect() as conn:
-        for person in (team.gestionnaire, team.pilote, team.formateurs[0]):
+        for person in (team.gestionnaire, team.pilote):
             offered = creatable_academies(conn, person)
             assert [a.id for a in offered] == [world.academie_id]
             assert may_create_in(conn, world.academie_id, person)
-        assert creatable_academies(conn, world.outsider) == []
-        assert not may_create_in(conn, world.academie_id, world.outsider)
+        assert team.tuteur is not None
+        others = [team.formateurs[0], team.stagiaires[0], team.tuteur, team.responsable]
+        for person in (*others, world.outsider):
+            assert creatable_academies(conn, person) == []
+            assert not may_create_in(conn, world.academie_id, person)
         assert not may_create_in(conn, world.academie_id, world.other_academie_gestionnaire)
     del dossier
+
+
+def test_a_stagiaire_may_not_create_a_dossier_by_the_api_nor_the_page(
+    world: World, client: TestClient, api_container: Container
+) -> None:
+    """A stagiaire of one of the académie's dossiers used to open dossiers there, and
+    became their pilote."""
+    world.formation()
+    stagiaire = world.team.stagiaires[0]
+    before = _dossiers(api_container, world.academie_id)
+    api = Api(client, api_container)
+    body = {"title": "Ma propre formation", "academie": world.slug}
+    refused = api.post("/api/v1/dossiers", stagiaire, json=body)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"] == "/api/problemes/action-non-autorisee"
+
+    csrf = page_session(client, api_container, stagiaire)
+    assert client.get("/dossiers/nouveau").status_code == 403
+    posted = client.post(
+        "/dossiers/nouveau",
+        data={"csrf_token": csrf, "academie": world.slug, "titre": "Ma propre formation"},
+    )
+    assert posted.status_code == 403
+    assert _dossiers(api_container, world.academie_id) == before
+
+
+def test_the_creator_becomes_pilote_only_if_they_are_one(
+    world: World, client: TestClient, api_container: Container
+) -> None:
+    world.formation()
+    api = Api(client, api_container)
+    team = world.team
+    for creator, becomes_pilote in ((team.pilote, True), (team.gestionnaire, False)):
+        created = api.post(
+            "/api/v1/dossiers", creator, json={"title": "Nouvelle action", "academie": world.slug}
+        )
+        assert created.status_code == 201, created.text
+        roles = {(m["person_id"], m["role"]) for m in created.json()["team"]}
+        assert ((creator, "pilote") in roles) is becomes_pilote
 
 
 def test_new_dossier_refuses_bad_input_in_french_and_writes_nothing(

@@ -13,6 +13,7 @@ import struct
 import zipfile
 import zlib
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -641,30 +642,40 @@ def _multipart(content: bytes, filename: str = "liste.pdf") -> bytes:
 MULTIPART = {"content-type": "multipart/form-data; boundary=limite-XyZ"}
 
 
-def test_reading_stops_at_the_first_chunk_beyond_the_limit() -> None:
+def _files_under(directory: Path) -> list[Path]:
+    return [p for p in directory.rglob("*") if p.is_file()]
+
+
+def test_reading_stops_at_the_first_chunk_beyond_the_limit(tmp_path: Path) -> None:
     body = _multipart(b"A" * 100_000)
     chunks = [body[i : i + 1000] for i in range(0, len(body), 1000)]
     pulled: list[int] = []
     with pytest.raises(ApiProblem) as refused:
-        asyncio.run(read_upload_form(_request(chunks, pulled, MULTIPART), limit=5000))
+        asyncio.run(read_upload_form(_request(chunks, pulled, MULTIPART), 5000, tmp_path))
     assert refused.value.status == 413
     assert len(pulled) <= 7, "the rest of the body must not be read"
+    assert _files_under(tmp_path) == [], "the staged part is deleted"
 
 
-def test_reading_a_form_split_in_tiny_chunks() -> None:
+def test_reading_a_form_split_in_tiny_chunks(tmp_path: Path) -> None:
     pdf = _tiny_pdf("Morceaux")
     body = _multipart(pdf)
     chunks = [body[i : i + 7] for i in range(0, len(body), 7)]
-    form = asyncio.run(read_upload_form(_request(chunks, [], MULTIPART), limit=len(pdf)))
+    form = asyncio.run(read_upload_form(_request(chunks, [], MULTIPART), len(pdf), tmp_path))
     assert form.fields == {"kind": "emargement"}
-    assert form.filename == "liste.pdf" and form.content == pdf
+    assert form.filename == "liste.pdf" and form.staged is not None
+    assert form.staged.path.read_bytes() == pdf and form.staged.head == pdf[:64]
+    assert form.staged.path.is_relative_to(tmp_path / "documents" / ".incoming")
+    form.discard()
+    assert _files_under(tmp_path) == []
 
 
-def test_a_truncated_form_is_a_bad_request() -> None:
+def test_a_truncated_form_is_a_bad_request(tmp_path: Path) -> None:
     body = _multipart(_tiny_pdf("Coupé"))[:-30]
     with pytest.raises(ApiProblem) as refused:
-        asyncio.run(read_upload_form(_request([body], [], MULTIPART), limit=10_000))
+        asyncio.run(read_upload_form(_request([body], [], MULTIPART), 10_000, tmp_path))
     assert refused.value.status == 400 and "incomplet" in refused.value.detail
+    assert _files_under(tmp_path) == []
 
 
 # Demande d'ouverture de parcours -------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from api.app import create_app
 from api.wiring import Container
 from tests.conftest import World, make_world
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, new_context
 from tests.support.live_server import serving
 from workflow.demo import DemoBuilder
 from workflow.store.tables import person_table
@@ -38,8 +38,7 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context: BrowserContext = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
-    context.set_default_timeout(10_000)
+    context: BrowserContext = new_context(browser)
     page = context.new_page()
     yield page
     context.close()

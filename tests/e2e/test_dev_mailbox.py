@@ -68,6 +68,9 @@ def test_the_dev_mailbox_shows_what_the_product_sent(
         expect(subject).to_be_visible()
         expect(page.get_by_role("cell", name=people.email(team.pilote))).to_be_visible()
         check_page(page, "boite-dev")
+        page.set_viewport_size({"width": 390, "height": 844})
+        check_page(page, "boite-dev-390")
+        page.set_viewport_size({"width": 1280, "height": 720})
 
         subject.click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Scénario hybride à valider")

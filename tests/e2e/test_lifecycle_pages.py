@@ -29,7 +29,14 @@ from sqlalchemy import select
 from api.wiring import Container
 from notifications.relay import Relay, SmtpTarget
 from tests.e2e.conftest import People
-from tests.support.browser import ARTIFACTS, axe_violations, describe, sign_in
+from tests.support.browser import (
+    ARTIFACTS,
+    assert_policy_kept,
+    axe_violations,
+    describe,
+    new_context,
+    sign_in,
+)
 from tests.support.mail import drain, mail_settings
 from tests.support.smtp import SmtpSink
 from workflow.reads.queries import payment_decision
@@ -112,8 +119,7 @@ class Parcours:
         """The page of ``person``, signed in with their own account the first time, then
         sent where they were going (``arriving_at``, else the dossier once it exists)."""
         if person not in self._pages:
-            context = self.browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
-            context.set_default_timeout(10_000)
+            context = new_context(self.browser)
             self._contexts.append(context)
             page = context.new_page()
             target = arriving_at or (f"/dossiers/{self.dossier}" if self.dossier else None)
@@ -136,7 +142,8 @@ class Parcours:
         self.steps += 1
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = f"parcours-{self.dispositif}-{self.steps:02d}-{step}"
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
+        assert_policy_kept(page, name)
         self.check(page, kind)
 
     def check(self, page: Page, kind: str | None = None) -> None:
@@ -280,8 +287,8 @@ class Parcours:
         expect(page.locator("main table tbody tr").first).to_contain_text("Tenue")
         self.snap(page, "session-tenue")
 
-    def fill_bilan(self, formateur: int) -> None:
-        page = self.open_dossier(formateur)
+    def fill_bilan(self, author: int) -> None:
+        page = self.open_dossier(author)
         _follow(page, page.get_by_role("link", name="Bilan d'activités et documents du dossier"))
         expect(page.get_by_role("heading", name="Bilan d'activités")).to_be_visible()
         page.get_by_label("Inscrits").fill(str(ENROLLED))
@@ -400,7 +407,8 @@ def test_one_dossier_from_creation_to_payment_through_the_pages(
             "Formation réalisée",
             "formation-realisee",
         )
-        parcours.fill_bilan(formateur)
+        # On an ENT convention the hours are the chef d'établissement's proposal (seed 001).
+        parcours.fill_bilan(bilan_author)
         parcours.act(
             bilan_author,
             "soumettre_bilan",

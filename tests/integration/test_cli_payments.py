@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -114,6 +115,26 @@ def test_audit_verify_then_exports_then_a_tampered_journal(loaded: tuple[str, Pa
     ok = run_cli(url, data, "audit", "verify")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("Journal des décisions intègre : ")
+    # Every signed demo contract was sealed when its last signature was given.
+    sealed = re.search(r"dont (\d+) PDF scellé\(s\) au sceau valide", ok.stdout)
+    assert sealed is not None and int(sealed.group(1)) > 0, ok.stdout
+
+    # One byte changed in one stored sealed PDF: found, named, exit code 1.
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            key = conn.execute(
+                text("select storage_key from document where kind = 'contrat_scelle' limit 1")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    stored = data / "documents" / key
+    original = stored.read_bytes()
+    stored.write_bytes(original[:100] + bytes([original[100] ^ 1]) + original[101:])
+    altered = run_cli(url, data, "audit", "verify")
+    stored.write_bytes(original)
+    assert altered.returncode == 1
+    assert "ne correspond plus à l'empreinte SHA-256 enregistrée" in altered.stderr
 
     paid = reference(url, "dossier_formation", "mis_en_paiement")
     for args, name in (

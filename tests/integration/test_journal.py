@@ -71,13 +71,15 @@ def _paid(world: World) -> int:
 def test_signatures_and_the_decision_are_chained_in_order(world: World, engine: Engine) -> None:
     _paid(world)
     entries = _entries(engine, world)
+    # The contract's version is journalled at its first signature (documents/versions).
     assert [(p, k) for p, k, _ in entries] == [
-        (1, "signature"),
+        (1, "version"),
         (2, "signature"),
-        (3, "decision"),
+        (3, "signature"),
+        (4, "decision"),
     ]
     report = _report(engine, world)
-    assert report.ok and report.entries == 3
+    assert report.ok and report.entries == 4
     assert report.last_hashes == {world.slug: entries[-1][2]}
     with engine.connect() as conn:
         first = conn.execute(
@@ -124,13 +126,13 @@ def test_an_edited_entry_is_found(world: World, engine: Engine) -> None:
         conn.execute(
             text(
                 "update decision_journal set body = replace(body, '225.00', '2250.00') "
-                "where academie_id = :a and position = 3"
+                "where academie_id = :a and position = 4"
             ),
             {"a": world.academie_id},
         )
     [finding] = _report(engine, world).findings
-    assert (finding.position, finding.problem) == (3, "modifiee")
-    prefix = f"Académie « {world.slug} », entrée n° 3 : elle a été modifiée"
+    assert (finding.position, finding.problem) == (4, "modifiee")
+    prefix = f"Académie « {world.slug} », entrée n° 4 : elle a été modifiée"
     assert finding.message.startswith(prefix)
 
 
@@ -139,7 +141,7 @@ def test_an_entry_rehashed_after_its_edit_is_still_found(world: World, engine: E
     with behind_the_codes_back(engine) as conn:
         row = conn.execute(
             select(journal_table).where(
-                journal_table.c.academie_id == world.academie_id, journal_table.c.position == 3
+                journal_table.c.academie_id == world.academie_id, journal_table.c.position == 4
             )
         ).one()
         body = row.body.replace('"225.00"', '"2250.00"')
@@ -148,7 +150,7 @@ def test_an_entry_rehashed_after_its_edit_is_still_found(world: World, engine: E
             {"b": body, "h": journal.entry_hash(row.prev_hash, body), "i": row.id},
         )
     [finding] = _report(engine, world).findings
-    assert (finding.position, finding.problem) == (3, "modifiee")
+    assert (finding.position, finding.problem) == (4, "modifiee")
 
 
 def test_a_deleted_entry_is_found(world: World, engine: Engine) -> None:
@@ -167,11 +169,11 @@ def test_a_deleted_last_entry_is_found(world: World, engine: Engine) -> None:
     _paid(world)
     with behind_the_codes_back(engine) as conn:
         conn.execute(
-            text("delete from decision_journal where academie_id = :a and position = 3"),
+            text("delete from decision_journal where academie_id = :a and position = 4"),
             {"a": world.academie_id},
         )
     [finding] = _report(engine, world).findings
-    assert (finding.position, finding.problem) == (3, "supprimee")
+    assert (finding.position, finding.problem) == (4, "supprimee")
     assert "décision de paiement" in finding.message
 
 
@@ -184,7 +186,7 @@ def test_an_inserted_entry_is_found(world: World, engine: Engine) -> None:
             text(
                 "insert into decision_journal (academie_id, position, kind, source_id, "
                 "dossier_id, recorded_at, body, prev_hash, entry_hash) values "
-                "(:a, 4, 'decision', 999999, :d, :t, :b, :p, :h)"
+                "(:a, 5, 'decision', 999999, :d, :t, :b, :p, :h)"
             ),
             {
                 "a": world.academie_id,
@@ -196,7 +198,7 @@ def test_an_inserted_entry_is_found(world: World, engine: Engine) -> None:
             },
         )
     [finding] = _report(engine, world).findings
-    assert (finding.position, finding.problem) == (4, "inseree")
+    assert (finding.position, finding.problem) == (5, "inseree")
     assert "elle a été insérée" in finding.message
 
 
@@ -275,6 +277,7 @@ def test_parallel_decisions_and_signatures_never_fork_the_chain(
         outcomes = list(pool.map(attempt, commands))
     assert all(isinstance(o, FireResult) for o in outcomes), outcomes
     entries = _entries(engine, world)
-    assert [p for p, _, _ in entries] == list(range(1, before + 2 * THREADS + 1))
+    # Each first signature of a contract also journals that contract's version.
+    assert [p for p, _, _ in entries] == list(range(1, before + 3 * THREADS + 1))
     assert len({h for _, _, h in entries}) == len(entries)
     assert _report(engine, world).ok

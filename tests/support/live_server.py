@@ -15,11 +15,14 @@ STARTUP_SECONDS = 10.0
 
 
 @contextmanager
-def serving(app: FastAPI, name: str = "formaflow-e2e") -> Iterator[str]:
+def serving(
+    app: FastAPI, name: str = "formaflow-e2e", options: dict[str, object] | None = None
+) -> Iterator[str]:
     """Serve ``app`` in a background thread until the block ends; yields its base URL.
 
     The socket is bound here on a port the kernel picks, so no other process can take it
-    between choosing and listening; readiness is polled, never slept on.
+    between choosing and listening; readiness is polled, never slept on. ``options`` go to
+    ``uvicorn.Config`` (e.g. the forwarded-header settings ``formaflow serve`` uses).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -32,6 +35,7 @@ def serving(app: FastAPI, name: str = "formaflow-e2e") -> Iterator[str]:
         access_log=False,
         lifespan="off",
         ws="none",
+        **(options or {}),  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)

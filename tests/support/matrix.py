@@ -74,6 +74,8 @@ DOMAIN_ROLES: dict[tuple[str, str], frozenset[str]] = {
     (FORMATION, "refuser_paiement"): frozenset({"responsable"}),
     (FORMATION, "mettre_en_paiement"): frozenset({"gestionnaire"}),
     (FORMATION, "annuler"): frozenset({"pilote", "responsable"}),
+    # DOMAIN §8: an avenant follows the edit that changed the contract; no person fires it.
+    (FORMATION, "etablir_avenant"): frozenset(),
     (OUVERTURE, "soumettre"): frozenset({"pilote", "concepteur"}),
     (OUVERTURE, "demander_complement"): frozenset({"gestionnaire"}),
     (OUVERTURE, "accepter"): frozenset({"gestionnaire"}),
@@ -96,14 +98,17 @@ BILAN_AUTHORS: dict[str, frozenset[str]] = {
     "eafc_taux_a": frozenset({"formateur"}),
 }
 
-DISPOSITIF_DEPENDENT = frozenset({"signer", "soumettre_bilan"})
+DISPOSITIF_DEPENDENT = frozenset({"signer", "signer_avenant", "soumettre_bilan"})
+OUTSIDE_THE_MATRIX = frozenset({"etablir_avenant", "signer_avenant"})
+"""Not tried cell by cell here (tests/integration/test_documents.py does): the system alone
+establishes an avenant, and signing one needs an avenant awaiting that very person."""
 DEFAULT_DISPOSITIF = "vacation_accompagnement"
 COMMENT = "Motif saisi pour la matrice d'autorisations."
 
 
 def allowed_roles(workflow: str, trigger: str, dispositif: str | None) -> frozenset[str]:
     """The roles DOMAIN §2 allows to fire ``trigger`` on a dossier of ``dispositif``."""
-    if workflow == FORMATION and trigger == "signer":
+    if workflow == FORMATION and trigger in {"signer", "signer_avenant"}:
         return SIGNATORIES[dispositif or ""]
     if workflow == FORMATION and trigger == "soumettre_bilan":
         return BILAN_AUTHORS[dispositif or ""]
@@ -167,6 +172,8 @@ def attempts() -> list[Attempt]:
     for workflow in (FORMATION, OUVERTURE):
         spec = LATEST[workflow]
         for transition in spec.transitions:
+            if workflow == FORMATION and transition.trigger in OUTSIDE_THE_MATRIX:
+                continue
             if workflow == OUVERTURE:
                 dispositifs: tuple[str | None, ...] = (None,)
             elif transition.trigger in DISPOSITIF_DEPENDENT:

@@ -1,8 +1,8 @@
 """The import rules of ARCHITECTURE.md, checked on the source so that they cannot rot.
 
 ``api → notifications → workflow → states``; inside ``workflow/`` arrows point downwards
-only: ``language`` (pure vocabularies) then ``store`` at the bottom, then ``engine`` (which imports no
-capability: the guards and effects reach it as a registry built in ``workflow.rules``),
+only: ``language`` (pure vocabularies) then ``store`` at the bottom, then ``engine`` (which
+imports no capability: guards and effects reach it as a registry built in ``workflow.rules``),
 then the capabilities in a fixed order, then ``reads``, then the composition modules at the
 top (``rules``, ``demo``). A capability may use the ones before it in ``CAPABILITIES``:
 payments count the trainees (participants) of a dossier's team (dossiers); documents show

@@ -1,105 +1,139 @@
-"""Signatures of a dossier's contract: who must sign, who has, and the signing itself.
+"""Signatures of a dossier's official document: who must sign which version, and signing.
 
-The required signatories come from the dispositif (``states.dispositifs``); the guard
-``signature_attendue`` and the effect ``enregistrer_signature`` are named in the spec and
-registered by ``workflow.rules``.
+Who must sign comes from ONE function, ``signatory_rules`` (today the dispositif's rules in
+``states.dispositifs``; the académie's own setting plugs in there). A dossier's document has
+versions (``versions``): the contract, then each avenant. A role in mode ``un`` (the
+responsable, the chef d'établissement) signs every version; a role in mode ``chacun`` (the
+formateurs…) signs the versions that concern them: the contract, and an avenant that adds
+them or changes everyone's terms (hours, dispositif). A person's signature on a later
+version stands for the earlier ones. The guards and effect that use it are in ``signing``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
-from states.dispositifs import DISPOSITIFS, SignatoryMode
-from workflow.documents.contract import contract_sha256
-from workflow.engine.registry import Effect, EffectContext, Guard, GuardContext
+from states.dispositifs import DISPOSITIFS, SignatoryMode, SignatoryRule
+from states.roles import ACADEMIE_ROLES, role_label
 from workflow.engine.roles import DossierRef, Member, members, unique_people
-from workflow.payments import journal
+from workflow.store.tables import contract_version_table as CV
 from workflow.store.tables import signature_table as S
+
+
+def signatory_rules(conn: Connection, dossier: DossierRef) -> tuple[SignatoryRule, ...]:
+    """Who must sign this dossier's document: the one place the rules are read.
+
+    Today the dispositif's defaults (``states.dispositifs``); an académie's own setting
+    (DOMAIN §9) is read here, so every caller follows it at once.
+    """
+    del conn  # the académie's setting will be read on it
+    dispositif = DISPOSITIFS.get(dossier.dispositif or "")
+    return dispositif.signatories if dispositif is not None else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Awaited:
+    """One signature still missing: who, and on which version of the document."""
+
+    member: Member
+    version: int
+
+    def describe(self) -> str:
+        what = "du contrat" if self.version == 1 else f"de l'avenant n° {self.version - 1}"
+        return (
+            f"la signature {what} (version {self.version}) par {self.member.full_name} "
+            f"({role_label(self.member.role)})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class SignatureStatus:
     required: tuple[Member, ...]
-    """Everyone whose signature is awaited or was given (one holder per 'one of' role)."""
+    """Every current signatory (one holder per 'one of' role once it has signed)."""
     signed: frozenset[int]
+    """People whose signature of the current terms is given."""
     missing: tuple[Member, ...]
+    awaited: tuple[Awaited, ...]
+    current_version: int
+    """The version being signed (1 before the contract exists as a version)."""
 
     @property
     def complete(self) -> bool:
         return not self.missing
 
 
-def signature_status(conn: Connection, dossier: DossierRef) -> SignatureStatus:
-    """Which required signatures of the contract are given and which are missing.
+@dataclass(frozen=True, slots=True)
+class _Version:
+    number: int
+    concerned: frozenset[int]
 
-    A role in mode ``chacun`` needs every holder's signature; a role in mode ``un`` needs
-    one signature from any holder, and while it is missing every holder is listed.
-    """
-    dispositif = DISPOSITIFS.get(dossier.dispositif or "")
-    if dispositif is None:
-        return SignatureStatus((), frozenset(), ())
-    signed = frozenset(
-        conn.execute(select(S.c.person_id).where(S.c.dossier_id == dossier.id)).scalars()
+
+def _versions(conn: Connection, dossier_id: int) -> list[_Version]:
+    rows = conn.execute(
+        select(CV.c.number, CV.c.concerned).where(CV.c.dossier_id == dossier_id)
+    ).all()
+    return sorted(
+        (_Version(int(r.number), frozenset(int(p) for p in r.concerned or ())) for r in rows),
+        key=lambda v: v.number,
     )
-    holders = members(conn, dossier, [rule.role for rule in dispositif.signatories])
+
+
+def signatory_members(conn: Connection, dossier: DossierRef) -> list[Member]:
+    """Holders of the signatory roles on the dossier (académie roles included)."""
+    return members(conn, dossier, [rule.role for rule in signatory_rules(conn, dossier)])
+
+
+def signature_status(conn: Connection, dossier: DossierRef) -> SignatureStatus:
+    """Which required signatures are given and which are missing, version by version."""
+    rules = signatory_rules(conn, dossier)
+    if not rules:
+        return SignatureStatus((), frozenset(), (), (), 1)
+    versions = _versions(conn, dossier.id)
+    current = versions[-1].number if versions else 1
+    signed_versions: dict[int, set[int]] = {}
+    for person_id, version in conn.execute(
+        select(S.c.person_id, S.c.contract_version).where(S.c.dossier_id == dossier.id)
+    ).all():
+        signed_versions.setdefault(int(person_id), set()).add(int(version))
+    holders = members(conn, dossier, [rule.role for rule in rules])
+
+    def needed(person_id: int) -> int:
+        concerning = [v.number for v in versions if person_id in v.concerned]
+        return max(concerning) if concerning else current
+
+    def has_signed(person_id: int, version: int) -> bool:
+        return any(v >= version for v in signed_versions.get(person_id, ()))
+
     required: list[Member] = []
-    missing: list[Member] = []
-    for rule in dispositif.signatories:
+    signed: set[int] = set()
+    awaited: list[Awaited] = []
+    for rule in rules:
         role_holders = [m for m in holders if m.role == rule.role]
         if rule.mode is SignatoryMode.EACH:
-            required += role_holders
-            missing += [m for m in role_holders if m.person_id not in signed]
+            for member in role_holders:
+                required.append(member)
+                version = needed(member.person_id)
+                if has_signed(member.person_id, version):
+                    signed.add(member.person_id)
+                else:
+                    awaited.append(Awaited(member, version))
         else:
-            signers = [m for m in role_holders if m.person_id in signed]
+            signers = [m for m in role_holders if has_signed(m.person_id, current)]
             required += signers or role_holders
+            signed.update(m.person_id for m in signers)
             if not signers:
-                missing += role_holders
-    return SignatureStatus(tuple(required), signed, tuple(unique_people(missing)))
-
-
-def signature_attendue(ctx: GuardContext) -> list[str]:
-    status = signature_status(ctx.conn, ctx.dossier.ref)
-    if ctx.actor_id in status.signed:
-        return ["une signature attendue de votre part : vous avez déjà signé ce contrat"]
-    if not any(m.person_id == ctx.actor_id for m in status.missing):
-        return [
-            "une signature attendue de votre part : la signature requise pour votre rôle "
-            "a déjà été donnée"
-        ]
-    return []
-
-
-def enregistrer_signature(ctx: EffectContext) -> dict[str, bool]:
-    g = ctx.guard
-    assert g.actor_id is not None
-    dispositif = DISPOSITIFS[g.dossier.dispositif or ""]
-    held = {c.role for c in ctx.capacities if c.on_behalf_of is None}
-    role = next(rule.role for rule in dispositif.signatories if rule.role in held)
-    signature_id = g.conn.execute(
-        insert(S).values(
-            dossier_id=g.dossier.id,
-            person_id=g.actor_id,
-            role=role,
-            signed_at=g.now,
-            contract_sha256=contract_sha256(g.conn, g.dossier),
-        )
-    ).inserted_primary_key
-    assert signature_id is not None
-    # Same transaction as the signature: the journal entry exists iff the signature does.
-    journal.append(
-        g.conn,
-        academie_id=g.dossier.academie_id,
-        kind=journal.KIND_SIGNATURE,
-        source_id=int(signature_id[0]),
-        now=g.now,
+                awaited += [Awaited(m, current) for m in role_holders]
+    missing = unique_people([a.member for a in awaited])
+    return SignatureStatus(
+        tuple(unique_people(required)),
+        frozenset(signed),
+        tuple(missing),
+        tuple(awaited),
+        current,
     )
-    return {"signatures_completes": signature_status(g.conn, g.dossier.ref).complete}
 
 
-SIGNATURE_GUARDS: dict[str, Guard] = {"signature_attendue": signature_attendue}
-
-SIGNATURE_EFFECTS: dict[str, Effect] = {
-    "enregistrer_signature": Effect(enregistrer_signature, facts=("signatures_completes",)),
-}
+def is_dossier_role(role: str) -> bool:
+    return role not in ACADEMIE_ROLES

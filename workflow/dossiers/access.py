@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Connection, Select, or_, select, union
 
 from states import SPECS, get_spec
+from states.dossier_formation import AVENANT_STATES
 from states.roles import ACADEMIE_ROLES, role_label
 from workflow.engine.errors import DossierNotFound, InvalidInput, NotPermitted, StaleVersion
 from workflow.engine.roles import Capacity
@@ -79,7 +80,8 @@ WORKFLOWS: dict[Edit, str] = {
 _FORMATION = get_spec("dossier_formation")
 
 OPEN_STATES: dict[Edit, frozenset[str]] = {
-    Edit.PLANNING: frozenset({"brouillon"}),
+    # After the contract is issued a change of its terms makes an avenant (documents/).
+    Edit.PLANNING: frozenset({"brouillon", *AVENANT_STATES}),
     Edit.SCENARIO: frozenset(
         {"brouillon", "contrat_a_signer", "contrat_signe", "scenario_a_reviser"}
     ),
@@ -205,9 +207,15 @@ def require_edit(
     return dossier
 
 
-def _creator_academies(person_id: int) -> Select[tuple[int]]:
-    """The académies where ``person_id`` holds a role, on the académie itself or on one of
-    its dossiers: the one rule of who may open a dossier where."""
+CREATOR_ROLES = ("pilote", "gestionnaire")
+"""Who may open a dossier in an académie: its gestionnaires (on the académie) and its
+pilotes (pilote of one of its dossiers, or named pilote on the académie). A stagiaire, a
+formateur or a tutor of one of its dossiers may not: opening one would make them pilote."""
+
+
+def _academies_where(person_id: int, roles: tuple[str, ...] | None) -> Select[tuple[int]]:
+    """The académies where ``person_id`` holds one of ``roles`` (any role with None), on
+    the académie itself or on one of its dossiers."""
     on_academie = select(A.c.academie_id.label("academie_id")).where(
         A.c.person_id == person_id, A.c.academie_id.is_not(None)
     )
@@ -216,20 +224,40 @@ def _creator_academies(person_id: int) -> Select[tuple[int]]:
         .join(A, A.c.dossier_id == T.c.id)
         .where(A.c.person_id == person_id)
     )
-    found = union(on_academie, on_a_dossier).subquery("creator_academies")
+    if roles is not None:
+        on_academie = on_academie.where(A.c.role.in_(roles))
+        on_a_dossier = on_a_dossier.where(A.c.role.in_(roles))
+    found = union(on_academie, on_a_dossier).subquery("academies_where")
     return select(found.c.academie_id)
 
 
-def may_create_in(conn: Connection, academie_id: int, person_id: int) -> bool:
-    """Anyone holding a role in an académie (on it, or on one of its dossiers) may open a
-    dossier there; they become its pilote."""
-    mine = _creator_academies(person_id).subquery("mine")
+def _holds_in(
+    conn: Connection, academie_id: int, person_id: int, roles: tuple[str, ...] | None
+) -> bool:
+    mine = _academies_where(person_id, roles).subquery("mine")
     return (
         conn.execute(
             select(mine.c.academie_id).where(mine.c.academie_id == academie_id).limit(1)
         ).first()
         is not None
     )
+
+
+def works_in(conn: Connection, academie_id: int, person_id: int) -> bool:
+    """Whether ``person_id`` holds any role in the académie (on it, or on one of its
+    dossiers): enough to read its public figures (rates of the barème simulator)."""
+    return _holds_in(conn, academie_id, person_id, None)
+
+
+def may_create_in(conn: Connection, academie_id: int, person_id: int) -> bool:
+    """Whether ``person_id`` may open a dossier in the académie (``CREATOR_ROLES``)."""
+    return _holds_in(conn, academie_id, person_id, CREATOR_ROLES)
+
+
+def pilotes_in(conn: Connection, academie_id: int, person_id: int) -> bool:
+    """Whether ``person_id`` is a pilote in the académie: the creator of a dossier becomes
+    its pilote only then (a gestionnaire opens dossiers for others to steer)."""
+    return _holds_in(conn, academie_id, person_id, ("pilote",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +272,7 @@ def creatable_academies(conn: Connection, person_id: int) -> list[AcademieChoice
     the creation form and for offering « Nouveau dossier » at all)."""
     rows = conn.execute(
         select(R.c.id, R.c.slug, R.c.name)
-        .where(R.c.id.in_(_creator_academies(person_id)))
+        .where(R.c.id.in_(_academies_where(person_id, CREATOR_ROLES)))
         .order_by(R.c.name, R.c.id)
     ).all()
     return [AcademieChoice(int(r.id), r.slug, r.name) for r in rows]

@@ -7,9 +7,9 @@ Referential problems (an unknown person, a role that does not exist) come back a
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from states import get_spec
 from states.roles import ACADEMIE_ROLES, CIVILITES, DOSSIER_ROLES, ROLES
-from workflow.dossiers.access import Edit, may_create_in, require_edit
+from workflow.dossiers.access import Edit, may_create_in, pilotes_in, require_edit
+from workflow.dossiers.files import StagedFile, place, unplace
 from workflow.dossiers.inputs import (
     AttendanceInput,
     BilanInput,
@@ -28,8 +29,10 @@ from workflow.dossiers.inputs import (
     ScenarioInput,
     SessionInput,
 )
+from workflow.dossiers.proposal import proposal_author
 from workflow.engine.errors import InvalidInput, NotPermitted, PersonNotFound, StaleVersion
 from workflow.engine.rows import DossierRow, load, next_reference
+from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
     assignment_table,
@@ -47,14 +50,28 @@ from workflow.store.tables import (
 )
 from workflow.store.types import utcnow
 
+EditHook = Callable[[Connection, int, "int | None"], None]
+"""Told (connection, dossier id, actor id) after an edit of a dossier's team or planning,
+inside the edit's transaction: the documents capability makes an avenant from it when the
+contract's terms changed (wired in ``api``; dossiers never import documents)."""
+
 
 class DossierEditor:
     def __init__(
-        self, engine: Engine, data_dir: Path, clock: Callable[[], datetime] = utcnow
+        self,
+        engine: Engine,
+        data_dir: Path,
+        clock: Callable[[], datetime] = utcnow,
+        after_change: Iterable[EditHook] = (),
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
         self.clock = clock
+        self.after_change: list[EditHook] = list(after_change)
+
+    def _changed(self, conn: Connection, dossier_id: int, actor_id: int | None) -> None:
+        for hook in self.after_change:
+            hook(conn, dossier_id, actor_id)
 
     def _open(
         self,
@@ -117,11 +134,19 @@ class DossierEditor:
             )
             return _pk(result.inserted_primary_key)
 
+    def remove_new_person(self, person_id: int) -> None:
+        """Undo ``create_person`` when the rest of an account's creation failed (all or
+        nothing): the person and the académie roles just given, nothing else refers to them."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(assignment_table).where(assignment_table.c.person_id == person_id))
+            conn.execute(delete(person_table).where(person_table.c.id == person_id))
+
     # Dossiers ------------------------------------------------------------------------
 
     def create_dossier(self, data: DossierInput, *, actor_id: int | None = None) -> int:
-        """A new dossier in its initial state; a creator who is not EAFC staff becomes its
-        pilote (the prescripteur opens the dossiers they will steer)."""
+        """A new dossier in its initial state. Only the académie's pilotes and gestionnaires
+        may open one (``may_create_in``); a creator who is a pilote there becomes its pilote
+        (the prescripteur opens the dossiers they will steer), a gestionnaire does not."""
         spec = get_spec(data.workflow)
         now = self.clock()
         with self.engine.begin() as conn:
@@ -152,13 +177,14 @@ class DossierEditor:
                     planned_participants=data.planned_participants,
                     planned_start=data.planned_start,
                     planned_end=data.planned_end,
+                    etablissement=data.etablissement,
                     state_entered_at=now,
                     created_at=now,
                     updated_at=now,
                 )
             )
             dossier_id = _pk(result.inserted_primary_key)
-            if actor_id is not None and not _holds_academie_role(conn, actor_id, data.academie_id):
+            if actor_id is not None and pilotes_in(conn, data.academie_id, actor_id):
                 conn.execute(
                     insert(assignment_table).values(
                         person_id=actor_id, role="pilote", dossier_id=dossier_id, created_at=now
@@ -183,6 +209,8 @@ class DossierEditor:
         with self.engine.begin() as conn:
             dossier = self._open(conn, dossier_id, actor_id, Edit.PLANNING, expected_version)
             values = data.model_dump(exclude_unset=True)
+            if "title" in values:
+                values["search_text"] = fold(values["title"])
             if values:
                 changed = conn.execute(
                     update(dossier_table)
@@ -194,6 +222,7 @@ class DossierEditor:
                 ).rowcount
                 if not changed:
                     raise StaleVersion(expected_version or dossier.version, dossier.version + 1)
+                self._changed(conn, dossier_id, actor_id)
 
     def unassign(
         self, person_id: int, role: str, dossier_id: int, *, actor_id: int | None = None
@@ -209,6 +238,7 @@ class DossierEditor:
             ).rowcount
             if not removed:
                 raise InvalidInput("Cette personne ne tient pas ce rôle sur ce dossier.", "role")
+            self._changed(conn, dossier_id, actor_id)
 
     def assign(
         self,
@@ -253,6 +283,8 @@ class DossierEditor:
                         created_at=self.clock(),
                     )
                 )
+                if dossier_id is not None:
+                    self._changed(conn, dossier_id, actor_id)
 
     def delegate(
         self,
@@ -338,10 +370,27 @@ class DossierEditor:
     def save_bilan(self, dossier_id: int, data: BilanInput, *, actor_id: int | None = None) -> None:
         now = self.clock()
         with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.BILAN)
+            dossier = self._open(conn, dossier_id, actor_id, Edit.BILAN)
             for line in data.hours:
                 _require_person(conn, line.person_id)
             fields = data.model_dump(exclude={"hours"})
+            before = conn.execute(
+                select(
+                    bilan_hours_table.c.person_id,
+                    bilan_hours_table.c.hours,
+                    bilan_hours_table.c.trainees_followed,
+                ).where(bilan_hours_table.c.dossier_id == dossier_id)
+            ).all()
+            author = proposal_author(
+                conn,
+                dossier,
+                actor_id,
+                [(int(r[0]), Decimal(r[1]), r[2]) for r in before],
+                [(h.person_id, h.hours, h.trainees_followed) for h in data.hours],
+                now,
+            )
+            if author is not None:
+                fields["hours_entered_by_id"], fields["hours_entered_for_id"] = author
             _upsert(conn, bilan_table, dossier_id, {"updated_at": now, **fields})
             conn.execute(
                 delete(bilan_hours_table).where(bilan_hours_table.c.dossier_id == dossier_id)
@@ -370,40 +419,49 @@ class DossierEditor:
         self,
         dossier_id: int,
         data: DocumentInput,
-        content: bytes,
+        content: bytes | StagedFile,
         uploaded_by: int | None,
         *,
         actor_id: int | None = None,
     ) -> int:
-        """Store the bytes on disk (content-addressed), then the metadata row.
+        """The metadata row, and the bytes moved to their content address in the same
+        transaction (``workflow.dossiers.files``): a refusal or a failed commit leaves no
+        file that no row points to, and never a row pointing at nothing.
 
-        The file is written first: if the transaction then fails, an orphan file is left,
-        never a row pointing at nothing.
+        ``content`` is the staged upload the edge streamed to disk (or bytes, staged here).
+        It is consumed either way: stored, or deleted.
         """
-        digest = hashlib.sha256(content).hexdigest()
-        key = f"{digest[:2]}/{digest}"
-        path = self.data_dir / "documents" / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(content)
-            tmp.replace(path)
-        with self.engine.begin() as conn:
-            self._open(conn, dossier_id, actor_id, Edit.DOCUMENTS)
-            result = conn.execute(
-                insert(document_table).values(
-                    dossier_id=dossier_id,
-                    kind=data.kind,
-                    filename=data.filename,
-                    content_type=data.content_type,
-                    size_bytes=len(content),
-                    sha256=digest,
-                    storage_key=key,
-                    uploaded_by_id=uploaded_by,
-                    uploaded_at=self.clock(),
+        staged = (
+            StagedFile.of_bytes(self.data_dir, content) if isinstance(content, bytes) else content
+        )
+        placed: str | None = None
+        try:
+            with self.engine.begin() as conn:
+                self._open(conn, dossier_id, actor_id, Edit.DOCUMENTS)
+                size, digest = staged.size, staged.sha256
+                key, created = place(self.data_dir, staged)
+                placed = key if created else None
+                result = conn.execute(
+                    insert(document_table).values(
+                        dossier_id=dossier_id,
+                        kind=data.kind,
+                        filename=data.filename,
+                        content_type=data.content_type,
+                        size_bytes=size,
+                        sha256=digest,
+                        storage_key=key,
+                        uploaded_by_id=uploaded_by,
+                        uploaded_at=self.clock(),
+                    )
                 )
-            )
-            return _pk(result.inserted_primary_key)
+                return _pk(result.inserted_primary_key)
+        except BaseException:
+            if placed is not None:
+                with self.engine.connect() as conn:
+                    unplace(conn, self.data_dir, placed)
+            raise
+        finally:
+            staged.discard()
 
     def save_ouverture(
         self, dossier_id: int, data: OuvertureInput, *, actor_id: int | None = None
@@ -463,18 +521,6 @@ class DossierEditor:
                     field="participants_effective",
                 )
             _upsert(conn, bilan_table, dossier_id, {"updated_at": self.clock(), **values})
-
-
-def _holds_academie_role(conn: Connection, person_id: int, academie_id: int) -> bool:
-    return (
-        conn.execute(
-            select(assignment_table.c.id).where(
-                assignment_table.c.person_id == person_id,
-                assignment_table.c.academie_id == academie_id,
-            )
-        ).first()
-        is not None
-    )
 
 
 def _upsert(conn: Connection, table: Table, dossier_id: int, values: dict[str, Any]) -> int:

@@ -49,7 +49,9 @@ class WorkflowMachine:
         )
         for transition in spec.transitions:
             for source in transition.sources:
-                if transition.dest_condition is None:
+                if transition.reflexive:
+                    self.machine.add_transition(transition.trigger, source, source)
+                elif transition.dest_condition is None:
                     self.machine.add_transition(transition.trigger, source, transition.dest)
                 else:
                     self.machine.add_transition(

@@ -17,6 +17,11 @@ DOCUMENT_KINDS: dict[str, str] = {
     "autre": "Autre document",
 }
 
+PRODUCED_DOCUMENT_KINDS: dict[str, str] = {
+    "contrat_scelle": "Contrat ou avenant signé (PDF scellé)",
+}
+"""Documents formaflow produces itself; never accepted as an upload."""
+
 PUBLICS: dict[str, str] = {
     "enseignants_1er_degre": "Enseignants du 1er degré",
     "college": "Collège",

@@ -38,7 +38,9 @@ from sqlalchemy import Connection, insert, select, text
 from workflow.store.database import is_postgresql
 from workflow.store.tables import (
     academie_table,
+    contract_version_table,
     decision_table,
+    document_table,
     dossier_table,
     journal_table,
     payment_line_table,
@@ -48,7 +50,18 @@ from workflow.store.tables import (
 GENESIS = "0" * 64
 KIND_DECISION = "decision"
 KIND_SIGNATURE = "signature"
-KIND_LABELS = {KIND_DECISION: "décision de paiement", KIND_SIGNATURE: "signature"}
+KIND_VERSION = "version"
+"""A version of a dossier's official document (contract or avenant), at its first signature."""
+KIND_DOCUMENT = "document"
+"""A sealed PDF produced by formaflow (the file's SHA-256)."""
+KIND_LABELS = {
+    KIND_DECISION: "décision de paiement",
+    KIND_SIGNATURE: "signature",
+    KIND_VERSION: "version de contrat",
+    KIND_DOCUMENT: "pièce scellée",
+}
+JOURNALED_DOCUMENT_KINDS = ("contrat_scelle",)
+"""Documents formaflow produces and journals; uploads are not journalled."""
 _LOCK_NAMESPACE = 0x4A4E4C  # "JNL": the advisory-lock class of journal appends
 
 J = journal_table
@@ -124,11 +137,43 @@ def signature_facts(conn: Connection, signature_id: int) -> dict[str, Any] | Non
     }
 
 
+def version_facts(conn: Connection, version_id: int) -> dict[str, Any] | None:
+    t = contract_version_table
+    row = conn.execute(select(t).where(t.c.id == version_id)).first()
+    if row is None:
+        return None
+    return {
+        "dossier_id": row.dossier_id,
+        "number": row.number,
+        "sha256": row.sha256,
+        "changes": list(row.changes or ()),
+    }
+
+
+def document_facts(conn: Connection, document_id: int) -> dict[str, Any] | None:
+    t = document_table
+    row = conn.execute(select(t).where(t.c.id == document_id)).first()
+    if row is None:
+        return None
+    return {
+        "dossier_id": row.dossier_id,
+        "kind": row.kind,
+        "filename": row.filename,
+        "size_bytes": row.size_bytes,
+        "sha256": row.sha256,
+        "uploaded_at": row.uploaded_at,
+    }
+
+
 def _facts(conn: Connection, kind: str, source_id: int) -> dict[str, Any] | None:
     if kind == KIND_DECISION:
         return decision_facts(conn, source_id)
     if kind == KIND_SIGNATURE:
         return signature_facts(conn, source_id)
+    if kind == KIND_VERSION:
+        return version_facts(conn, source_id)
+    if kind == KIND_DOCUMENT:
+        return document_facts(conn, source_id)
     return None
 
 
@@ -292,13 +337,26 @@ def _check_chain(conn: Connection, academie_id: int, slug: str) -> tuple[int, Fi
 
     # Every decision and signature of the académie must be in its chain (a removed last entry
     # leaves no gap behind it).
-    for kind, table in ((KIND_DECISION, decision_table), (KIND_SIGNATURE, signature_table)):
-        ids = conn.execute(
+    # Versions are journalled at their first signature, sealed PDFs when produced.
+    signed_versions = select(signature_table.c.id).where(
+        signature_table.c.dossier_id == contract_version_table.c.dossier_id,
+        signature_table.c.contract_version == contract_version_table.c.number,
+    )
+    for kind, table, condition in (
+        (KIND_DECISION, decision_table, None),
+        (KIND_SIGNATURE, signature_table, None),
+        (KIND_VERSION, contract_version_table, signed_versions.exists()),
+        (KIND_DOCUMENT, document_table, document_table.c.kind.in_(JOURNALED_DOCUMENT_KINDS)),
+    ):
+        query = (
             select(table.c.id)
             .join(dossier_table, dossier_table.c.id == table.c.dossier_id)
             .where(dossier_table.c.academie_id == academie_id)
             .order_by(table.c.id)
-        ).scalars()
+        )
+        if condition is not None:
+            query = query.where(condition)
+        ids = conn.execute(query).scalars()
         for source_id in ids:
             if (kind, int(source_id)) not in seen:
                 return (

@@ -26,6 +26,7 @@ from states import SPECS
 from states.spec import DeadlineAction
 from workflow.dossiers.access import visible_clause
 from workflow.engine.errors import InvalidInput, PersonNotFound
+from workflow.store.folding import fold
 from workflow.store.tables import (
     academie_table,
     assignment_table,
@@ -309,9 +310,12 @@ def filtered_dossiers(
             )
         )
     if filters.text:
-        pattern = f"%{filters.text.lower()}%"
+        # Blind to accents and case on both databases: the folded title is stored
+        # (workflow.store.folding); ``lower(title)`` still finds a row written without it.
+        pattern = f"%{fold(filters.text)}%"
         query = query.where(
             or_(
+                D.c.search_text.like(pattern),
                 func.lower(D.c.title).like(pattern),
                 func.lower(D.c.reference).like(pattern),
                 func.lower(D.c.paf_id).like(pattern),
@@ -333,3 +337,22 @@ def list_dossiers(
     query = filtered_dossiers(conn, person_id, filters, now)
     rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
     return list(rows[: filters.limit]), len(rows) > filters.limit
+
+
+def references_managed_by(conn: Connection, person_id: int, references: set[str]) -> set[str]:
+    """Those of ``references`` whose dossier belongs to an académie where ``person_id`` is
+    gestionnaire: the dossiers whose every email they may read (the development mailbox)."""
+    if not references:
+        return set()
+    managed = select(assignment_table.c.academie_id).where(
+        assignment_table.c.person_id == person_id,
+        assignment_table.c.role == "gestionnaire",
+        assignment_table.c.academie_id.is_not(None),
+    )
+    found = conn.execute(
+        select(dossier_table.c.reference).where(
+            dossier_table.c.reference.in_(sorted(references)),
+            dossier_table.c.academie_id.in_(managed),
+        )
+    ).scalars()
+    return set(found)

@@ -85,6 +85,8 @@ class SessionRecord:
     created_at: datetime
     revision: int = 0
     """How many times the session changed (the iCalendar SEQUENCE of its event)."""
+    public_type: str = ""
+    """« Type du public concerné » (seed 001)."""
 
 
 @dataclass(frozen=True, slots=True)

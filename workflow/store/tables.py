@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from workflow.store.folding import fold
 from workflow.store.types import Hundredths, UTCDateTime, utcnow
 
 HOURS = Hundredths()
@@ -67,6 +68,11 @@ class ReferenceCounter(SQLModel, table=True):
     last_value: int = 0
 
 
+def _search_text(context: Any) -> str | None:
+    """Column default of ``dossier.search_text``: the inserted title, folded."""
+    return fold(context.get_current_parameters().get("title"))
+
+
 class Dossier(SQLModel, table=True):
     __table_args__ = (
         Index("ix_dossier_academie_state_updated", "academie_id", "state", "updated_at"),
@@ -88,12 +94,19 @@ class Dossier(SQLModel, table=True):
     planned_participants: int | None = None
     planned_start: date | None = None
     planned_end: date | None = None
+    etablissement: str = Field(default="", max_length=300)
+    """The établissement named by an ENT convention (seed 001: « Nom de l'établissement »)."""
     state_entered_at: datetime = _created()
     created_at: datetime = _created()
     updated_at: datetime = _created()
     paf_id: str | None = Field(default=None, max_length=64)
     """The plan académique de formation's identifier of this dispositif or module, when the
     dossier came from (or was matched to) a PAF import: re-importing updates by it."""
+    search_text: str | None = Field(
+        default=None, max_length=700, sa_column_kwargs={"default": _search_text}
+    )
+    """The title folded for search (``workflow.store.folding``): written with every insert,
+    and again by whoever changes the title."""
 
 
 class Assignment(SQLModel, table=True):
@@ -135,13 +148,45 @@ class Delegation(SQLModel, table=True):
 
 
 class Signature(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("dossier_id", "person_id", name="uq_signature_person"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "dossier_id", "person_id", "contract_version", name="uq_signature_person_version"
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     role: str = Field(max_length=64)
     signed_at: datetime = _created()
     contract_sha256: str = Field(max_length=64)
+    contract_version: int = 1
+    """The number of the contract version signed (1: the contract, 2…: its avenants)."""
+
+
+class ContractVersion(SQLModel, table=True):
+    """One version of a dossier's official document: the contract, then each avenant.
+
+    ``text`` is exactly what the signatories read and sign; ``sha256`` is its fingerprint,
+    copied into each signature. A version is frozen once someone signed it: a later change
+    of the contract's terms makes a new version (an avenant) rather than editing this one.
+    """
+
+    __tablename__ = "contract_version"
+    __table_args__ = (UniqueConstraint("dossier_id", "number", name="uq_contract_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    number: int
+    text: str = Field(sa_type=Text)
+    sha256: str = Field(max_length=64)
+    changes: list[str] = Field(default_factory=list, sa_type=JSON)
+    """What this avenant changes, in French (empty for the contract itself)."""
+    concerned: list[int] = Field(default_factory=list, sa_type=JSON)
+    """Person ids whose own signature this version needs, besides the one-of roles."""
+    terms: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """The terms an avenant is measured against: signatories, planned hours, dispositif."""
+    created_at: datetime = _created()
+    sealed_document_id: int | None = Field(default=None, foreign_key="document.id", unique=True)
+    """The sealed PDF produced when the version's last signature was given."""
 
 
 class History(SQLModel, table=True):
@@ -195,6 +240,8 @@ class TrainingSession(SQLModel, table=True):
     held: bool = False
     actual_headcount: int | None = None
     formateur_id: int | None = Field(default=None, foreign_key="person.id")
+    public_type: str = Field(default="", max_length=300)
+    """« Type du public concerné » (seed 001's plan de formation ENT)."""
     trainer_count: int = 1
     """Trainers animating together (co-animation from 15 trainees, seed 004)."""
     revision: int = 0
@@ -259,6 +306,10 @@ class Bilan(SQLModel, table=True):
     eval_faisabilite: str = Field(default="", sa_type=Text)
     eval_accompagnement: str = Field(default="", sa_type=Text)
     eval_effets: str = Field(default="", sa_type=Text)
+    hours_entered_by_id: int | None = Field(default=None, foreign_key="person.id")
+    """Who last entered the hours per formateur (on an ENT convention: the chef's proposal)."""
+    hours_entered_for_id: int | None = Field(default=None, foreign_key="person.id")
+    """The chef d'établissement a gestionnaire entered them for, recorded as such."""
     updated_at: datetime = _created()
 
 
@@ -578,6 +629,7 @@ dossier_table = _table(Dossier)
 assignment_table = _table(Assignment)
 delegation_table = _table(Delegation)
 signature_table = _table(Signature)
+contract_version_table = _table(ContractVersion)
 history_table = _table(History)
 task_table = _table(Task)
 session_table = _table(TrainingSession)

@@ -1,7 +1,7 @@
 """PAF import (identifiant PAF on dossiers, imported files) and bulk actions
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-02
 
 ``dossier.paf_id`` is the plan académique de formation's identifier of the dispositif or
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The official papers' edges: HTML and PDF rendering, sealing, storing the sealed PDFs."""
