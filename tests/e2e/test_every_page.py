@@ -42,7 +42,7 @@ from api.settings import ApiSettings
 from api.wiring import Container
 from notifications.links import LinkClaim
 from notifications.settings import MailSettings
-from tests.support.browser import ARTIFACTS, PASSWORD, check_page, sign_in
+from tests.support.browser import ARTIFACTS, PASSWORD, check_page, new_context, sign_in
 from tests.support.live_server import serving
 from tests.support.matrix import route_methods
 from workflow import demo
@@ -61,7 +61,6 @@ NARROW: ViewportSize = {"width": 390, "height": 844}
 WIDE: ViewportSize = {"width": 1280, "height": 800}
 
 NOT_PAGES = {
-    "/docs/oauth2-redirect": "Swagger UI's OAuth helper of the API documentation",
     "/auth/oidc/login": "a redirect to the identity provider (ProConnect), off by default",
     "/auth/oidc/callback": "the identity provider's redirect back, which signs in",
     "/tableau-de-bord/export": "the dashboard's XLSX/CSV file",
@@ -127,7 +126,26 @@ def _on(state: str, role: str) -> Callable[[Site], str]:
 
 
 PAGES: dict[str, list[Visit]] = {
-    "/": [Visit("accueil-gestion", GESTION, lambda s: "/")],
+    "/": [
+        # Each role's home page: where « / » leads them.
+        Visit("accueil-gestionnaire", GESTION, lambda s: "/"),
+        Visit("accueil-responsable", RESPONSABLE, lambda s: "/"),
+        Visit("accueil-pilote", _on("scenario_soumis", "pilote"), lambda s: "/"),
+        Visit("accueil-conceptrice", "lucie.fontaine", lambda s: "/"),
+        Visit("accueil-formatrice", _on("en_cours", "formateur"), lambda s: "/"),
+    ],
+    "/dossiers/{dossier_id}/contrat": [
+        Visit(
+            "contrat-a-signer",
+            _on("contrat_a_signer", "formateur"),
+            lambda s: f"/dossiers/{s.formation('contrat_a_signer')}/contrat",
+        ),
+        Visit(
+            "contrat-signe",
+            RESPONSABLE,
+            lambda s: f"/dossiers/{s.formation('en_cours')}/contrat",
+        ),
+    ],
     "/connexion": [Visit("connexion", None, lambda s: "/connexion")],
     "/deconnexion": [Visit("deconnexion", "sophie.bernard", lambda s: "/deconnexion")],
     "/accessibilite": [Visit("accessibilite", None, lambda s: "/accessibilite")],
@@ -423,7 +441,7 @@ def _contexts(browser: Browser, site: Site) -> Iterator[Callable[[str | None], P
 
     def page_for(login: str | None) -> Page:
         if login not in pages:
-            context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+            context = new_context(browser)  # watches the Content-Security-Policy too
             context.set_default_timeout(15_000)
             opened[login] = context
             pages[login] = context.new_page()

@@ -89,7 +89,9 @@ def test_every_state_and_every_transition_in_french(spec: WorkflowSpec) -> None:
     for group in _groups(root):
         transition = spec.transition(group.get("data-declencheur", ""))
         for source in (group.get("data-de") or "").split():
-            drawn.add((source, group.get("data-vers"), transition.trigger))
+            # « = »: an action taken in each of these states without leaving it.
+            dest = source if group.get("data-vers") == "=" else group.get("data-vers")
+            drawn.add((source, dest, transition.trigger))
         text = group.find(f".//{NS}text")
         assert text is not None
         # The French label, never the identifier.
@@ -179,7 +181,8 @@ def test_no_arrow_through_a_box_and_no_label_on_another(spec: WorkflowSpec) -> N
 
 def _synthetic() -> WorkflowSpec:
     """A circuit with arrows of every kind: back up one row, across several rows, to a
-    state two columns away, a loop, and a way out of every open state."""
+    state two columns away, a loop, a way out of every open state, and an action taken in
+    several states without leaving them."""
     states = tuple(
         StateSpec(i, label, "p", terminal=i in {"fin", "abandon", "rejet"})
         for i, label in [
@@ -195,10 +198,22 @@ def _synthetic() -> WorkflowSpec:
     )
 
     def t(
-        trigger: str, sources: tuple[str, ...], dest: str, condition: str | None = None
+        trigger: str,
+        sources: tuple[str, ...],
+        dest: str,
+        condition: str | None = None,
+        reflexive: bool = False,
     ) -> TransitionSpec:
         label = f"Action {trigger.capitalize()}"
-        return TransitionSpec(trigger, label, sources, dest, ("pilote",), dest_condition=condition)
+        return TransitionSpec(
+            trigger,
+            label,
+            sources,
+            dest,
+            ("pilote",),
+            dest_condition=condition,
+            reflexive=reflexive,
+        )
 
     transitions = (
         t("avancer", ("a",), "b"),
@@ -211,6 +226,7 @@ def _synthetic() -> WorkflowSpec:
         t("rejeter", ("c",), "rejet"),
         t("sauter", ("a",), "d"),
         t("abandonner", ("a", "b", "c", "d", "x"), "abandon"),
+        t("amender", ("b", "c", "d"), "b", reflexive=True),
     )
     return WorkflowSpec("essai", 1, "Circuit d'essai", "a", (), states, transitions)
 

@@ -74,6 +74,35 @@ def _width(line: str, size: float) -> float:
 Arc = tuple[str, str, TransitionSpec]
 
 
+def in_place(transition: TransitionSpec) -> bool:
+    """An action taken in many states without leaving them (an amendment to the contract):
+    one line under the title, not the same loop written in every box."""
+    return transition.reflexive and len(transition.sources) >= 3
+
+
+def in_place_note(spec: WorkflowSpec, transition: TransitionSpec) -> list[str]:
+    """« ↻ Établir un avenant au contrat : sans changer d'état, dans 10 états (de … à …) »,
+    on lines about as wide as the circuit below them."""
+    order = [s.id for s in spec.states]
+    sources = sorted(transition.sources, key=order.index)
+    first, last = spec.state(sources[0]).label, spec.state(sources[-1]).label
+    text = (
+        f"↻ {transition.label} : sans changer d'état, dans {len(sources)} états "
+        f"(de « {first} » à « {last} »)"
+    )
+    return _wrap(text, 60)
+
+
+def _notes_above(spec: WorkflowSpec) -> list[list[str]]:
+    return [in_place_note(spec, t) for t in spec.transitions if in_place(t)]
+
+
+def _top(spec: WorkflowSpec) -> float:
+    """Room above the first row: the title, the in-place actions, the start mark."""
+    lines = sum(len(note) for note in _notes_above(spec))
+    return _TOP + lines * _ARC_LINE + (6 * len(_notes_above(spec)))
+
+
 def everywhere(spec: WorkflowSpec, transition: TransitionSpec) -> bool:
     """A way out of every open state (cancelling): one note, not an arrow from each."""
     open_states = {s.id for s in spec.states if not s.terminal}
@@ -261,7 +290,9 @@ def _towards(
 def _layout(spec: WorkflowSpec) -> tuple[_Sheet, float, float]:
     notes = [t for t in spec.transitions if everywhere(spec, t)]
     arcs: list[Arc] = list(
-        dict.fromkeys((s, d, t) for s, d, t in spec.edges() if not everywhere(spec, t))
+        dict.fromkeys(
+            (s, d, t) for s, d, t in spec.edges() if not everywhere(spec, t) and not in_place(t)
+        )
     )
     grid = _grid(spec, arcs, notes)
     sheet = _Sheet()
@@ -347,7 +378,7 @@ def _layout(spec: WorkflowSpec) -> tuple[_Sheet, float, float]:
     for gap, _order, what in sorted(wanted, key=lambda w: (w[0], w[1])):
         slot_of[what] = (gap, gaps[gap].take())
 
-    y = _TOP
+    y = _top(spec)
     centre = [0.0] * grid.rows
     for r in range(grid.rows):
         centre[r] = y + half[r]
@@ -440,6 +471,7 @@ def _layout(spec: WorkflowSpec) -> tuple[_Sheet, float, float]:
         )
 
     extent = [right_edge + 20]
+    extent += [_MARGIN + _width(line, ARC_FONT) for note in _notes_above(spec) for line in note]
     for drawn in sheet.drawn:
         extent += [p[0] + 10 for p in drawn.points]
         if drawn.label is not None:
@@ -466,6 +498,20 @@ def _text(lines: list[str], x: float, y: float, size: float, step: float, **attr
         for i, line in enumerate(lines)
     )
     return f'<text font-size="{size}"{extra}>{spans}</text>'
+
+
+def _in_place_parts(spec: WorkflowSpec) -> list[str]:
+    parts, y = [], 58.0
+    for transition in (t for t in spec.transitions if in_place(t)):
+        lines = in_place_note(spec, transition)
+        parts.append(
+            f'<g class="transition boucle partout" data-declencheur="{_esc(transition.trigger)}" '
+            f'data-de="{_esc(" ".join(transition.sources))}" data-vers="=">'
+            + _text(lines, _MARGIN, y, ARC_FONT, _ARC_LINE, fill=_INK)
+            + "</g>"
+        )
+        y += len(lines) * _ARC_LINE + 6
+    return parts
 
 
 def svg(spec: WorkflowSpec, current: str | None = None) -> str:
@@ -578,6 +624,7 @@ def svg(spec: WorkflowSpec, current: str | None = None) -> str:
         f'<rect x="0" y="0" width="{_n(width)}" height="{_n(height)}" fill="#ffffff"/>',
         f'<text x="{_n(_MARGIN)}" y="30" font-size="17" font-weight="bold" fill="{_INK}">'
         f"{_esc(title)}</text>",
+        *_in_place_parts(spec),
         f'<g class="debut"><circle cx="{_n(spine_x)}" cy="{_n(start.y - 28)}" r="6" '
         f'fill="{_INK}"/><line x1="{_n(spine_x)}" y1="{_n(start.y - 22)}" '
         f'x2="{_n(spine_x)}" y2="{_n(start.y)}" stroke="{_LINE}" stroke-width="1.4" '
