@@ -75,19 +75,24 @@ def test_firing_in_the_api_puts_the_email_in_the_dev_mailbox(
     served: tuple[str, dict[str, str], subprocess.Popen[bytes]],
 ) -> None:
     base, env, process = served
-    token = (
-        subprocess.run(
-            [FORMAFLOW, "token", "create", "nadia.rousseau@example.org"],
+
+    def token(email: str) -> str:
+        made = subprocess.run(
+            [FORMAFLOW, "token", "create", email],
             env=env,
             capture_output=True,
             text=True,
             check=True,
         )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+        return made.stdout.strip().splitlines()[-1]
+
+    # The dev mailbox shows each person their own messages, and the académie's to its
+    # gestionnaire: she reads what the pilote's action sent.
+    gestion = {"Authorization": f"Bearer {token('camille.morel@example.org')}"}
     with httpx.Client(
-        base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}
+        base_url=base,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token('nadia.rousseau@example.org')}"},
     ) as http:
         found = http.get("/api/v1/dossiers", params={"q": "26-DEM-0004"}).json()
         (dossier,) = found["items"]
@@ -101,14 +106,16 @@ def test_firing_in_the_api_puts_the_email_in_the_dev_mailbox(
         assert fired.status_code == 200, fired.text
         # « … : vos tâches en amont » to those who have some, « Scénario validé » to others.
         subject = "26-DEM-0004 — Scénario validé"
-        _until(lambda: subject in http.get("/dev/mailbox").text, process, timeout=120)
-        page = http.get("/dev/mailbox").text
-        link = r'<td>([^<]*)</td>\s*<td><a href="(/dev/mailbox/[0-9a-f-]+)">' + re.escape(subject)
+        mailbox = lambda: http.get("/dev/mailbox", headers=gestion).text  # noqa: E731
+        _until(lambda: subject in mailbox(), process, timeout=120)
+        page = mailbox()
+        link = r'<td[^>]*>([^<]*)</td>\s*<td[^>]*><a href="(/dev/mailbox/[0-9a-f-]+)">'
+        link += re.escape(subject)
         rows = re.findall(link, page)
         recipients = {to for to, _ in rows}
         # The académie's gestionnaire is told, with the team; the pilot who validated is not.
         assert any("camille.morel@example.org" in to for to in recipients), recipients
         assert not any("nadia.rousseau@example.org" in to for to in recipients)
-        message = http.get(rows[0][1]).text
+        message = http.get(rows[0][1], headers=gestion).text
         assert "a validé le scénario hybride" in message
         assert f"{base}/dossiers/{dossier['id']}" in message
