@@ -106,7 +106,10 @@ def test_firing_in_the_api_puts_the_email_in_the_dev_mailbox(
         assert fired.status_code == 200, fired.text
         # « … : vos tâches en amont » to those who have some, « Scénario validé » to others.
         subject = "26-DEM-0004 — Scénario validé"
-        mailbox = lambda: http.get("/dev/mailbox", headers=gestion).text  # noqa: E731
+
+        def mailbox() -> str:
+            return http.get("/dev/mailbox", headers=gestion).text
+
         _until(lambda: subject in mailbox(), process, timeout=120)
         page = mailbox()
         link = r'<td[^>]*>([^<]*)</td>\s*<td[^>]*><a href="(/dev/mailbox/[0-9a-f-]+)">'
