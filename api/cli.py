@@ -39,12 +39,13 @@ from api.command_context import (
     require_defined_versions,
 )
 from api.demo_accounts import demo_password
+from api.public_address import follow_listening_address, listening_url
 from api.settings import get_api_settings, production_by_default
 from api.walkthrough import run_walkthrough
 from notifications import backlog
 from notifications.relay import Relay, smtp_target
 from states import LATEST
-from states.roles import ACADEMIE_ROLES, role_label
+from states.roles import ACADEMIE_ROLES, CIVILITES, role_label
 from workflow import demo
 from workflow.dossiers.files import orphans, remove_orphans
 from workflow.engine.errors import WorkflowError
@@ -189,10 +190,11 @@ def show_history(reference: Annotated[str, typer.Argument(help="Référence du d
     name, version = dossier.workflow_name, dossier.workflow_version
     for line in lines:
         comment = f" — « {line.comment} »" if line.comment else ""
+        role = role_label(line.role, line.actor_civilite)
         typer.echo(
             f"v{line.version} {format_datetime(line.at)} : "
             f"{trigger_label(name, version, line.trigger)} par {line.who} "
-            f"({role_label(line.role)}), « {state_label(name, version, line.from_state)} » → "
+            f"({role}), « {state_label(name, version, line.from_state)} » → "
             f"« {state_label(name, version, line.to_state)} »{comment}"
         )
 
@@ -303,6 +305,7 @@ def serve(
     ] = True,
 ) -> None:
     container = command_container()
+    public = follow_listening_address(container.api_settings, container.mail_settings, host, port)
     background = Background(container, relay=relay, timers=timers)
     migrate.upgrade(container.engine)
     if production_by_default(get_api_settings(), container.settings.database_url):
@@ -318,7 +321,9 @@ def serve(
             typer.echo("Premier démarrage : chargement des données de démonstration…")
             demo.load_demo(container.engine, container.settings.data_dir, container.service)
         password = demo_password(container)
-        typer.echo(f"\nformaflow écoute sur http://{host}:{port}  (documentation : /api/docs)")
+        typer.echo(f"\nformaflow écoute sur {public}  (documentation : {public}/api/docs)")
+        if public != listening_url(host, port):
+            typer.echo(f"(adresse d'écoute : {listening_url(host, port)})")
         typer.echo(f"Comptes de démonstration, mot de passe commun : {password}")
         for login, name in demo.PEOPLE[:16]:
             typer.echo(f"  {login}@example.org  ({name})")
@@ -327,7 +332,7 @@ def serve(
         if relay and not mail.smtp_host:
             typer.echo(
                 f"Courriels : serveur SMTP de développement sur 127.0.0.1:{mail.dev_smtp_port}, "
-                f"à lire sur http://{host}:{port}/dev/mailbox\n"
+                f"à lire sur {public}/dev/mailbox\n"
             )
     if workers > 1:
         # Several processes need an import string, and uvicorn's spawned workers cannot
@@ -370,9 +375,16 @@ def user_create(
         str | None,
         typer.Option(envvar="FORMAFLOW_NEW_PASSWORD", help="Mot de passe (sinon demandé)."),
     ] = None,
+    civilite: Annotated[
+        str | None,
+        typer.Option(help="madame ou monsieur (accorde les intitulés : « Formatrice »…)."),
+    ] = None,
 ) -> None:
     container = command_container()
     migrate.upgrade(container.engine)
+    if civilite is not None and civilite not in CIVILITES:
+        typer.secho("Civilité : madame ou monsieur (ou rien).", fg="red", err=True)
+        raise typer.Exit(code=2)
     if (academie is None) != (role is None):
         typer.secho("--academie et --role vont ensemble.", fg="red", err=True)
         raise typer.Exit(code=2)
@@ -396,7 +408,7 @@ def user_create(
         if academie is not None:
             with reading(container.engine) as conn:
                 academie_id = academie_id_by_slug(conn, academie)
-        person = container.editor.create_person(email, name)
+        person = container.editor.create_person(email, name, civilite)
         try:
             container.accounts.set_password(person, secret)
             if academie_id is not None and role is not None:

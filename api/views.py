@@ -76,7 +76,7 @@ def dossier_view(
             MemberOut(
                 person_id=m.person_id,
                 role=m.role,
-                role_label=role_label(m.role),
+                role_label=role_label(m.role, m.civilite),
                 full_name=m.full_name,
                 email=m.email,
             )

@@ -19,17 +19,18 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from notifications.catalog import subject as subject_of
+from notifications.catalog import subject_for
 from notifications.links import ActionLinks, LinkClaim
 from notifications.recipients import Recipient, resolve
 from notifications.rendering import Envelope, build_message, render
 from notifications.settings import MailSettings
 from states import get_spec
-from states.roles import role_label
+from states.roles import role_label, role_noun
 from states.spec import DeadlineAnchor, TransitionSpec, WorkflowSpec
 from workflow.engine.due import deadline_delays, due_dates
 from workflow.engine.events import DeadlineEvent, TransitionEvent
 from workflow.engine.machines import machine_for
+from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow, load
 from workflow.language.french import PARIS, format_date, format_datetime
 from workflow.payments.baremes import format_euros, format_units
@@ -71,6 +72,12 @@ class _Occasion:
     """Per person, their open tasks of the phase this transition opened."""
     payments: dict[int, dict[str, Any]]
     """Per person paid, their own lines of the decision."""
+    signature: tuple[str, ...] = ()
+    """The académie's signature block, which ends every email."""
+    pilote: dict[str, str] | None = None
+    """The dossier's pilote as a noun agreeing with them (« la pilote », « du pilote »)."""
+    actor_as: dict[str, str] | None = None
+    """The person who acted, as the role they acted in (« la gestionnaire EAFC »)."""
 
 
 PersonalContext = Callable[[Connection, DossierRow, Recipient], Mapping[str, Any]]
@@ -113,6 +120,7 @@ class OutboxWriter:
             },
             actor=_actor(conn, event.actor_id, event.on_behalf_of_id),
             deadline=None,
+            actor_as=_noun(event.role, _civilite(conn, event.actor_id)),
             **_facts(conn, spec, dossier, transition.opens_phase_tasks),
         )
         seen: set[int] = set()
@@ -125,9 +133,10 @@ class OutboxWriter:
                 continue
             exclude = None if rule.include_actor or own_tasks else event.actor_id
             for recipient in resolve(conn, dossier.ref, rule.recipients, event.at, exclude=exclude):
-                if recipient.person_id not in seen:
-                    seen.add(recipient.person_id)
-                    rows.append(self._compose(conn, occasion, rule.template, recipient))
+                if recipient.person_id in seen or not _concerned(occasion, recipient):
+                    continue
+                seen.add(recipient.person_id)
+                rows.append(self._compose(conn, occasion, rule.template, recipient))
         if rows:
             conn.execute(insert(outbox_table), rows)
 
@@ -170,14 +179,25 @@ class OutboxWriter:
         dossier = occasion.dossier
         base = self.settings.base_url.rstrip("/")
         dossier_url = f"{base}/dossiers/{dossier.id}"
-        subject = subject_of(template, dossier.reference)
+        expected = _expected_actions(occasion.spec, dossier.state, recipient.roles)
+        tasks = occasion.tasks.get(recipient.person_id, [])
+        subject = subject_for(
+            template,
+            dossier.reference,
+            recipient.roles,
+            tasks=bool(tasks),
+            action=bool(expected),
+        )
         context = {
             "subject": subject,
             "recipient": {
                 "full_name": recipient.full_name,
                 "substitute_for": recipient.substitute_for,
+                "civilite": recipient.civilite,
                 "roles": list(recipient.roles),
-                "role_labels": ", ".join(role_label(r) for r in recipient.roles),
+                "role_labels": ", ".join(
+                    role_label(r, recipient.civilite) for r in recipient.roles
+                ),
             },
             "dossier": {
                 "reference": dossier.reference,
@@ -191,12 +211,15 @@ class OutboxWriter:
             "deadline": occasion.deadline,
             "actions": [
                 {"label": t.label, "url": self._action_url(dossier, t.trigger, recipient)}
-                for t in _expected_actions(occasion.spec, dossier.state, recipient.roles)
+                for t in expected
             ],
             "due": occasion.due,
-            "tasks": occasion.tasks.get(recipient.person_id, []),
+            "tasks": tasks,
             "payment": occasion.payments.get(recipient.person_id),
             "total": occasion.total,
+            "actor_as": occasion.actor_as,
+            "pilote": occasion.pilote or _noun("pilote", None),
+            "signature": list(occasion.signature) or [occasion.academie],
         }
         extra = self.personal.get(template)
         if extra is not None:
@@ -248,7 +271,10 @@ def _facts(
     """What every email of one occasion shares, read once rather than per recipient."""
     academie = academie_settings(conn, dossier.academie_id)
     total, payments = _payments(conn, dossier.id)
+    pilotes = members(conn, dossier.ref, ["pilote"])
     return {
+        "signature": academie.signature_block,
+        "pilote": _noun("pilote", pilotes[0].civilite if pilotes else None),
         "academie": academie.name,
         "reply_to": academie.reply_to,
         "due": _due_date(conn, spec, dossier),
@@ -256,6 +282,34 @@ def _facts(
         "tasks": _tasks(conn, dossier.id, phase),
         "payments": payments,
     }
+
+
+def _civilite(conn: Connection, person_id: int | None) -> str | None:
+    if person_id is None:
+        return None
+    found = conn.execute(
+        select(person_table.c.civilite).where(person_table.c.id == person_id)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def _noun(role: str, civilite: str | None) -> dict[str, str]:
+    """A role as the nouns an email's sentence needs: ``le`` (« la gestionnaire EAFC »),
+    ``du`` (« de la pilote »), ``au`` (« à la pilote »), and ``pronom`` (« la », « le »)."""
+    return {
+        "le": role_noun(role, civilite, "le"),
+        "du": role_noun(role, civilite, "du"),
+        "au": role_noun(role, civilite, "au"),
+        "pronom": "la" if civilite == "madame" else "le",
+    }
+
+
+def _concerned(occasion: _Occasion, recipient: Recipient) -> bool:
+    """A substitute hears of a transition only when there is something for them to do:
+    the person they stand in for is told of everything, and stays informed."""
+    if recipient.substitute_for is None:
+        return True
+    return bool(_expected_actions(occasion.spec, occasion.dossier.state, recipient.roles))
 
 
 def _actor(conn: Connection, actor_id: int | None, on_behalf_of_id: int | None) -> str:

@@ -30,6 +30,8 @@ class Recipient:
     """Roles on the dossier, derived ones (``signataire``, ``auteur_bilan``) included."""
     substitute_for: str | None = None
     """The name of the person this one stands in for, when reached through a delegation."""
+    civilite: str | None = None
+    """So that the email's labels agree with its reader (« suppléante », « Formatrice »)."""
 
 
 def resolve(
@@ -54,7 +56,11 @@ def resolve(
             [Capacity(role) for role in roles_of.get(person.person_id, [])], dossier, signatories
         )
         roles = tuple(dict.fromkeys(c.role for c in held)) or (person.role,)
-        result.append(Recipient(person.person_id, person.full_name, person.email, roles))
+        result.append(
+            Recipient(
+                person.person_id, person.full_name, person.email, roles, civilite=person.civilite
+            )
+        )
     result += _substitutes(conn, dossier, result, now)
     return [r for r in result if r.person_id != exclude]
 
@@ -65,7 +71,9 @@ def _substitutes(
     """Who stands in for a recipient right now, in a role the recipient holds here."""
     by_id = {r.person_id: r for r in principals}
     rows = conn.execute(
-        select(D.c.delegator_id, D.c.substitute_id, D.c.role, P.c.full_name, P.c.email)
+        select(
+            D.c.delegator_id, D.c.substitute_id, D.c.role, P.c.full_name, P.c.email, P.c.civilite
+        )
         .join(P, P.c.id == D.c.substitute_id)
         .where(
             D.c.delegator_id.in_(list(by_id)),
@@ -89,5 +97,6 @@ def _substitutes(
                 row.email,
                 (row.role,),
                 substitute_for=principal.full_name,
+                civilite=row.civilite,
             )
     return list(found.values())

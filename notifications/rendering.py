@@ -39,7 +39,14 @@ def _environment(*, html: bool) -> Environment:
         keep_trailing_newline=True,
     )
     env.globals["layout"] = "layout.html.j2" if html else "layout.txt.j2"
+    env.filters["upper_first"] = upper_first
     return env
+
+
+def upper_first(text: str) -> str:
+    """« la gestionnaire » → « La gestionnaire » at the start of a sentence (Jinja's
+    ``capitalize`` would also lower the rest: « Eafc »)."""
+    return text[:1].upper() + text[1:]
 
 
 _TEXT = _environment(html=False)

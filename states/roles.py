@@ -49,11 +49,58 @@ DERIVED_RECIPIENTS: dict[str, str] = {
 }
 
 
+CIVILITES: dict[str, str] = {"madame": "Madame", "monsieur": "Monsieur"}
+"""A person's civilité, optional: with « madame » the labels of their roles are feminine."""
+
+FEMININE: dict[str, str] = {
+    "concepteur": "Conceptrice",
+    "formateur": "Formatrice",
+    "tuteur": "Tutrice",
+    "chef_etablissement": "Cheffe d'établissement",
+    "coordonnateur_reseau": "Coordonnatrice de réseau",
+    "administrateur": "Administratrice de l'académie",
+    BILAN_AUTHOR: "Autrice du bilan d'activités",
+}
+"""Labels whose feminine differs; the others (pilote, gestionnaire, IEN…) are epicene."""
+
+
 SYSTEM = "systeme"
 """Recorded as the role of what formaflow does by itself (timers, version migrations)."""
 
 
-def role_label(role: str) -> str:
+def role_label(role: str, civilite: str | None = None) -> str:
+    """« Formateur », or « Formatrice » for a person whose civilité is « madame »."""
     if role == SYSTEM:
         return "action automatique"
+    if civilite == "madame" and role in FEMININE:
+        return FEMININE[role]
     return ROLES.get(role) or DERIVED_ROLES.get(role) or role
+
+
+_ARTICLES = {
+    # (elided, feminine) → the article before a role noun, by construction.
+    "le": {(True, False): "l'", (True, True): "l'", (False, False): "le ", (False, True): "la "},
+    "du": {
+        (True, False): "de l'",
+        (True, True): "de l'",
+        (False, False): "du ",
+        (False, True): "de la ",
+    },
+    "au": {
+        (True, False): "à l'",
+        (True, True): "à l'",
+        (False, False): "au ",
+        (False, True): "à la ",
+    },
+}
+
+
+def role_noun(role: str, civilite: str | None = None, article: str = "le") -> str:
+    """The role as a noun in a sentence, agreeing with the person: « la gestionnaire EAFC »,
+    « le pilote », « l'IEN de circonscription », « de la pilote » (``article="du"``),
+    « à la formatrice » (``article="au"``). Without a civilité, the usual masculine."""
+    label = role_label(role, civilite)
+    if len(label) > 1 and label[1].islower():
+        label = label[0].lower() + label[1:]  # « Pilote » → « pilote », but « IEN » stays
+    elided = label[0].lower() in "aeéèêiîoôuh"
+    return _ARTICLES[article][(elided, civilite == "madame")] + label

@@ -71,6 +71,26 @@ PEOPLE: list[tuple[str, str]] = [
     ("manon.garcia", "Manon Garcia"),
 ]
 
+CIVILITES: dict[str, str] = {
+    login: civilite
+    for civilite, logins in (
+        (
+            "madame",
+            "alice.perrin camille.morel helene.garnier nadia.rousseau lucie.fontaine "
+            "sophie.bernard "
+            "claire.dubois emilie.laurent anne.lambert isabelle.chevalier lea.martin "
+            "chloe.michel manon.garcia",
+        ),
+        (
+            "monsieur",
+            "paul.lefevre olivier.mercier marc.girard julien.petit thomas.roux bernard.faure "
+            "hugo.simon nathan.leroy",
+        ),
+    )
+    for login in logins.split()
+}
+"""Each demo person's civilité, so that labels and emails agree (« Formatrice »)."""
+
 # The canonical path of a formation dossier: each step's trigger and the team member who
 # fires it. ``annule`` and ``paiement_refuse`` branch off it.
 FORMATION_PATH: list[tuple[str, str]] = [
@@ -540,7 +560,10 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
     academie_id = admin.import_seed(
         (PACKAGED / f"{DEMO_SLUG}.toml").read_text("utf-8"), where=f"{DEMO_SLUG}.toml"
     )
-    people = {login: editor.create_person(f"{login}@example.org", name) for login, name in PEOPLE}
+    people = {
+        login: editor.create_person(f"{login}@example.org", name, CIVILITES.get(login))
+        for login, name in PEOPLE
+    }
     admin.grant(academie_id, people["alice.perrin"], "administrateur", actor_id=None)
     administratrice = people["alice.perrin"]
     for login, role in (("camille.morel", "gestionnaire"), ("helene.garnier", "responsable")):

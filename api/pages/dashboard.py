@@ -234,6 +234,7 @@ async def dashboard(request: Request, viewer: Seen, wired: Wired, query: Filters
             "since": since,
             "export_xlsx": f"/tableau-de-bord/export?{query.query_string(format='xlsx')}",
             "export_csv": f"/tableau-de-bord/export?{query.query_string(format='csv')}",
+            "budget": _budget_links(query) if viewer.is_staff or viewer.reviews else None,
             "state_options": sorted(states.items(), key=lambda kv: kv[1]),
             "phase_options": sorted(phases.items(), key=lambda kv: kv[1]),
             "dispositif_options": [(d.id, d.label) for d in DISPOSITIFS.values()],
@@ -269,6 +270,19 @@ def _sorting(query: DashboardQuery) -> dict[str, SortLink]:
         rest = DashboardQuery(**{**asdict(query), "tri": ""}).query_string(tri=target)
         links[key] = SortLink(label, f"/tableau-de-bord?{rest}", state)
     return links
+
+
+def _budget_links(query: DashboardQuery) -> dict[str, str]:
+    """The budget export (``GET /api/v1/exports/budget``) for the académie and pilote
+    filtered on, the dossiers one may see only, as a spreadsheet of each format."""
+    scope = {"academie": query.academie.strip(), "pilote": query.pilote.strip()}
+    if not scope["pilote"].isdigit():
+        scope["pilote"] = ""
+    kept = {k: v for k, v in scope.items() if v}
+    return {
+        fmt: f"/api/v1/exports/budget?{urlencode({'format': fmt, **kept})}"
+        for fmt in ("xlsx", "csv")
+    }
 
 
 def _export(

@@ -35,6 +35,8 @@ from workflow.engine.service import COMMENT_MISSING, Availability, FireCommand, 
 from workflow.language.vocabulary import MODALITIES
 from workflow.participants.access import PARTICIPANT, participant_only
 from workflow.payments.simulation import COMPONENT_LABELS
+from workflow.reads.diagram_svg import size as diagram_size
+from workflow.reads.downloads import downloads
 from workflow.reads.previews import decision_grounds
 from workflow.reads.queries import history, reading
 from workflow.reads.records import scenario_of
@@ -76,6 +78,8 @@ def _dossier_context(container: Container, viewer: Viewer, dossier_id: int) -> d
             "scenario": scenario_of(conn, dossier_id) if is_formation else None,
             "sessions": session_rows(conn, dossier) if is_formation else None,
             "modalities": MODALITIES,
+            "downloads": downloads(conn, dossier_id) if is_formation else None,
+            "diagram_size": diagram_size(spec),
         }
     actions = container.service.available(dossier_id, viewer.person_id)
     context["actions"] = actions

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.pages.flash import pop_flash
+from api.pages.tables import label_cells
 from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
 from workflow.language.french import PARIS, format_date, format_datetime, format_hours
@@ -98,6 +99,7 @@ environment.filters.update(
         "badge": state_badge,
         "role_label": role_label,
         "dispositif_label": dispositif_label,
+        "label_cells": label_cells,
     }
 )
 environment.globals["state_label"] = state_label

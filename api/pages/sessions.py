@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from babel.dates import format_date
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
@@ -37,7 +36,7 @@ from workflow.dossiers.inputs import SessionInput, is_safe_link
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
-from workflow.language.french import PARIS
+from workflow.language.french import PARIS, format_date
 from workflow.language.vocabulary import MODALITIES
 from workflow.reads.queries import reading
 from workflow.reads.records import SessionRecord, bilan_of, session_of, sessions_of
@@ -116,7 +115,7 @@ def _row(record: SessionRecord, names: dict[int, str]) -> SessionRow:
     link = record.connection_link
     return SessionRow(
         id=record.id,
-        day=format_date(start.date(), format="EEEE d MMMM y", locale="fr_FR"),
+        day=format_date(start.date(), weekday=True),
         hours=f"{start:%H:%M} – {end:%H:%M}",
         duration=_duration(record.duration_minutes),
         modality=MODALITIES.get(record.modality, record.modality),

@@ -26,6 +26,7 @@ from api.problems import ApiProblem
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "formaflow_login_csrf"
+LOGIN_CSRF_SECONDS = 3600
 
 
 def safe_next(target: str | None) -> str:
@@ -70,7 +71,7 @@ def _form(
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
-        max_age=3600,
+        max_age=LOGIN_CSRF_SECONDS,
         path="/connexion",
         httponly=True,
         samesite="strict",

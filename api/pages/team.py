@@ -233,20 +233,21 @@ def _add(container: Container, viewer: Viewer, dossier_id: int, form: FormState)
         person_id = _chosen(conn, form, known, "personne", "courriel")
         if person_id is None or form.errors:
             return None
+        person = person_of(conn, person_id)
+        civilite = person.civilite if person is not None else None
         if holds(conn, dossier_id, person_id, role):
             field = "courriel" if form.values.get("courriel", "").strip() else "personne"
             form.errors.append(
-                (field, f"cette personne est déjà {role_label(role)} sur ce dossier")
+                (field, f"cette personne est déjà {role_label(role, civilite)} sur ce dossier")
             )
             return None
-        person = person_of(conn, person_id)
     try:
         container.editor.assign(person_id, role, dossier_id=dossier_id, actor_id=viewer.person_id)
     except (InvalidInput, NotPermitted) as error:
         form.errors.append(("", error.message))
         return None
     name = person.full_name if person is not None else "La personne"
-    return f"{name} est maintenant {role_label(role)} sur ce dossier."
+    return f"{name} est maintenant {role_label(role, civilite)} sur ce dossier."
 
 
 @router.post("/dossiers/{dossier_id}/equipe")
@@ -314,7 +315,7 @@ def _remove(
 ) -> str:
     _, member = _removal(container, viewer, dossier_id, person_id, role)
     container.editor.unassign(person_id, role, dossier_id, actor_id=viewer.person_id)
-    return f"{member.full_name} n'est plus {role_label(role)} sur ce dossier."
+    return f"{member.full_name} n'est plus {role_label(role, member.civilite)} sur ce dossier."
 
 
 @router.post("/dossiers/{dossier_id}/equipe/retirer/{person_id}/{role}")

@@ -19,6 +19,8 @@ from api.problems import ApiProblem
 from api.wiring import Container
 from states.roles import ACADEMIE_ROLES
 from workflow.dossiers.access import creatable_academies
+from workflow.dossiers.team import person_of
+from workflow.reads.institutions import home_academie
 from workflow.reads.queries import reading
 from workflow.reads.worklists import roles_held
 from workflow.store.academie_settings import academie_settings
@@ -41,8 +43,10 @@ class Viewer:
     creates: bool = False
     """Whether some académie lets them open a dossier (``workflow.dossiers.access``'s rule)."""
     institution: str | None = None
-    """The institution of their académie, for the page header (the first by name when they
-    belong to several)."""
+    """The institution of their académie, under the Marianne in the page header (the
+    DSFR's default « République française » when they belong to none)."""
+    civilite: str | None = None
+    """So that the labels of their own roles agree with them (« Formatrice »)."""
 
     @property
     def person_id(self) -> int:
@@ -117,12 +121,20 @@ class Viewer:
         return items
 
 
-def _roles(container: Container, person_id: int) -> tuple[frozenset[str], bool, str | None]:
+def _roles(
+    container: Container, person_id: int
+) -> tuple[frozenset[str], bool, str | None, str | None]:
     with reading(container.engine) as conn:
         roles = roles_held(conn, person_id, container.service.clock())
-        academies = creatable_academies(conn, person_id)
-        institution = academie_settings(conn, academies[0].id).institution if academies else None
-        return roles, bool(academies), institution
+        academie_id = home_academie(conn, person_id)
+        institution = None if academie_id is None else academie_settings(conn, academie_id)
+        person = person_of(conn, person_id)
+        return (
+            roles,
+            bool(creatable_academies(conn, person_id)),
+            None if institution is None else institution.institution,
+            None if person is None else person.civilite,
+        )
 
 
 async def current_viewer(request: Request, wired: Wired) -> Viewer:
@@ -132,10 +144,24 @@ async def current_viewer(request: Request, wired: Wired) -> Viewer:
         if problem.status == 401:
             raise LoginRequired from problem
         raise
-    roles, creates, institution = await run_in_threadpool(_roles, wired, principal.person_id)
-    viewer = Viewer(principal, roles, creates, institution)
+    roles, creates, institution, civilite = await run_in_threadpool(
+        _roles, wired, principal.person_id
+    )
+    viewer = Viewer(principal, roles, creates, institution, civilite)
     request.state.viewer = viewer
     return viewer
 
 
 Seen = Annotated[Viewer, Depends(current_viewer)]
+
+
+async def optional_viewer(request: Request, wired: Wired) -> Viewer | None:
+    """The signed-in person on a page anyone may read (legal notices): their header and
+    menu when they have a session, the anonymous page otherwise — never a redirect."""
+    try:
+        return await current_viewer(request, wired)
+    except (LoginRequired, ApiProblem):
+        return None
+
+
+MaybeSeen = Annotated[Viewer | None, Depends(optional_viewer)]

@@ -23,6 +23,7 @@ from notifications.relay import Relay, SmtpTarget
 from tests.conftest import World
 from tests.support.api import page_session
 from tests.support.mail import drain, mail_settings
+from workflow.engine.rows import load
 from workflow.engine.service import FireCommand
 from workflow.store.settings import WorkflowSettings
 
@@ -67,8 +68,13 @@ def _listed_ids(client: TestClient) -> set[str]:
 def test_each_person_reads_only_the_messages_addressed_to_them(
     development: Container, world: World
 ) -> None:
-    _send_scenario_emails(development, world)
-    entries = list_messages(development.mail_settings.dev_mailbox_dir, None)
+    dossier = _send_scenario_emails(development, world)
+    with development.engine.connect() as conn:
+        reference = load(conn, dossier).reference
+    everything = list_messages(development.mail_settings.dev_mailbox_dir, None)
+    # The relay delivers whatever the shared test database still holds (other tests leave
+    # emails unsent): only this dossier's messages are this test's own.
+    entries = [e for e in everything if e.dossier == reference]
     assert len(entries) >= 3, "the pilote is told, then the team"
     team = world.team
     app = create_app(development)
@@ -82,7 +88,7 @@ def test_each_person_reads_only_the_messages_addressed_to_them(
         with TestClient(app) as client:
             page_session(client, development, person)
             seen[person] = _listed_ids(client)
-            others = [e.id for e in entries if e.id not in seen[person]]
+            others = [e.id for e in everything if e.id not in seen[person]]
             for hidden in others:
                 assert client.get(f"/dev/mailbox/{hidden}").status_code == 404
             for shown in seen[person]:
@@ -91,8 +97,8 @@ def test_each_person_reads_only_the_messages_addressed_to_them(
     pilote_mail = [e for e in entries if any(r.startswith("pilote.") for r in e.recipients)]
     assert pilote_mail, "the pilote is told the scenario awaits them"
     assert seen[team.pilote] == {e.id for e in pilote_mail}
-    assert seen[team.gestionnaire] == {e.id for e in entries}
-    assert seen[world.other_academie_gestionnaire] == set()
+    assert seen[team.gestionnaire] >= {e.id for e in entries}
+    assert not seen[world.other_academie_gestionnaire] & {e.id for e in entries}
     assert seen[team.formateurs[0]], "the formatrice is told the scenario is validated"
     assert not seen[team.formateurs[0]] & {e.id for e in pilote_mail}
     assert all(

@@ -18,6 +18,7 @@ from notifications.devmail import DevMailServer
 from notifications.settings import MailSettings
 from tests.conftest import World
 from tests.support.api import Api
+from tests.support.matrix import email_of
 from tests.support.smtp import free_port
 from workflow.store.tables import outbox_table
 
@@ -81,7 +82,8 @@ def test_dev_mailbox_shows_what_the_embedded_server_received(
     try:
         message = EmailMessage()
         message["From"] = "formaflow@example.org"
-        message["To"] = "Lucie <lucie@example.org>"
+        # Addressed to the gestionnaire who reads it: the mailbox shows each person their own.
+        message["To"] = f"Gestion <{email_of(api.container.engine, world.team.gestionnaire)}>"
         message["Subject"] = "26-DEM-0001 — Scénario hybride à valider"
         message.set_content("Bonjour,\nle scénario attend votre validation.")
         message.add_alternative("<p>Bonjour, <script>alert(1)</script></p>", subtype="html")

@@ -13,7 +13,7 @@ import pytest
 from jinja2 import UndefinedError
 from sqlalchemy import Connection, Engine, select, update
 
-from notifications.catalog import CATALOG
+from notifications.catalog import ACTION, CATALOG, TASKS
 from notifications.rendering import render, template_exists
 from states import SPECS
 from tests.conftest import World, make_world
@@ -118,9 +118,18 @@ def test_every_transition_writes_to_the_right_people_in_french(
         template = key.split("/")[0]
         if key == "signer/responsable":
             template = "contrat_signe"
-        subject = CATALOG[f"dossier_formation/{template}"].subject
+        kind = CATALOG[f"dossier_formation/{template}"]
+        promised = f"{result.reference} — {kind.subject}"
         for row in rows:
-            assert row.subject == f"{result.reference} — {subject}"
+            # The subject promises only what this recipient's body holds.
+            if kind.general is None:
+                assert row.subject == promised
+            else:
+                assert row.subject in {promised, f"{result.reference} — {kind.general}"}
+            if TASKS in kind.promised_to:
+                assert (row.subject == promised) == ("VOS TÂCHES POUR CETTE PHASE" in row.text)
+            if ACTION in kind.promised_to:
+                assert (row.subject == promised) == ("CE QUE VOUS AVEZ À FAIRE" in row.text)
             assert row.message["Subject"] == row.subject
             assert row.message["Auto-Submitted"] == "auto-generated"
             assert row.message["Reply-To"] == "eafc@example.org"
@@ -223,8 +232,12 @@ def test_ouverture_parcours_transitions_write_their_emails(
         result = service.fire(FireCommand(dossier, trigger, actor, comment=comment))
         rows = queued(engine, history_id=result.history_id)
         assert {r.person_id for r in rows} == expected, trigger
-        subject = CATALOG[f"ouverture_parcours/{trigger}"].subject
-        assert all(r.subject == f"{result.reference} — {subject}" for r in rows)
+        kind = CATALOG[f"ouverture_parcours/{trigger}"]
+        for r in rows:
+            # « à instruire » only to the gestionnaire, who instructs it.
+            promised = kind.general is None or r.person_id == t.gestionnaire
+            chosen = kind.subject if promised else kind.general
+            assert r.subject == f"{result.reference} — {chosen}", (trigger, r.person_id)
         if comment:
             assert all(comment in r.text for r in rows)
     # A request still in « Brouillon » can be withdrawn by its authors.
@@ -307,8 +320,14 @@ def test_substitute_of_a_recipient_is_written_to_as_well(
         r.person_id: r for r in queued(engine, history_id=fired["soumettre_scenario"].history_id)
     }
     assert set(rows) == {world.team.pilote, substitute}
-    assert "suppléant·e de" in rows[substitute].text
+    assert "en tant que suppléant de" in rows[substitute].text
     assert "/actions/valider_scenario" in rows[substitute].text
+    # Where the pilote has nothing to do, only the pilote hears of it: the substitute
+    # receives only what they may act on.
+    for trigger in ("emettre_contrat", "signer/responsable"):
+        told = {r.person_id for r in queued(engine, history_id=fired[trigger].history_id)}
+        assert world.team.pilote in told or trigger == "emettre_contrat", trigger
+        assert substitute not in told, trigger
 
 
 def _rename(engine: Engine, person_id: int, name: str) -> None:

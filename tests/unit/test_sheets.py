@@ -153,4 +153,4 @@ def test_print_views_escape_what_people_typed() -> None:
         assert '<html lang="fr">' in html and "@media print" in html
     assert "<img" not in bilan and "&lt;img src=x" in bilan
     assert "Aucune décision de paiement n'a encore été prise" in fiche
-    assert "1 septembre 2026" in fiche
+    assert "le 1er septembre 2026" in fiche  # French: « 1er », never « 1 septembre »

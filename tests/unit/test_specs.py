@@ -200,7 +200,7 @@ def test_mermaid_diagram_lists_every_state_and_transition(spec: WorkflowSpec) ->
     for state in spec.states:
         assert f'state "{state.label}" as {state.id}' in text
     for source, dest, transition in spec.edges():
-        assert f"{source} --> {dest}: {transition.trigger}" in text
+        assert f"{source} --> {dest}: {transition.label}" in text
     assert f"class {spec.initial} current" in text
 
 
@@ -209,8 +209,8 @@ def test_dot_diagram_is_balanced_and_complete(spec: WorkflowSpec) -> None:
     text = dot(spec)
     assert text.startswith(f'digraph "{spec.name}"') and text.rstrip().endswith("}")
     assert text.count("{") == text.count("}")
-    edges = set(re.findall(r"^\s+(\w+) -> (\w+) \[label=\"(\w+)\"\];$", text, re.M))
-    assert edges == {(s, d, t.trigger) for s, d, t in spec.edges()}
+    edges = set(re.findall(r"^\s+(\w+) -> (\w+) \[label=\"([^\"]+)\"\];$", text, re.M))
+    assert edges == {(s, d, t.label) for s, d, t in spec.edges()}
 
 
 def test_one_machine_per_spec_built_once_and_holding_no_model() -> None:

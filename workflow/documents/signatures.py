@@ -43,7 +43,7 @@ class Awaited:
         what = "du contrat" if self.version == 1 else f"de l'avenant n° {self.version - 1}"
         return (
             f"la signature {what} (version {self.version}) par {self.member.full_name} "
-            f"({role_label(self.member.role)})"
+            f"({role_label(self.member.role, self.member.civilite)})"
         )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from states import get_spec
-from states.roles import ACADEMIE_ROLES, DOSSIER_ROLES, ROLES
+from states.roles import ACADEMIE_ROLES, CIVILITES, DOSSIER_ROLES, ROLES
 from workflow.dossiers import delegations
 from workflow.dossiers.access import Edit, may_create_in, pilotes_in, require_edit
 from workflow.dossiers.delegations import DelegationRequest
@@ -126,16 +126,24 @@ class DossierEditor:
             )
             return _pk(result.inserted_primary_key)
 
-    def create_person(self, email: str, full_name: str) -> int:
+    def create_person(self, email: str, full_name: str, civilite: str | None = None) -> int:
+        """``civilite``: ``madame``, ``monsieur`` or None (labels then stay as they are)."""
         email = email.strip().lower()
         if "@" not in email or len(email) > 320:
             raise InvalidInput(f"Adresse électronique invalide : {email}", field="email")
+        if civilite is not None and civilite not in CIVILITES:
+            raise InvalidInput(
+                f"Civilité inconnue : « {civilite} » (madame, monsieur, ou rien).", "civilite"
+            )
         with self.engine.begin() as conn:
             if conn.execute(select(person_table.c.id).where(person_table.c.email == email)).first():
                 raise InvalidInput(f"Une personne existe déjà avec l'adresse {email}.", "email")
             result = conn.execute(
                 insert(person_table).values(
-                    email=email, full_name=full_name.strip(), created_at=self.clock()
+                    email=email,
+                    full_name=full_name.strip(),
+                    civilite=civilite,
+                    created_at=self.clock(),
                 )
             )
             return _pk(result.inserted_primary_key)

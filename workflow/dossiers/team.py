@@ -27,6 +27,7 @@ class Person:
     person_id: int
     full_name: str
     email: str
+    civilite: str | None = None
 
 
 def known_people(conn: Connection, academie_id: int, limit: int = 1000) -> list[Person]:
@@ -187,5 +188,7 @@ def delegations_in(conn: Connection, academie_id: int, limit: int = 500) -> list
 
 
 def person_of(conn: Connection, person_id: int) -> Person | None:
-    row = conn.execute(select(P.c.id, P.c.full_name, P.c.email).where(P.c.id == person_id)).first()
-    return None if row is None else Person(int(row.id), row.full_name, row.email)
+    row = conn.execute(
+        select(P.c.id, P.c.full_name, P.c.email, P.c.civilite).where(P.c.id == person_id)
+    ).first()
+    return None if row is None else Person(int(row.id), row.full_name, row.email, row.civilite)

@@ -62,6 +62,8 @@ class Member:
     role: str
     full_name: str
     email: str
+    civilite: str | None = None
+    """For labels that agree with the person (``states.roles.role_label``)."""
 
 
 def _held_roles() -> Subquery:
@@ -160,7 +162,7 @@ def with_derived(
 
 
 _MEMBERS = (
-    select(A.c.person_id, A.c.role, P.c.full_name, P.c.email)
+    select(A.c.person_id, A.c.role, P.c.full_name, P.c.email, P.c.civilite)
     .join(P, P.c.id == A.c.person_id)
     .where(
         or_(
@@ -190,7 +192,7 @@ def members(conn: Connection, dossier: DossierRef, roles: Iterable[str]) -> list
             "academie_roles": [r for r in roles if r in ACADEMIE_ROLES],
         },
     ).all()
-    return [Member(r.person_id, r.role, r.full_name, r.email) for r in rows]
+    return [Member(r.person_id, r.role, r.full_name, r.email, r.civilite) for r in rows]
 
 
 def unique_people(people: Sequence[Member]) -> list[Member]:

@@ -84,6 +84,7 @@ def _signatures(conn: Connection, dossier_id: int) -> tuple[SignatureLine, ...]:
             S.c.signed_at,
             S.c.contract_sha256,
             person_table.c.full_name,
+            person_table.c.civilite,
         )
         .join(person_table, person_table.c.id == S.c.person_id)
         .where(S.c.dossier_id == dossier_id)
@@ -94,7 +95,7 @@ def _signatures(conn: Connection, dossier_id: int) -> tuple[SignatureLine, ...]:
             int(r.person_id),
             str(r.full_name),
             str(r.role),
-            role_label(str(r.role)),
+            role_label(str(r.role), r.civilite),
             int(r.contract_version),
             r.signed_at,
             str(r.contract_sha256),

@@ -127,6 +127,8 @@ class HistoryLine:
     role: str
     comment: str | None
     payload: dict[str, Any]
+    actor_civilite: str | None = None
+    """So that the role the actor acted in reads in agreement (« Formatrice »)."""
 
     @property
     def who(self) -> str:
@@ -143,6 +145,7 @@ def history(conn: Connection, dossier_id: int) -> list[HistoryLine]:
         select(
             history_table,
             actor.c.full_name.label("actor_name"),
+            actor.c.civilite.label("actor_civilite"),
             principal.c.full_name.label("principal_name"),
         )
         .outerjoin(actor, actor.c.id == history_table.c.actor_id)
@@ -162,6 +165,7 @@ def history(conn: Connection, dossier_id: int) -> list[HistoryLine]:
             role=r.role,
             comment=r.comment,
             payload=r.payload or {},
+            actor_civilite=r.actor_civilite,
         )
         for r in rows
     ]

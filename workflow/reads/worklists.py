@@ -103,7 +103,7 @@ def tasks_of(conn: Connection, dossier_id: int) -> list[DossierTask]:
     """Every charter task of the dossier, by phase then holder (the caller has checked that
     the person may read the dossier)."""
     rows = conn.execute(
-        select(T, P.c.full_name)
+        select(T, P.c.full_name, P.c.civilite)
         .join(P, P.c.id == T.c.person_id)
         .where(T.c.dossier_id == dossier_id)
         .order_by(T.c.created_at, P.c.full_name, T.c.id)
@@ -113,7 +113,7 @@ def tasks_of(conn: Connection, dossier_id: int) -> list[DossierTask]:
             id=r.id,
             person_id=r.person_id,
             holder=r.full_name,
-            role_label=role_label(r.role),
+            role_label=role_label(r.role, r.civilite),
             phase=r.phase,
             label=r.label,
             due_at=r.due_at,

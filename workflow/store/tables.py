@@ -55,6 +55,9 @@ class Person(SQLModel, table=True):
     oidc_subject: str | None = Field(default=None, max_length=255)
     active: bool = True
     created_at: datetime = _created()
+    civilite: str | None = Field(default=None, max_length=16)
+    """``madame``, ``monsieur`` or none (``states.roles.CIVILITES``): the labels and
+    emails that name the person's role agree with it (« Formatrice », « la gestionnaire »)."""
 
 
 class ReferenceCounter(SQLModel, table=True):
