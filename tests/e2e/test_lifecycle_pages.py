@@ -200,7 +200,7 @@ class Parcours:
         """Each member added on « Équipe » by their address, as for someone new to the list."""
         page = self.open_dossier(gestionnaire)
         _follow(page, page.get_by_role("link", name="Voir ou modifier l'équipe et les suppléances"))
-        expect(page.get_by_text("Ce dossier n'a pas encore de pilote")).to_be_visible()
+        expect(page.get_by_text("Ce dossier n'a pas encore d'équipe")).to_be_visible()
         for role, person in members:
             page.get_by_label("Rôle *").select_option(label=role)
             page.get_by_label("Ou son adresse électronique").fill(self.people.email(person))
@@ -212,7 +212,14 @@ class Parcours:
         for n, person in enumerate(signatories, start=1):
             last = n == len(signatories)
             state = "Contrat signé" if last else "Contrat à signer"
-            self.act(person, "signer", "Signer le contrat", state, f"signature-{n}")
+            # The dossier page leads to the contract's text; one signs it there.
+            page = self.open_dossier(person)
+            _follow(page, page.get_by_role("link", name="Lire et signer le contrat"))
+            _follow(page, page.get_by_role("button", name="Signer le contrat"))
+            expect(page.get_by_text("Signature enregistrée")).to_be_visible()
+            expect(page.get_by_text(f"est « {state} »")).to_be_visible()
+            self.fired.append(("signer", person))
+            self.snap(page, f"signature-{n}")
 
     def write_scenario(self, concepteur: int, tutor: int) -> None:
         page = self.open_dossier(concepteur)

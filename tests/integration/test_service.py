@@ -123,6 +123,19 @@ def test_invalid_trigger_lists_the_valid_ones(world: World, service: WorkflowSer
     )
 
 
+def test_a_person_is_never_offered_what_only_the_system_fires(
+    world: World, service: WorkflowService
+) -> None:
+    dossier = world.formation()
+    world.builder.drive(dossier, world.team, "contrat_signe")
+    with pytest.raises(TriggerNotAvailable) as raised:
+        fire(service, dossier, "valider_bilan", world.team.gestionnaire)
+    # « Établir un avenant » is the system's, in the transaction of an edit: not offered.
+    assert "etablir_avenant" not in raised.value.valid
+    assert "avenant au contrat" not in raised.value.message.split("Actions possibles")[1]
+    assert "Soumettre le scénario au pilote" in raised.value.message
+
+
 def test_a_part_that_cannot_be_edited_names_the_state_by_its_label(
     world: World, service: WorkflowService
 ) -> None:

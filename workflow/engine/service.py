@@ -147,8 +147,22 @@ class WorkflowService:
             raise StaleVersion(command.expected_version, dossier.version)
         spec = get_spec(dossier.workflow_name, dossier.workflow_version)
         machine = machine_for(spec.name, spec.version)
-        transition = _valid_transition(spec, machine.triggers_from(dossier.state), dossier, command)
         held = tuple(held_list)
+
+        def offered(other: TransitionSpec) -> bool:
+            """Whether to name ``other`` among the actions possible here: never what only
+            the system fires, nor a turn that is not the person's (an avenant to sign
+            when none waits for them)."""
+            if command.actor_id is None:
+                return True
+            if not other.roles:
+                return False
+            turn = GuardContext(conn, dossier, command.actor_id, {}, now)
+            return not any(self.rules.guards[g](turn) for g in other.turn_guards)
+
+        transition = _valid_transition(
+            spec, machine.triggers_from(dossier.state), dossier, command, offered
+        )
         capacity = _authorise(transition, command.actor_id, held, command.dossier_id)
         ctx = GuardContext(conn, dossier, command.actor_id, command.payload, now)
         missing = _missing(self.rules, transition, ctx, command.comment)
@@ -273,13 +287,17 @@ class WorkflowService:
 
 
 def _valid_transition(
-    spec: WorkflowSpec, valid: Sequence[str], dossier: DossierRow, command: FireCommand
+    spec: WorkflowSpec,
+    valid: Sequence[str],
+    dossier: DossierRow,
+    command: FireCommand,
+    offered: Callable[[TransitionSpec], bool],
 ) -> TransitionSpec:
     if command.trigger not in valid:
         raise TriggerNotAvailable(
             command.trigger,
             spec.state(dossier.state).label,
-            [(t, spec.transition(t).label) for t in valid],
+            [(t, spec.transition(t).label) for t in valid if offered(spec.transition(t))],
             spec.transition(command.trigger).label if command.trigger in spec.triggers else None,
         )
     return spec.transition(command.trigger)
