@@ -6,12 +6,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import pages, problems
 from api.background import Background
 from api.body_limit import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
+from api.request_text import refuse_nul
 from api.routes import (
     academies,
     auth,
@@ -63,6 +64,7 @@ def create_app(container: Container | None = None, background: Background | None
         openapi_url="/api/openapi.json",
         docs_url=None,  # served by api.routes.docs, under its own security policy
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.container = container
     app.state.metrics = Metrics()

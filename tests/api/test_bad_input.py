@@ -286,3 +286,33 @@ def test_search_folds_ligatures_and_still_finds_references(world: World, api: Ap
     assert ids("NUMERIQUE") == [dossier]
     reference = api.get(f"/api/v1/dossiers/{dossier}", gestionnaire).json()["reference"]
     assert ids(reference.lower()) == [dossier]
+
+
+# A NUL in an address: no database stores it; refused before any query --------------------
+
+NUL_ADDRESSES = [
+    "/api/v1/dossiers?q=%00",
+    "/api/v1/dossiers?q=eval%00uer",
+    "/api/v1/exports/budget?academie=%00",
+]
+
+
+@pytest.mark.parametrize("path", NUL_ADDRESSES)
+def test_the_api_refuses_a_nul_in_the_address_in_french(world: World, api: Api, path: str) -> None:
+    world.formation()
+    body = problem(api.get(path, world.team.gestionnaire), 400, "caractere-nul")
+    assert "caractère nul" in body["detail"]
+
+
+def test_a_page_refuses_a_nul_in_its_filters_with_a_french_page(
+    world: World, client: TestClient, api_container: Container
+) -> None:
+    world.formation()
+    page_session(client, api_container, world.team.gestionnaire)
+    for path in ("/tableau-de-bord?q=%00", "/tableau-de-bord?pilote=a%00b", "/a-traiter?x=%00"):
+        refused = client.get(path)
+        assert refused.status_code == 400, path
+        assert "caractère nul" in html.unescape(refused.text)
+        assert refused.headers["content-type"].startswith("text/html")
+    # The same filters without the NUL still answer.
+    assert client.get("/tableau-de-bord?q=eval").status_code == 200
