@@ -62,7 +62,17 @@ def resolve(
             )
         )
     result += _substitutes(conn, dossier, result, now)
-    return [r for r in result if r.person_id != exclude]
+    gone = _deactivated(conn, {r.person_id for r in result})
+    return [r for r in result if r.person_id != exclude and r.person_id not in gone]
+
+
+def _deactivated(conn: Connection, person_ids: set[int]) -> set[int]:
+    """People an administrateur deactivated (they left): they keep their place in the
+    histories, but formaflow no longer writes to them."""
+    if not person_ids:
+        return set()
+    query = select(P.c.id).where(P.c.id.in_(person_ids), P.c.active.is_(False))
+    return {int(i) for i in conn.execute(query).scalars()}
 
 
 def _substitutes(
