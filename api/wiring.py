@@ -10,8 +10,8 @@ from sqlalchemy import Connection, Engine
 
 from api.accounts import Accounts
 from api.documents.archive import ContractSealer
+from api.documents.files import attestation_pdf
 from api.documents.sealing import SealKeys, default_keys
-from api.exports.participants import render_attestation
 from api.settings import ApiSettings, for_database, get_api_settings
 from notifications.links import ActionLinks
 from notifications.outbox import OutboxWriter
@@ -61,7 +61,7 @@ class Container:
     @cached_property
     def participant_mail(self) -> ParticipantMail:
         return ParticipantMail(
-            self.mail_settings, self.questionnaire_links, attestation_html=render_attestation
+            self.mail_settings, self.questionnaire_links, attestation_pdf=attestation_pdf
         )
 
     @cached_property

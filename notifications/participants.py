@@ -106,12 +106,12 @@ class ParticipantMail:
         self,
         settings: MailSettings,
         questionnaire: QuestionnaireLinks,
-        attestation_html: Callable[[Attestation], str] | None = None,
+        attestation_pdf: Callable[[Attestation], bytes] | None = None,
     ) -> None:
         self.settings = settings
         self.questionnaire = questionnaire
-        self.attestation_html = attestation_html
-        """Renders an attestation as a printable page (the edge owns the templates)."""
+        self.attestation_pdf = attestation_pdf
+        """Renders an attestation as a PDF (the edge owns the templates and WeasyPrint)."""
 
     # Subscribers -------------------------------------------------------------------------
 
@@ -268,15 +268,15 @@ class ParticipantMail:
     # Attestations --------------------------------------------------------------------------
 
     def attestations(self, conn: Connection, items: Sequence[Attestation], at: datetime) -> None:
-        """Each participant's attestation, attached as a printable page."""
+        """Each participant's attestation, attached as a PDF."""
         if not items:
             return
-        assert self.attestation_html is not None, "the edge renders attestations"
+        assert self.attestation_pdf is not None, "the edge renders attestations"
         dossier = load(conn, items[0].dossier_id)
         origin = sender(conn, dossier.academie_id, self.settings)
         rows = []
         for item in items:
-            html = self.attestation_html(item)
+            pdf = self.attestation_pdf(item)
             context = {
                 **self._common(dossier),
                 "name": item.full_name,
@@ -298,15 +298,7 @@ class ParticipantMail:
                     f"@{self.settings.from_domain}>",
                     context,
                     at,
-                    [
-                        Attachment(
-                            f"attestation-{dossier.reference}.html",
-                            "text",
-                            "html",
-                            html.encode("utf-8"),
-                            (("charset", "utf-8"),),
-                        )
-                    ],
+                    [Attachment(f"attestation-{dossier.reference}.pdf", "application", "pdf", pdf)],
                 )
             )
         conn.execute(insert(outbox_table), rows)

@@ -14,8 +14,16 @@ from api.documents.rendering import (
     render_fiche_bilan_ent,
 )
 from api.exports.files import ExportFile
+from api.exports.participants import (
+    SessionSheet,
+    StepSheet,
+    render_attestation,
+    render_attestations,
+    sheet_html,
+)
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
+from workflow.participants.attestations import Attestation
 from workflow.reads import paperwork
 from workflow.reads.contract import contract_view, etablissement_of
 from workflow.store.academie_settings import academie_settings
@@ -78,3 +86,28 @@ def fiche_bilan_ent_file(conn: Connection, dossier: DossierRow, now: datetime) -
         entered_by=entered_by,
     )
     return ExportFile(f"fiche-bilan-ent-{dossier.reference}.pdf", PDF, html_to_pdf(html))
+
+
+def attestation_pdf(item: Attestation) -> bytes:
+    """One attestation de formation as a PDF: what a stagiaire downloads and receives."""
+    return html_to_pdf(render_attestation(item))
+
+
+def attestation_file(item: Attestation) -> ExportFile:
+    name = f"attestation-{item.reference}-{item.enrolment_id}.pdf"
+    return ExportFile(name, PDF, attestation_pdf(item))
+
+
+def attestations_file(reference: str, items: list[Attestation]) -> ExportFile:
+    """Every attestation of a dossier in one PDF, one per page (pilote, EAFC)."""
+    return ExportFile(f"attestations-{reference}.pdf", PDF, html_to_pdf(render_attestations(items)))
+
+
+def sheet_file(sheet: SessionSheet | StepSheet, now: datetime) -> ExportFile:
+    """An émargement sheet (a session, or an asynchronous step) as a PDF."""
+    printable = sheet_html(sheet, now)
+    return ExportFile(
+        printable.filename.removesuffix(".html") + ".pdf",
+        PDF,
+        html_to_pdf(printable.content.decode("utf-8")),
+    )

@@ -157,14 +157,3 @@ def render_attestations(items: list[Attestation]) -> str:
 
 def _title(item: Attestation) -> str:
     return f"Attestation de formation — {item.reference}"
-
-
-def attestation_file(item: Attestation) -> ExportFile:
-    name = f"attestation-{item.reference}-{item.enrolment_id}.html"
-    return ExportFile(name, HTML, render_attestation(item).encode("utf-8"))
-
-
-def attestations_file(reference: str, items: list[Attestation]) -> ExportFile:
-    return ExportFile(
-        f"attestations-{reference}.html", HTML, render_attestations(items).encode("utf-8")
-    )

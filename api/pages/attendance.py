@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import RowId, Wired
+from api.documents.files import sheet_file
 from api.exports.download import attachment
 from api.exports.participants import session_sheet, sheet_csv, sheet_html, step_sheet
 from api.pages.bilan import CORRECTION_LABELS, page_with_correction
@@ -241,7 +242,9 @@ def _sheet(
         )
     if sheet is None:
         raise StarletteHTTPException(404)
-    return attachment(sheet_csv(sheet) if fmt == "csv" else sheet_html(sheet, now))
+    if fmt == "csv":
+        return attachment(sheet_csv(sheet))
+    return attachment(sheet_file(sheet, now) if fmt == "pdf" else sheet_html(sheet, now))
 
 
 @router.get("/dossiers/{dossier_id}/emargement/sessions/{session_id}")
@@ -260,6 +263,13 @@ async def session_sheet_csv(
     return await run_in_threadpool(_sheet, wired, viewer, dossier_id, "sessions", session_id, "csv")
 
 
+@router.get("/dossiers/{dossier_id}/emargement/sessions/{session_id}/pdf")
+async def session_sheet_pdf(
+    dossier_id: RowId, session_id: RowId, viewer: Seen, wired: Wired
+) -> Response:
+    return await run_in_threadpool(_sheet, wired, viewer, dossier_id, "sessions", session_id, "pdf")
+
+
 @router.get("/dossiers/{dossier_id}/emargement/etapes/{step_id}")
 async def step_sheet_page(
     dossier_id: RowId, step_id: RowId, viewer: Seen, wired: Wired
@@ -270,6 +280,11 @@ async def step_sheet_page(
 @router.get("/dossiers/{dossier_id}/emargement/etapes/{step_id}/csv")
 async def step_sheet_csv(dossier_id: RowId, step_id: RowId, viewer: Seen, wired: Wired) -> Response:
     return await run_in_threadpool(_sheet, wired, viewer, dossier_id, "etapes", step_id, "csv")
+
+
+@router.get("/dossiers/{dossier_id}/emargement/etapes/{step_id}/pdf")
+async def step_sheet_pdf(dossier_id: RowId, step_id: RowId, viewer: Seen, wired: Wired) -> Response:
+    return await run_in_threadpool(_sheet, wired, viewer, dossier_id, "etapes", step_id, "pdf")
 
 
 # Correcting a count (from the bilan page) --------------------------------------------------------

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RowId, Wired
+from api.documents.files import attestation_file, attestations_file
 from api.exports.download import attachment
-from api.exports.participants import attestation_file, attestations_file
 from api.imports.lists import ImportFileError, read_list
 from api.pages.errors import PageRoute
 from api.pages.flash import Flash, set_flash

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RowId, Wired
+from api.documents.files import attestation_file
 from api.exports.download import attachment
 from api.exports.files import ICS, ExportFile
-from api.exports.participants import attestation_file
 from api.pages.errors import PageRoute
 from api.pages.rendering import render
 from api.pages.viewer import Seen, Viewer

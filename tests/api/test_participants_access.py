@@ -20,6 +20,7 @@ from api.wiring import Container
 from notifications.tokens import QuestionnaireClaim
 from tests.conftest import World
 from tests.support.api import Api, page_session
+from tests.support.pdf import pdf_text
 from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.engine.rows import load
 from workflow.engine.service import FireCommand
@@ -116,7 +117,9 @@ def test_a_stagiaire_reads_only_their_own(
     assert "Effectifs d'après les présences" not in bilan.text
     attestation = client.get(f"/mes-formations/{dossier}/attestation")
     assert attestation.status_code == 200
-    assert "Stagiaire-A" in attestation.text and "Stagiaire-B" not in attestation.text
+    assert attestation.headers["content-type"] == "application/pdf"
+    attested = pdf_text(attestation.content)
+    assert "Stagiaire-A" in attested and "Stagiaire-B" not in attested
     calendar = client.get(f"/mes-formations/{dossier}/convocation.ics")
     events = Calendar.from_ical(calendar.content).walk("VEVENT")
     assert len(events) == 2

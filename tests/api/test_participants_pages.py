@@ -15,6 +15,7 @@ from api.wiring import Container
 from tests.conftest import World
 from tests.support.api import page_session
 from tests.support.participants import as_csv, schools, trainees
+from tests.support.pdf import pdf_pages, pdf_text
 from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.engine.service import FireCommand
 from workflow.participants.roster import roster, slots
@@ -151,6 +152,11 @@ def test_a_correction_needs_its_justification(
         f"/dossiers/{dossier}/presences/sessions/{session.id}", data=form, follow_redirects=False
     )
     assert saved.status_code == 303
+    # The émargement sheet of that session, as a PDF read back with pdftotext.
+    sheet = client.get(f"/dossiers/{dossier}/emargement/sessions/{session.id}/pdf")
+    assert sheet.status_code == 200 and sheet.headers["content-type"] == "application/pdf"
+    text = pdf_text(sheet.content)
+    assert people[0].full_name in text and "Présent" in text
     wrong = client.post(
         f"/dossiers/{dossier}/presences/sessions/{session.id}",
         data={"csrf_token": csrf, f"statut-{people[0].enrolment_id}": "en retard"},
@@ -196,4 +202,5 @@ def test_a_correction_needs_its_justification(
     )
     assert sent.status_code == 303
     printable = client.get(f"/dossiers/{dossier}/stagiaires/attestations")
-    assert printable.status_code == 200 and printable.text.count('class="page"') == 2
+    assert printable.status_code == 200 and printable.headers["content-type"] == "application/pdf"
+    assert pdf_pages(printable.content) == 2  # one attestation per page

@@ -27,6 +27,7 @@ from tests.e2e.conftest import People
 from tests.support.browser import check_page, sign_in
 from tests.support.mail import drain, mail_settings
 from tests.support.participants import as_csv, schools, trainees
+from tests.support.pdf import pdf_text
 from tests.support.smtp import Received, SmtpSink
 from workflow.engine.service import FireCommand
 from workflow.participants.roster import async_steps, roster, slots
@@ -303,8 +304,8 @@ def test_stagiaires_from_a_list_to_their_attestation(
         expect(page.get_by_role("heading", name="Ma convocation")).to_be_visible()
         both(page, "ma-formation")
         with page.expect_download() as download:
-            page.get_by_role("link", name="Télécharger mon attestation de formation").click()
-        attestation = download.value.path().read_text("utf-8")
+            page.get_by_role("link", name="Télécharger mon attestation de formation (PDF)").click()
+        attestation = pdf_text(download.value.path().read_bytes())
         assert "Attestation de formation" in attestation
         mine = next(p for p in people_rows if p.email == stagiaire)
         assert mine.full_name in attestation and "Classe virtuelle en cycle 3" in attestation

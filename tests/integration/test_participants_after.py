@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.conftest import World, make_world
 from tests.support.cli import run_cli
 from tests.support.mail import mail_settings
 from tests.support.participants import as_csv, schools, trainees
+from tests.support.pdf import pdf_text
 from workflow.demo import DemoBuilder
 from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.engine.errors import InvalidInput
@@ -165,9 +167,11 @@ def test_attestations_are_sent_once_to_those_who_took_part(
     assert len(rows) == 2
     message = email.message_from_string(rows[0], policy=email.policy.default)
     (attached,) = list(message.iter_attachments())
-    assert attached.get_content_type() == "text/html"
-    html = attached.get_content()
-    assert "Attestation de formation" in html and "Présentiel" in html and "3 h" in html
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_filename().endswith(".pdf")
+    text = pdf_text(attached.get_content())
+    assert "Attestation de formation" in text
+    assert re.search(r"Présentiel\s+3\s?h", text), text  # the hours per modality
     with pytest.raises(Exception, match="rôle requis"):
         container.attestation_mailing.send_pending(dossier, actor_id=world.team.stagiaires[0])
 
