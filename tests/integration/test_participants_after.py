@@ -168,7 +168,7 @@ def test_attestations_are_sent_once_to_those_who_took_part(
     message = email.message_from_string(rows[0], policy=email.policy.default)
     (attached,) = list(message.iter_attachments())
     assert attached.get_content_type() == "application/pdf"
-    assert attached.get_filename().endswith(".pdf")
+    assert (attached.get_filename() or "").endswith(".pdf")
     text = pdf_text(attached.get_content())
     assert "Attestation de formation" in text
     assert re.search(r"Présentiel\s+3\s?h", text), text  # the hours per modality
