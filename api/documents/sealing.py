@@ -10,11 +10,15 @@ intact but its signer as unknown).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -95,6 +99,24 @@ def default_keys(data_dir: Path, organisation: str) -> SealKeys:
     return SealKeys(cert_path, key_path, None, self_signed=True)
 
 
+T = TypeVar("T")
+
+
+def _outside_any_loop(work: Callable[[], T]) -> T:
+    """``work()``, on another thread when this one runs an event loop.
+
+    pyHanko's synchronous calls run their own loop (``asyncio.run``), which Python refuses
+    inside a running one: a transition fired from a thread that runs a loop (a browser
+    driver's, an async host's) would fail at its last signature. A short-lived thread has
+    no loop; the caller waits for it, so the transaction around stays the same."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal") as pool:
+        return pool.submit(work).result()
+
+
 def seal(pdf: bytes, keys: SealKeys, *, reason: str, location: str | None) -> bytes:
     """``pdf`` with the académie's PAdES signature covering the whole file."""
     # pyHanko leaves its PEM loaders unannotated.
@@ -109,7 +131,7 @@ def seal(pdf: bytes, keys: SealKeys, *, reason: str, location: str | None) -> by
         reason=reason,
         location=location,
     )
-    out = signers.PdfSigner(meta, signer=signer).sign_pdf(writer)
+    out = _outside_any_loop(lambda: signers.PdfSigner(meta, signer=signer).sign_pdf(writer))
     assert isinstance(out, io.BytesIO)
     return out.getvalue()
 
@@ -130,7 +152,9 @@ def check(pdf: bytes, trust_root: Path) -> SealCheck:
     root = load_cert_from_pemder(str(trust_root))  # type: ignore[no-untyped-call]
     context = ValidationContext(trust_roots=[root])
     reader = PdfFileReader(io.BytesIO(pdf))
-    status = validate_pdf_signature(reader.embedded_signatures[0], context)
+    status = _outside_any_loop(
+        lambda: validate_pdf_signature(reader.embedded_signatures[0], context)
+    )
     return SealCheck(
         intact=bool(status.intact),
         valid=bool(status.valid),
