@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, insert, select, text
 
 from tests.conftest import World
 from tests.support.cli import run_cli
 from workflow.engine.history import GENESIS, HistoryReport, row_hash, verify_history
 from workflow.store.database import is_postgresql, make_engine
 from workflow.store.migrate import upgrade
-from workflow.store.tables import academie_table, dossier_table, history_table, person_table
+from workflow.store.tables import dossier_table, history_table, person_table
 
 MIGRATION = (
     Path(__file__).resolve().parents[2] / "workflow/store/migrations/versions/0008_history_chain.py"
@@ -200,16 +200,22 @@ def test_rows_written_before_the_chain_are_chained_by_the_migration(
 ) -> None:
     engine = make_engine(fresh_database_url)
     try:
-        upgrade(engine, "0006")
+        upgrade(engine, "0007")
         now = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
         with engine.begin() as conn:
+            # The tables as they stood before the chain (later migrations add columns).
+            before = MetaData()
+            old_academie, old_dossier, old_history = (
+                Table(name, before, autoload_with=conn)
+                for name in ("academie", "dossier", "history")
+            )
             academie = conn.execute(
-                insert(academie_table).values(
+                insert(old_academie).values(
                     slug="ancienne", name="Ancienne", code="ANC", created_at=now
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
             dossier = conn.execute(
-                insert(dossier_table).values(
+                insert(old_dossier).values(
                     reference="26-ANC-0001",
                     title="Dossier d'avant la chaîne",
                     academie_id=academie,
@@ -223,7 +229,7 @@ def test_rows_written_before_the_chain_are_chained_by_the_migration(
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
             conn.execute(
-                insert(history_table).values(
+                insert(old_history).values(
                     dossier_id=dossier,
                     version=2,
                     trigger="emettre_contrat",
