@@ -19,7 +19,7 @@ from workflow.store.types import utcnow
 
 
 def _references(html: str) -> list[str]:
-    return re.findall(r'<a href="/dossiers/\d+">([^<]+)</a>', html)
+    return re.findall(r'<a (?:class="[^"]*" )?href="/dossiers/\d+">([^<]+)</a>', html)
 
 
 def test_many_pilotes_turn_the_filter_into_an_address_field(api: Api, world: World) -> None:

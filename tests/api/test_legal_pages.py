@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from api.wiring import Container
 from tests.conftest import World
 from tests.support.api import PAGE_PASSWORD, page_session
-from workflow.store.academie_settings import PACKAGED
-from workflow.store.settings import get_settings
+from workflow.admin.service import Administration
 from workflow.store.tables import person_table
 
 FOOTER_SITES = ["info.gouv.fr", "service-public.gouv.fr", "legifrance.gouv.fr", "data.gouv.fr"]
@@ -58,14 +57,10 @@ def test_anonymous_pages_have_the_dsfr_frame(client: TestClient) -> None:
 def test_the_institution_of_the_persons_academie_is_under_the_marianne(
     client: TestClient, api_container: Container, world: World
 ) -> None:
-    target = get_settings().academies_dir
-    assert target is not None
-    demo = (PACKAGED / "demo.toml").read_text("utf-8")
-    configured = demo.replace(
-        'institution = "Académie de démonstration"', 'institution = "Région académique Nord-Test"'
+    # The académie's setting, as its administrateur changes it (in the database, no restart).
+    Administration(api_container.engine).change_settings(
+        world.slug, {"institution": "Région académique Nord-Test"}, actor_id=None
     )
-    assert configured != demo
-    (target / f"{world.slug}.toml").write_text(configured, "utf-8")
     dossier = world.formation()
 
     # Staff of the académie, and a formatrice who holds a role on one of its dossiers only.
