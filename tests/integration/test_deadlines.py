@@ -223,7 +223,8 @@ def test_catching_up_after_downtime_sends_one_reminder_per_person(
     builder.drive(dossier, t, "realisee")
     ended = clock.now
     clock.now = ended + timedelta(days=31, minutes=1)
-    assert timer(engine, service).run_once() == 3  # both reminders and the escalation
+    # Both bilan reminders, the escalation, and the stagiaires' questionnaire reminder.
+    assert timer(engine, service).run_once() == 4
     assert emails(engine, dossier, "dossier_formation/rappel_bilan") == [t.formateurs[0]]
     assert emails(engine, dossier, "dossier_formation/escalade_bilan") == [t.gestionnaire]
     [reminder] = [
@@ -240,7 +241,12 @@ def test_catching_up_after_downtime_sends_one_reminder_per_person(
                 )
             )
         )
-    assert sorted(recorded) == ["escalade_bilan", "rappel_bilan_echeance", "rappel_bilan_j_moins_7"]
+    assert sorted(recorded) == [
+        "escalade_bilan",
+        "rappel_bilan_echeance",
+        "rappel_bilan_j_moins_7",
+        "rappel_questionnaire",
+    ]
     # The one sent is the on-the-day reminder's (its Message-ID names its point).
     assert str(reminder.message["Message-ID"]).startswith(
         f"<formaflow.d{recorded['rappel_bilan_echeance']}.p"
