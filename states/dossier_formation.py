@@ -227,6 +227,7 @@ TRANSITIONS = (
         sources=("bilan_valide",),
         dest="bilan_a_completer",
         roles=("gestionnaire",),
+        awaited_from=(),  # a way back when a figure proves wrong, never a task
         comment_required=True,
         notifications=(
             _notify(BILAN_AUTHOR, "formateur", "pilote", "responsable", template="rouvrir_bilan"),

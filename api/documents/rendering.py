@@ -13,11 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from api.documents.pdf import FONT_STACK, html_to_pdf
 from api.exports.printing import render_bilan, render_fiche
 from states.roles import role_label
-from workflow.language.french import format_date, format_datetime, format_hours
+from workflow.language.french import de, format_date, format_datetime, format_hours
 from workflow.payments.baremes import MAX_HSE_PER_FORMATEUR, format_decimal_fr
 from workflow.reads.contract import ContractView
 from workflow.reads.paperwork import BilanView, Fiche
@@ -31,10 +32,22 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a CSS string literal for a ``<style>`` block: HTML escaping does not
+    apply there (« d&#39;accompagnement » would be printed as such in every page's footer),
+    CSS escaping does — every character but letters, digits and spaces as ``\\hex ``."""
+    escaped = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text)
+    return Markup(f'"{escaped}"')  # noqa: S704 - every character not alphanumeric is escaped
+
+
 _env.filters.update(
+    css_string=css_string,
     date_fr=format_date,
     datetime_fr=format_datetime,
     hours=format_hours,
+    de=de,
     role_label=role_label,
     minutes_as_hours=lambda minutes: format_decimal_fr(
         (Decimal(minutes) / 60).quantize(Decimal("0.01"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from workflow.language.french import format_date, format_datetime, format_hours
+from workflow.language.french import de, format_date, format_datetime, format_hours
 from workflow.participants.counts import TraineeCounts
 from workflow.participants.questionnaire import Aggregate
 from workflow.payments.baremes import format_decimal_fr, format_euros, format_units
@@ -38,6 +38,7 @@ _env.filters.update(
     date_fr=format_date,
     datetime_fr=format_datetime,
     hours=format_hours,
+    de=de,
 )
 
 

@@ -42,7 +42,7 @@ from workflow.dossiers.team import person_of
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.engine.roles import members
 from workflow.engine.rows import DossierRow
-from workflow.language.vocabulary import DOCUMENT_KINDS
+from workflow.language.vocabulary import DOCUMENT_KINDS, KIND_LABELS
 from workflow.participants.access import Part, may, participant_only
 from workflow.participants.counts import (
     EFFECTIVE,
@@ -214,6 +214,7 @@ def _page(
             "form": form,
             "texts": TEXTS,
             "kinds": list(DOCUMENT_KINDS.items()),
+            "kind_labels": KIND_LABELS,
         },
         status_code=status_code,
     )

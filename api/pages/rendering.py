@@ -21,7 +21,7 @@ from api.pages.flash import pop_flash
 from api.pages.tables import label_cells
 from states.dispositifs import DISPOSITIFS
 from states.roles import role_label
-from workflow.language.french import PARIS, format_date, format_datetime, format_hours
+from workflow.language.french import PARIS, de, format_date, format_datetime, format_hours
 from workflow.language.labels import state_label, trigger_label
 from workflow.payments.baremes import format_units
 
@@ -100,6 +100,7 @@ environment.filters.update(
         "role_label": role_label,
         "dispositif_label": dispositif_label,
         "label_cells": label_cells,
+        "de": de,
     }
 )
 environment.globals["state_label"] = state_label

@@ -30,7 +30,7 @@ from workflow.dossiers.inputs import (
     ScenarioInput,
     SessionInput,
 )
-from workflow.language.vocabulary import DOCUMENT_KINDS
+from workflow.language.vocabulary import DOCUMENT_KINDS, KIND_LABELS
 from workflow.participants.access import team_reader
 from workflow.reads.queries import reading
 from workflow.reads.records import (
@@ -162,7 +162,7 @@ def _document_out(record: DocumentRecord) -> DocumentOut:
     return DocumentOut(
         id=record.id,
         kind=record.kind,
-        kind_label=DOCUMENT_KINDS.get(record.kind, record.kind),
+        kind_label=KIND_LABELS.get(record.kind, record.kind),
         filename=record.filename,
         content_type=record.content_type,
         size_bytes=record.size_bytes,

@@ -159,6 +159,10 @@ def test_each_dispositif_renders_signs_and_seals_its_document(
     draft = pdftotext(contract_pdf(view, datetime.now(UTC)), tmp_path)
     heading, figures = EXPECTED[dispositif]
     assert heading in draft
+    # Every page's running footer names the dossier and the document, escaped for CSS (not
+    # for HTML: « d&#39;accompagnement » was printed as such).
+    assert f"{view.dossier.reference} — {view.label} — page 1" in draft
+    assert "&#" not in draft
     for name in _names(container, *signatories):
         assert name in draft
     for figure in figures:

@@ -48,3 +48,12 @@ def format_hours(value: Decimal | None) -> str:
     if value is None:
         return "(non renseignées)"
     return f"{format_decimal(value, format='#,##0.##', locale='fr_FR')} h"
+
+
+_ELIDING = frozenset("aàâeéèêëiîïoôuùûyhAÀÂEÉÈÊËIÎÏOÔUÙÛYH")
+
+
+def de(text: str) -> str:
+    """« de » before ``text``, elided before a vowel or a mute h: « d'Hélène Garnier »,
+    « de Paul Lefèvre » (French names' initial h is mute, as in « Hélène », « Hugo »)."""
+    return f"d'{text}" if text[:1] in _ELIDING else f"de {text}"

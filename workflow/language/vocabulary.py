@@ -22,6 +22,9 @@ PRODUCED_DOCUMENT_KINDS: dict[str, str] = {
 }
 """Documents formaflow produces itself; never accepted as an upload."""
 
+KIND_LABELS: dict[str, str] = {**DOCUMENT_KINDS, **PRODUCED_DOCUMENT_KINDS}
+"""Every kind a stored document may have, uploaded or produced, as people read it."""
+
 PUBLICS: dict[str, str] = {
     "enseignants_1er_degre": "Enseignants du 1er degré",
     "college": "Collège",

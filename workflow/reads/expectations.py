@@ -51,10 +51,11 @@ class Awaited:
     person_id: int
     full_name: str
     role: str
+    civilite: str | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.full_name} ({lowercase_first(role_label(self.role))})"
+        return f"{self.full_name} ({lowercase_first(role_label(self.role, self.civilite))})"
 
 
 def lowercase_first(label: str) -> str:
@@ -162,7 +163,7 @@ def expectations(
         )
         people = [p for p in holders.get(dossier_id, []) if p.role in plain]
         people += [
-            Awaited(p.person_id, p.full_name, missing[p.person_id])
+            Awaited(p.person_id, p.full_name, missing[p.person_id], p.civilite)
             for p in holders.get(dossier_id, [])
             if p.person_id in missing
         ]
@@ -215,7 +216,7 @@ def _holders(
     on_dossier = [d.id for d, roles in wanted if any(r not in ACADEMIE_ROLES for r in roles)]
     for chunk in chunks(on_dossier, 500):
         rows = conn.execute(
-            select(A.c.dossier_id, A.c.role, P.c.id, P.c.full_name)
+            select(A.c.dossier_id, A.c.role, P.c.id, P.c.full_name, P.c.civilite)
             .join(P, P.c.id == A.c.person_id)
             .where(A.c.dossier_id.in_(chunk))
             .order_by(A.c.dossier_id, A.c.role, P.c.full_name, P.c.id)
@@ -223,7 +224,7 @@ def _holders(
         for row in rows:
             if row.role in roles_of[int(row.dossier_id)]:
                 found.setdefault(int(row.dossier_id), []).append(
-                    Awaited(int(row.id), str(row.full_name), str(row.role))
+                    Awaited(int(row.id), str(row.full_name), str(row.role), row.civilite)
                 )
     by_academie: dict[int, list[ExpectedDossier]] = {}
     for dossier, roles in wanted:
@@ -231,7 +232,7 @@ def _holders(
             by_academie.setdefault(dossier.academie_id, []).append(dossier)
     if by_academie:
         rows = conn.execute(
-            select(A.c.academie_id, A.c.role, P.c.id, P.c.full_name)
+            select(A.c.academie_id, A.c.role, P.c.id, P.c.full_name, P.c.civilite)
             .join(P, P.c.id == A.c.person_id)
             .where(A.c.academie_id.in_(list(by_academie)), A.c.role.in_(list(ACADEMIE_ROLES)))
             .order_by(A.c.role, P.c.full_name, P.c.id)
@@ -240,7 +241,7 @@ def _holders(
             for dossier in by_academie[int(row.academie_id)]:
                 if row.role in roles_of[dossier.id]:
                     found.setdefault(dossier.id, []).append(
-                        Awaited(int(row.id), str(row.full_name), str(row.role))
+                        Awaited(int(row.id), str(row.full_name), str(row.role), row.civilite)
                     )
     return found
 

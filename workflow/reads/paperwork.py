@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
 from workflow.engine.rows import load
-from workflow.language.vocabulary import DOCUMENT_KINDS, MODALITIES
+from workflow.language.vocabulary import KIND_LABELS, MODALITIES
 from workflow.payments.simulation import COMPONENT_LABELS
 from workflow.reads.queries import Decision, payment_decision
 from workflow.reads.records import (
@@ -158,7 +158,7 @@ def bilan_view(conn: Connection, dossier_id: int) -> BilanView:
             for s in sessions
         ),
         documents=tuple(
-            (d, DOCUMENT_KINDS.get(d.kind, d.kind)) for d in documents_of(conn, dossier_id)
+            (d, KIND_LABELS.get(d.kind, d.kind)) for d in documents_of(conn, dossier_id)
         ),
     )
 
@@ -181,7 +181,7 @@ def sofia_files(conn: Connection, dossier_id: int, data_dir: Path) -> list[PackF
     return [
         PackFile(
             d,
-            DOCUMENT_KINDS[d.kind],
+            KIND_LABELS.get(d.kind, d.kind),
             document_path(data_dir, d.storage_key),
             names.get(d.uploaded_by_id, "") if d.uploaded_by_id else "",
         )
