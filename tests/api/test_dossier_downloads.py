@@ -34,14 +34,14 @@ def test_a_paid_dossier_links_its_four_files(
     links = _links(page.text)
     base = f"/api/v1/dossiers/{dossier}/exports"
     assert links == {
-        "Fiche de rémunération": f"{base}/fiche-remuneration",
-        "Bilan d'activités imprimable": f"{base}/bilan",
+        "Fiche de rémunération": f"{base}/fiche-remuneration.pdf",
+        "Bilan d'activités": f"{base}/bilan.pdf",
         "Paquet Sofia-FMO": f"{base}/sofia",
         "Calendrier des sessions": f"{base}/sessions.ics",
     }
     expected = {
-        "Fiche de rémunération": "text/html",
-        "Bilan d'activités imprimable": "text/html",
+        "Fiche de rémunération": "application/pdf",
+        "Bilan d'activités": "application/pdf",
         "Paquet Sofia-FMO": "application/zip",
         "Calendrier des sessions": "text/calendar",
     }
