@@ -269,9 +269,11 @@ class WorkflowService:
                 found = self.rules.guards[guard_name](ctx)
                 missing += found
                 turn_taken = turn_taken or bool(found and guard_name in transition.turn_guards)
-            awaited = not turn_taken and any(
-                c.role in transition.roles and transition.awaits(c.role) for c in held
-            )
+            if turn_taken:
+                # Not this person's turn (they signed; no avenant waits for them): nothing to
+                # offer, not even as blocked.
+                continue
+            awaited = any(c.role in transition.roles and transition.awaits(c.role) for c in held)
             result.append(
                 Availability(
                     trigger=trigger,
