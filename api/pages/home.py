@@ -47,9 +47,7 @@ def work_link(request: Request, item: WorkItem) -> WorkLink:
     base = f"/dossiers/{dossier.id}"
     kind, state = item.kind.id, dossier.state
     if kind == "signature":
-        if has_route(request, CONTRACT_PAGE):
-            return WorkLink(f"{base}/contrat", "Lire et signer le contrat")
-        return WorkLink(base, "Signer le contrat")
+        return WorkLink(f"{base}/contrat", "Lire et signer le contrat")
     links = {
         "contrat": WorkLink(base, "Émettre le contrat"),
         "scenario": WorkLink(

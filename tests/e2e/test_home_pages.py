@@ -93,7 +93,7 @@ def _groups(page: Page) -> list[str]:
         ("claire.dubois", "formatrice", ["Scénarios à rédiger ou à réviser"]),
         ("anne.lambert", "cheffe-etablissement", ["Bilans d'activités à rédiger ou à compléter"]),
         ("camille.morel", "gestionnaire", ["Bilans d'activités à examiner"]),
-        ("helene.garnier", "responsable", ["Contrats à signer", "Paiements à décider"]),
+        ("helene.garnier", "responsable", ["Contrats et avenants à signer", "Paiements à décider"]),
     ],
 )
 def test_each_role_lands_on_what_waits_for_them(

@@ -49,7 +49,7 @@ class Kind:
 
 _F, _O = "dossier_formation", "ouverture_parcours"
 _KINDS: list[tuple[Kind, tuple[tuple[str, str], ...]]] = [
-    (Kind("signature", "Contrats à signer"), ((_F, "signer"),)),
+    (Kind("signature", "Contrats et avenants à signer"), ((_F, "signer"), (_F, "signer_avenant"))),
     (Kind("contrat", "Contrats à émettre"), ((_F, "emettre_contrat"),)),
     (Kind("scenario", "Scénarios à rédiger ou à réviser"), ((_F, "soumettre_scenario"),)),
     (
