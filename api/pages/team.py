@@ -49,6 +49,7 @@ from workflow.engine.roles import Member, members
 from workflow.engine.rows import DossierRow
 from workflow.language.french import PARIS, format_date, format_datetime
 from workflow.participants.access import PARTICIPANT, participant_only
+from workflow.participants.roster import roster
 from workflow.reads.queries import person_id_by_email, reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -135,7 +136,7 @@ def _context(container: Container, viewer: Viewer, dossier_id: int) -> dict[str,
             "dossier": dossier,
             "editable": editable,
             "participants": (
-                None if participant_only(held) else sum(1 for m in team if m.role == PARTICIPANT)
+                None if participant_only(held) else len(roster(conn, dossier.id, active_only=True))
             ),
             "groups": _groups(team),
             "titulaires": [

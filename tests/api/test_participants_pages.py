@@ -77,6 +77,9 @@ def test_the_import_reads_then_imports_what_it_showed(
         f"{path}/import/confirmer", data={"csrf_token": csrf, "donnees": signed.group(1)}
     )
     assert again.status_code == 200 and _active(api_container, dossier) == before + 4
+    # The team page counts them (they are participants, not team members).
+    team = client.get(f"/dossiers/{dossier}/equipe")
+    assert f"Stagiaires inscrits : {before + 4}" in team.text
 
 
 def test_one_by_one_withdrawal_and_french_refusals(
