@@ -28,19 +28,27 @@ def _utc(value: datetime) -> datetime:
 
 
 def convocation_calendar(
-    reference: str, title: str, sessions: Sequence[SessionSlot], now: datetime
+    reference: str,
+    title: str,
+    sessions: Sequence[SessionSlot],
+    now: datetime,
+    *,
+    cancelled: bool = False,
 ) -> bytes:
+    """The sessions as calendar events (stable UIDs, the session's revision as SEQUENCE);
+    for a cancelled training, the same events cancelled (``METHOD:CANCEL``, a higher
+    SEQUENCE), so that an agenda that imported them removes them."""
     calendar = Calendar()
     calendar.add("prodid", "-//formaflow//Convocation//FR")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     calendar.add("x-wr-calname", f"{reference} — {title}")
     calendar.add("x-wr-timezone", "Europe/Paris")
     for session in sessions:
         event = Event()
         event.add("uid", session_uid(session.id))
-        event.add("sequence", session.revision)
+        event.add("sequence", session.revision + (1 if cancelled else 0))
         event.add("dtstamp", _utc(now))
         event.add("dtstart", _utc(session.starts_at))
         event.add("dtend", _utc(session.ends_at))
@@ -56,7 +64,7 @@ def convocation_calendar(
             if not session.place:
                 event.add("location", link)
         event.add("description", "\n".join(lines))
-        event.add("status", "CONFIRMED")
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
         event.add("transp", "OPAQUE")
         calendar.add_component(event)
     return bytes(calendar.to_ical())

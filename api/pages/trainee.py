@@ -89,7 +89,11 @@ def _calendar(container: Container, viewer: Viewer, dossier_id: int) -> ExportFi
     if not training.active:
         raise DossierNotFound(dossier_id)
     content = convocation_calendar(
-        training.reference, training.title, [s.slot for s in training.sessions], now
+        training.reference,
+        training.title,
+        [s.slot for s in training.sessions],
+        now,
+        cancelled=training.cancelled,
     )
     return ExportFile(f"convocation-{training.reference}.ics", ICS, content)
 

@@ -266,3 +266,23 @@ def _late_enrolment(world: World, container: Container, dossier: int) -> int:
             utcnow(),
         )
     return enrolment
+
+
+def test_a_cancelled_training_tells_its_stagiaire_and_cancels_the_calendar(
+    world: World, client: TestClient, api_container: Container
+) -> None:
+    dossier = world.formation()
+    team = world.team
+    world.builder.add_sessions(dossier, team, utcnow() + timedelta(days=10))
+    world.builder.drive(dossier, team, "scenario_valide")
+    a = team.stagiaires[0]
+    page_session(client, api_container, a)
+    assert "Prochaine session" in client.get("/mes-formations").text
+    api_container.service.fire(FireCommand(dossier, "annuler", team.pilote, comment="Reportée."))
+    listed = client.get("/mes-formations").text
+    assert "Formation annulée" in listed and "Prochaine session" not in listed
+    assert "Formation annulée" in client.get(f"/mes-formations/{dossier}").text
+    calendar = Calendar.from_ical(client.get(f"/mes-formations/{dossier}/convocation.ics").content)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    events = calendar.walk("VEVENT")
+    assert events and {str(e["STATUS"]) for e in events} == {"CANCELLED"}

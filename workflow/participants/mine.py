@@ -39,6 +39,9 @@ class MySession:
     """« Présent », « Absent excusé »… once recorded."""
 
 
+CANCELLED = "annule"
+
+
 @dataclass(frozen=True, slots=True)
 class MyTraining:
     dossier_id: int
@@ -66,7 +69,14 @@ class MyTraining:
             self.active and self.state in QUESTIONNAIRE_STATES and not self.questionnaire_answered
         )
 
+    @property
+    def cancelled(self) -> bool:
+        """The training was cancelled: its sessions do not take place."""
+        return self.state == CANCELLED
+
     def upcoming(self, now: datetime) -> tuple[MySession, ...]:
+        if self.cancelled:
+            return ()
         return tuple(s for s in self.sessions if s.slot.ends_at >= now)
 
 
