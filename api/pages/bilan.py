@@ -172,7 +172,8 @@ def _context(
             "formateurs": members(conn, dossier.ref, ["formateur"]),
             "editable": editable,
             "may_upload": may_edit(dossier, held, Edit.DOCUMENTS),
-            "complement": last_request(conn, dossier_id, "demander_complement")
+            # A complement asked for, or a validated bilan reopened: the reason, on top.
+            "complement": last_request(conn, dossier_id, "demander_complement", "rouvrir_bilan")
             if dossier.state == "bilan_a_completer"
             else None,
             "view": None if editable else bilan_view(conn, dossier_id),

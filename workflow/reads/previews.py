@@ -86,12 +86,16 @@ class Request:
     comment: str
 
 
-def last_request(conn: Connection, dossier_id: int, trigger: str) -> Request | None:
-    """The latest ``trigger`` on the dossier that carried a comment, by whom and when."""
+def last_request(conn: Connection, dossier_id: int, *triggers: str) -> Request | None:
+    """The latest of ``triggers`` on the dossier that carried a comment, by whom and when."""
     row = conn.execute(
         select(H.c.at, H.c.comment, P.c.full_name)
         .outerjoin(P, P.c.id == H.c.actor_id)
-        .where(H.c.dossier_id == dossier_id, H.c.trigger == trigger, H.c.comment.is_not(None))
+        .where(
+            H.c.dossier_id == dossier_id,
+            H.c.trigger.in_(triggers),
+            H.c.comment.is_not(None),
+        )
         .order_by(H.c.version.desc())
         .limit(1)
     ).first()
