@@ -126,7 +126,10 @@ class DemoAttendance:
             people = [p.enrolment_id for p in roster(conn, dossier_id, active_only=True)]
             sessions = slots(conn, dossier_id)
             steps = async_steps(conn, dossier_id)
+        now = self.registers.clock()
         for n, session in enumerate(sessions):
+            if session.starts_at > now:
+                continue  # presences are taken once a session has begun
             marks = dict.fromkeys(people, "present")
             if n and people:
                 marks[people[-1]] = "absent_excuse"

@@ -35,7 +35,7 @@ def _finished(world: World, container: Container) -> int:
     """A dossier whose training is over: stagiaire A was present once, B never."""
     dossier = world.formation()
     team = world.team
-    world.builder.add_sessions(dossier, team, utcnow() + timedelta(days=3))
+    world.builder.add_sessions(dossier, team, utcnow() - timedelta(days=3))
     world.builder.drive(dossier, team, "en_cours")
     a, b = team.stagiaires
     with container.engine.connect() as conn:

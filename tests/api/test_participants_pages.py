@@ -144,7 +144,7 @@ def test_a_correction_needs_its_justification(
 ) -> None:
     dossier = world.formation()
     team = world.team
-    world.builder.add_sessions(dossier, team, utcnow() + timedelta(days=2))
+    world.builder.add_sessions(dossier, team, utcnow() - timedelta(days=2))
     world.builder.drive(dossier, team, "en_cours")
     csrf = page_session(client, api_container, team.formateurs[0])
     with api_container.engine.connect() as conn:

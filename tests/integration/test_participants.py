@@ -182,14 +182,16 @@ def test_a_file_missing_columns_is_refused_whole(world: World, api_container: Co
     assert "colonnes manquantes : « Courriel », « Établissement »" in report.problems[0]
 
 
-def _validated(world: World, container: Container, count: int = 6) -> int:
+def _validated(
+    world: World, container: Container, count: int = 6, start: timedelta = timedelta(days=20)
+) -> int:
     """A dossier with ``count`` stagiaires from three schools, two sessions, validated by
     the product's own service (which convokes)."""
     dossier = world.formation()
     places = schools(container, world)
     read = read_list("liste.csv", as_csv(trainees(world, count, places)))
     container.enrolments.import_file(dossier, read.header, read.rows, actor_id=world.team.pilote)
-    world.builder.add_sessions(dossier, world.team, utcnow() + timedelta(days=20))
+    world.builder.add_sessions(dossier, world.team, utcnow() + start)
     world.builder.drive(dossier, world.team, "scenario_soumis")
     container.service.fire(FireCommand(dossier, "valider_scenario", world.team.pilote))
     return dossier
@@ -256,11 +258,13 @@ def test_validation_convokes_every_stagiaire_and_tells_each_head_once(
     assert int(str(event["SEQUENCE"])) == 1
     assert len([m for m in mails if m.template == "participants/responsable_modifie"]) == 3
 
-    # Marking it held is not news to anyone's calendar: no email.
+    # Presences of a session still ahead are refused (they would make it held), and the
+    # refusal writes nothing either.
     count = len(mails)
-    container.registers.record_session(
-        dossier, moved.id, SessionMarks(marks={}), actor_id=world.team.formateurs[0]
-    )
+    with pytest.raises(InvalidInput, match="une fois qu'elle a commencé"):
+        container.registers.record_session(
+            dossier, moved.id, SessionMarks(marks={}), actor_id=world.team.formateurs[0]
+        )
     assert len(outbox(container, dossier)) == count
 
 
@@ -268,7 +272,8 @@ def test_attendance_makes_the_counts_the_bilan_and_the_bareme_follow(
     world: World, api_container: Container
 ) -> None:
     container = api_container
-    dossier = _validated(world, container, count=10)
+    # Both sessions already held: the first ten days ago, the second three days ago.
+    dossier = _validated(world, container, count=10, start=-timedelta(days=10))
     container.service.fire(
         FireCommand(dossier, "demarrer", world.team.formateurs[0], payload={EARLY_CONFIRMED: True})
     )

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from workflow.engine.errors import InvalidInput
 from workflow.engine.rows import DossierRow
+from workflow.language.french import format_datetime
 from workflow.participants.access import Part, require
 from workflow.participants.counts import EFFECTIVE, FOLLOWED, trainee_counts
 from workflow.participants.inputs import ActivityMarks, CorrectionInput, SessionMarks
@@ -87,8 +88,17 @@ class Registers:
         now = self.clock()
         with self.engine.begin() as conn:
             dossier = require(conn, dossier_id, actor_id, Part.ATTENDANCE, now)
-            if slot(conn, dossier_id, session_id) is None:
+            session = slot(conn, dossier_id, session_id)
+            if session is None:
                 raise InvalidInput("Cette session n'appartient pas à ce dossier.", "session")
+            if session.starts_at > now:
+                # Recording presences makes the session held: as on the session form, only
+                # once it has begun (its hours would go to payment for work not yet done).
+                raise InvalidInput(
+                    "Les présences d'une session se saisissent une fois qu'elle a commencé : "
+                    f"celle-ci commence le {format_datetime(session.starts_at)}.",
+                    "session",
+                )
             _check_people(conn, dossier_id, set(data.marks))
             if data.marks:
                 conn.execute(
