@@ -685,10 +685,10 @@ def load_demo(engine: Engine, data_dir: Path, service: WorkflowService) -> DemoS
         title="Accompagner les tuteurs des néo-titulaires",
         undated=True,
     )
+    # Paid: its sessions were held weeks ago (09:00 Paris on a weekday, whatever the host's
+    # time zone), though nobody gave the dossier its planned dates.
     builder.add_sessions(
-        undated,
-        team,
-        datetime.combine(date.today(), datetime.min.time()).astimezone() + timedelta(days=30),
+        undated, team, _first_session("mis_en_paiement", service.clock()), held=True
     )
     builder.drive(undated, team, "mis_en_paiement", payloads=DEMO_PAYLOADS)
     dossiers["dossier_formation:a_dater"] = undated
@@ -829,10 +829,18 @@ def _first_session(target: str, now: datetime) -> datetime:
     one under way (the second still ahead), over for one already ended."""
     morning = datetime.combine(now.astimezone(PARIS).date(), time(9, 0), tzinfo=PARIS)
     if target == "en_cours":
-        return morning - timedelta(days=2)
+        return _working_day(morning - timedelta(days=2), back=True)
     if target in AFTER_TRAINING:
-        return morning - timedelta(days=50)
-    return morning + timedelta(days=30)
+        return _working_day(morning - timedelta(days=50), back=True)
+    return _working_day(morning + timedelta(days=30), back=False)
+
+
+def _working_day(moment: datetime, *, back: bool) -> datetime:
+    """A weekday (a convocation for a Sunday releases nobody from classes): a date in the
+    past moves back to the Friday, one ahead forward to the Monday, so neither crosses now."""
+    while moment.weekday() >= 5:
+        moment += timedelta(days=-1 if back else 1)
+    return moment
 
 
 AFTER_TRAINING = frozenset(
