@@ -343,7 +343,7 @@ DEADLINES = (
     ),
     DeadlineSpec(
         id="rappel_bilan_j_moins_7",
-        label="Rappel : bilan attendu dans 7 jours",
+        label="Rappel : bilan attendu prochainement",
         states=("realisee", "bilan_a_completer"),
         anchor=DeadlineAnchor.TRAINING_ENDED,
         offset_days=23,
@@ -384,7 +384,7 @@ DEADLINES = (
     ),
     DeadlineSpec(
         id="relance_bilan_soumis",
-        label="Relance : bilan à examiner depuis 15 jours",
+        label="Relance : bilan en attente d'examen",
         states=("bilan_soumis",),
         anchor=DeadlineAnchor.STATE_ENTERED,
         offset_days=15,
@@ -395,7 +395,7 @@ DEADLINES = (
     ),
     DeadlineSpec(
         id="relance_decision_paiement",
-        label="Relance : décision de paiement attendue depuis 15 jours",
+        label="Relance : décision de paiement en attente",
         states=("bilan_valide",),
         anchor=DeadlineAnchor.STATE_ENTERED,
         offset_days=15,
@@ -406,7 +406,7 @@ DEADLINES = (
     ),
     DeadlineSpec(
         id="relance_mise_en_paiement",
-        label="Relance : mise en paiement attendue depuis 15 jours",
+        label="Relance : mise en paiement en attente",
         states=("paiement_accorde",),
         anchor=DeadlineAnchor.STATE_ENTERED,
         offset_days=15,

@@ -105,7 +105,7 @@ SPEC = WorkflowSpec(
     deadlines=(
         DeadlineSpec(
             id="relance_demande",
-            label="Relance : demande à instruire depuis 15 jours",
+            label="Relance : demande en attente d'instruction",
             states=("soumise",),
             anchor=DeadlineAnchor.STATE_ENTERED,
             offset_days=15,

@@ -3,7 +3,8 @@ Chromium for the whole session, a fresh browser context (no cookies) per test.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -84,3 +85,23 @@ def people(builder: DemoBuilder, api_container: Container) -> People:
             update(person_table).where(person_table.c.id.in_(ids)).values(password_hash=hashed)
         )
     return People(world, {int(r.id): r.email for r in rows})
+
+
+@pytest.fixture
+def start_worker(api_container: Container) -> Iterator[Callable[[], None]]:
+    """The bulk-action worker of ``formaflow serve``, started when the test says so (a test
+    that wants to see a batch waiting launches it first)."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=lambda: _work(api_container, stop), name="bulk-worker", daemon=True
+    )
+    yield thread.start
+    stop.set()
+    if thread.is_alive():
+        thread.join(timeout=30)
+
+
+def _work(container: Container, stop: threading.Event) -> None:
+    while not stop.is_set():
+        if not container.bulk.run_once("e2e"):
+            stop.wait(0.2)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import func, select, update
 
@@ -35,25 +33,6 @@ def both_widths(page: Page, name: str) -> None:
     page.set_viewport_size(NARROW)
     check_page(page, f"{name}-390")
     page.set_viewport_size(WIDE)
-
-
-@pytest.fixture
-def start_worker(api_container: Container) -> Iterator[Callable[[], None]]:
-    """The bulk-action worker of ``formaflow serve``, started when the test says so."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=lambda: _work(api_container, stop), name="bulk-worker", daemon=True
-    )
-    yield thread.start
-    stop.set()
-    if thread.is_alive():
-        thread.join(timeout=30)
-
-
-def _work(container: Container, stop: threading.Event) -> None:
-    while not stop.is_set():
-        if not container.bulk.run_once("e2e"):
-            stop.wait(0.2)
 
 
 def paf_count(container: Container, academie_id: int) -> int:

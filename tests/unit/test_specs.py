@@ -187,6 +187,15 @@ def test_each_dispositif_names_its_signatories() -> None:
     }
 
 
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_no_deadline_label_names_a_delay_the_academie_may_change(spec: WorkflowSpec) -> None:
+    """Each académie sets its own delays (« Échéances »): a label saying « depuis 15 jours »
+    would be wrong on its settings page, in its history and in the late dossiers' reasons
+    as soon as it chose 10. The default is shown beside the field, the dates in the emails."""
+    for deadline in spec.deadlines:
+        assert not re.search(r"\d", deadline.label), deadline.label
+
+
 def test_specs_are_frozen() -> None:
     spec = get_spec("dossier_formation")
     with pytest.raises(AttributeError):
