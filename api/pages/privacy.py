@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Wired
 from api.pages.errors import PageRoute
 from api.pages.rendering import render
+from api.pages.viewer import MaybeSeen
 from workflow.language.vocabulary import MIN_ANSWERS_SHOWN, PARTICIPATION_RULES
 from workflow.reads.queries import reading
 from workflow.store.academie_settings import academie_settings
@@ -34,7 +35,8 @@ class AcademiePolicy:
 
 
 @router.get("/donnees-personnelles")
-async def personal_data(request: Request, wired: Wired) -> Response:
+async def personal_data(request: Request, viewer: MaybeSeen, wired: Wired) -> Response:
+    # ``viewer``: a signed-in person keeps their header (name, menu, sign-out) here too.
     def read() -> list[AcademiePolicy]:
         with reading(wired.engine) as conn:
             ids = conn.execute(

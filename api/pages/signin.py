@@ -20,7 +20,7 @@ from api.oidc import LOGIN_PATH
 from api.pages.errors import PageRoute
 from api.pages.flash import Flash, set_flash
 from api.pages.rendering import render
-from api.pages.viewer import Seen
+from api.pages.viewer import MaybeSeen, Seen
 from api.problems import ApiProblem
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -158,7 +158,7 @@ def home(viewer: Seen) -> Response:
 
 
 @router.get("/accessibilite")
-def accessibility(request: Request, wired: Wired) -> Response:
+def accessibility(request: Request, viewer: MaybeSeen, wired: Wired) -> Response:
     return render(
         request, "pages/accessibilite.html", {"page_title": "Déclaration d'accessibilité"}
     )

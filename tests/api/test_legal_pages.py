@@ -66,7 +66,8 @@ def test_the_institution_of_the_persons_academie_is_under_the_marianne(
     # Staff of the académie, and a formatrice who holds a role on one of its dossiers only.
     for person in (world.team.gestionnaire, world.team.formateurs[0]):
         page_session(client, api_container, person)
-        for path in ("/mes-taches", f"/dossiers/{dossier}", "/mentions-legales"):
+        public = ("/mentions-legales", "/donnees-personnelles", "/accessibilite")
+        for path in ("/mes-taches", f"/dossiers/{dossier}", *public):
             page = client.get(path)
             assert page.status_code == 200, path
             logos = [m.strip() for m in LOGO.findall(page.text)]
