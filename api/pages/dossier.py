@@ -249,7 +249,12 @@ def done(request: Request, result: FireResult, back: str) -> Response:
     spec = get_spec(result.workflow_name, result.workflow_version)
     text = f"Le dossier {result.reference} est maintenant « {spec.state(result.to_state).label} »."
     if result.tasks_created:
-        text += f" {result.tasks_created} tâche(s) de la charte ont été attribuées à l'équipe."
+        count = result.tasks_created
+        text += (
+            " 1 tâche de la charte a été attribuée à l'équipe."
+            if count == 1
+            else f" {count} tâches de la charte ont été attribuées à l'équipe."
+        )
     response = RedirectResponse(back, status_code=303)
     set_flash(
         request,

@@ -375,7 +375,10 @@ def _hours(cell: Cell) -> Decimal:
 
 
 def _participants(cell: Cell) -> int:
-    value = _decimal(cell)
+    try:
+        value = _decimal(cell)
+    except ValueError:
+        raise ValueError("nombre entier attendu (ex. 18)") from None
     if not value.is_finite() or value != value.to_integral_value():
         raise ValueError("nombre entier attendu")
     if value < 0 or value > MAX_PARTICIPANTS:
