@@ -42,6 +42,6 @@ def test_the_gestionnaire_reopens_a_validated_bilan_and_the_formateur_may_correc
     sign_in(page, live_url, people.email(world.team.formateurs[0]))
     page.goto(f"{live_url}/dossiers/{dossier}/bilan")
     expect(page.get_by_text("ne peut pas être modifié par vous")).to_have_count(0)
-    expect(page.get_by_role("button", name=re.compile("Enregistrer"))).to_be_visible()
+    expect(page.get_by_role("button", name="Enregistrer le bilan")).to_be_visible()
     # The reason is on the page where the correction is made, not only in the history.
     expect(page.get_by_text("n'a réuni que 14 présents").first).to_be_visible()
