@@ -13,13 +13,11 @@ nine tenths of a bulk validation went to redoing identical work (README « Perfo
 How, without changing what is sent:
 
 * a header set from a string is parsed and folded by ``email.policy.SMTP`` itself, exactly
-  as before, and the folded text is kept as the stored value (a « source value » in the
-  package's terms); ``refold_source="none"`` makes the generator write a source value as
-  it is, so the bytes are the ``SMTP`` policy's own. A fold that would not come back
-  identical that way (none is known) is not kept: that header goes the ordinary way.
-  Reading a stored header back (the package does it when it adds a parameter or a part)
-  parses the unfolded text, once per distinct value. The caches are bounded and
-  thread-safe (``functools.lru_cache``); header objects are immutable.
+  as before, once per distinct (name, value); what is stored is the value as set, carrying
+  that folded text, which the generator writes (``fold``). Reading a stored header back
+  (the package does it when it adds a parameter or a part) parses the value as set, as
+  the package would have, once per distinct value. The caches are bounded and thread-safe
+  (``functools.lru_cache``); header objects are immutable.
 * a boundary has one requirement (RFC 2046 §5.1.1): it must not occur in the parts it
   separates. Ours have the package's own shape (``===============<19 digits>==``), random,
   drawn once per process instead of once per message. Text parts are quoted-printable and
@@ -41,27 +39,45 @@ CACHE_SIZE = 4096
 (Subject, Message-ID) pass through."""
 
 
+class _Folded(str):
+    """A header value as it was set, with its folded text as ``SMTP`` writes it."""
+
+    folded: str
+
+
 class PrefoldedPolicy(EmailPolicy):
-    """``SMTP`` with headers stored already folded (see the module's docstring)."""
+    """``SMTP`` with each header folded when it is set, once per distinct value (see the
+    module's docstring)."""
 
     def header_max_count(self, name: str) -> int | None:
         return _max_count(name.lower())
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
         if type(value) is str:
-            folded = _folded(name, value)
-            if folded is not None:
-                return name, folded
+            return name, _stored(name, value)
         return super().header_store_parse(name, value)
 
     def header_fetch_parse(self, name: str, value: str) -> str:
-        if hasattr(value, "name"):
-            return value
-        return _parsed(name, value)
+        if isinstance(value, _Folded):
+            return _parsed(name, str(value))
+        header: str = super().header_fetch_parse(name, value)
+        return header
+
+    def fold(self, name: str, value: str) -> str:
+        if isinstance(value, _Folded):
+            return value.folded
+        folded: str = super().fold(name, value)
+        return folded
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if isinstance(value, _Folded):
+            return value.folded.encode("ascii", "surrogateescape")  # as EmailPolicy does
+        return super().fold_binary(name, value)
 
 
-POLICY = PrefoldedPolicy(linesep="\r\n", refold_source="none")
-"""The policy of every message built by ``notifications.rendering.build_message``."""
+POLICY = PrefoldedPolicy(linesep="\r\n")
+"""The policy of every message built by ``notifications.rendering.build_message``: the
+settings of ``email.policy.SMTP``."""
 
 
 @lru_cache(maxsize=256)
@@ -72,16 +88,12 @@ def _max_count(name: str) -> int | None:
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _folded(name: str, value: str) -> str | None:
-    """``value`` as the ``SMTP`` policy folds it, without ``name: `` and the final line
-    end; ``None`` if written back as a source value it would not be the same bytes."""
-    header = SMTP.header_store_parse(name, value)[1]  # refuses CR/LF as before
-    folded = SMTP.fold(name, header)
-    prefix, end = f"{name}: ", SMTP.linesep
-    if not (folded.startswith(prefix) and folded.endswith(end)):
-        return None
-    stored = folded[len(prefix) : -len(end)]
-    return stored if POLICY.fold(name, stored) == folded else None
+def _stored(name: str, value: str) -> _Folded:
+    """``value`` with the text ``SMTP`` folds it to, from the header object it makes of it
+    (which refuses CR/LF as before)."""
+    stored = _Folded(value)
+    stored.folded = SMTP.fold(name, SMTP.header_store_parse(name, value)[1])
+    return stored
 
 
 @lru_cache(maxsize=CACHE_SIZE)

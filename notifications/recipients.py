@@ -58,7 +58,7 @@ def resolve(
     ``team`` (everyone's roles on the dossier, ``members(…, ROLES)``) and ``signatories``
     are read here unless the caller already has them for this dossier in this transaction
     (the outbox reads them once per transition, not once per notification rule)."""
-    people = recipients(conn, dossier, names)
+    people = recipients(conn, dossier, names, team)
     if not people:
         return []
     roles_of: dict[int, list[str]] = {}

@@ -19,12 +19,13 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from notifications.mime import ALTERNATIVE, MIXED, POLICY, boundary
+from notifications.mime import ALTERNATIVE, CACHE_SIZE, MIXED, POLICY, boundary
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -114,10 +115,13 @@ class Attachment:
     """Content-Type parameters, e.g. ``(("method", "PUBLISH"),)`` for a calendar."""
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def _address(name: str, addr_spec: str) -> Address | str:
     """The address as its text, which ``POLICY`` folds once; as an ``Address`` (folded the
     ordinary way) if the text would be refused: a name may keep a line separator that
-    ``clean_header`` leaves (U+0085), which the package accepts from an ``Address`` only."""
+    ``clean_header`` leaves (U+0085), which the package accepts from an ``Address`` only.
+    Kept per distinct address: ``Address`` parses its ``addr_spec`` with the package's
+    header parser (about as costly as folding), and the sender is the same every time."""
     address = Address(clean_header(name), addr_spec=addr_spec)
     text = str(address)
     return text if len(text.splitlines()) == 1 else address

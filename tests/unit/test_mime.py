@@ -151,6 +151,35 @@ def test_the_bytes_are_those_of_the_smtp_policy(
     assert outcome(build_message, envelope, text, html, attachments) == expected
 
 
+@pytest.mark.parametrize(
+    ("academie", "to_name"),
+    [
+        # The package folds this sender before its name (« From:\r\n formaflow … »).
+        ("Académie ce90ca05", "Prénom0001 Nom0001"),
+        ("Académie de démonstration", "Hélène Martin-Dupré"),
+        ("Région académique Provence-Alpes-Côte d'Azur, académie d'Aix-Marseille", "O'Brien, Ann"),
+    ],
+)
+def test_senders_and_names_seen_in_real_messages(academie: str, to_name: str) -> None:
+    envelope = Envelope(
+        from_name=f"formaflow — {academie}",
+        from_email="formaflow@example.org",
+        to_name=to_name,
+        to_email="stagiaire0001.ce90ca05@example.org",
+        reply_to=None,
+        subject="26-Tce90ca-0001 — Convocation à la formation",
+        message_id="<formaflow.convocation.d1.p2.n1@example.org>",
+        date=datetime(2026, 12, 3, 10, 0, tzinfo=UTC),
+        reference="26-Tce90ca-0001",
+    )
+    calendar = [Attachment("convocation-26-Tce90ca-0001.ics", "text", "calendar", b"ICS", ())]
+    for attachments in ([], calendar):
+        expected = outcome(reference, envelope, "Bonjour,\n", "<p>Bonjour,</p>\n", attachments)
+        assert outcome(build_message, envelope, "Bonjour,\n", "<p>Bonjour,</p>\n", attachments) == (
+            expected
+        )
+
+
 def test_a_message_reads_back_with_its_parts_and_the_shared_boundaries() -> None:
     envelope = Envelope(
         from_name="formaflow — Académie de démonstration",
