@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from notifications.catalog import subject_for
 from notifications.links import ActionLinks, LinkClaim
@@ -25,16 +25,17 @@ from notifications.recipients import Recipient, resolve
 from notifications.rendering import Envelope, build_message, render
 from notifications.settings import MailSettings
 from states import get_spec
-from states.roles import role_label, role_noun
+from states.dispositifs import SignatoryRule
+from states.roles import ROLES, role_label, role_noun
 from states.spec import DeadlineAnchor, TransitionSpec, WorkflowSpec
-from workflow.engine.due import deadline_delays, due_dates
+from workflow.engine.due import due_dates
 from workflow.engine.events import DeadlineEvent, TransitionEvent
 from workflow.engine.machines import machine_for
-from workflow.engine.roles import members
+from workflow.engine.roles import Member, members
 from workflow.engine.rows import DossierRow, load
 from workflow.language.french import PARIS, format_date, format_datetime
 from workflow.payments.baremes import format_euros, format_units
-from workflow.store.academie_settings import academie_settings
+from workflow.store.academie_settings import AcademieSettings, academie_settings
 from workflow.store.tables import decision_table, outbox_table, person_table
 from workflow.store.tables import payment_line_table as PL
 from workflow.store.tables import task_table as T
@@ -78,6 +79,10 @@ class _Occasion:
     """The dossier's pilote as a noun agreeing with them (« la pilote », « du pilote »)."""
     actor_as: dict[str, str] | None = None
     """The person who acted, as the role they acted in (« la gestionnaire EAFC »)."""
+    team: tuple[Member, ...] = ()
+    """Everyone's roles on the dossier, read once for all the occasion's rules."""
+    signatories: tuple[SignatoryRule, ...] = ()
+    """Who must sign the dossier's contract (the derived role ``signataire``)."""
 
 
 PersonalContext = Callable[[Connection, DossierRow, Recipient], Mapping[str, Any]]
@@ -106,6 +111,7 @@ class OutboxWriter:
         spec = get_spec(event.workflow_name, event.workflow_version)
         transition = spec.transition(event.trigger)
         dossier = load(conn, event.dossier_id)
+        people = _people(conn, event.actor_id, event.on_behalf_of_id)
         occasion = _Occasion(
             key=f"t{event.history_id}",
             dossier=dossier,
@@ -118,9 +124,9 @@ class OutboxWriter:
                 "from_label": spec.state(event.from_state).label,
                 "to_label": spec.state(event.to_state).label,
             },
-            actor=_actor(conn, event.actor_id, event.on_behalf_of_id),
+            actor=_actor(people, event.actor_id, event.on_behalf_of_id),
             deadline=None,
-            actor_as=_noun(event.role, _civilite(conn, event.actor_id)),
+            actor_as=_noun(event.role, _civilite(people, event.actor_id)),
             **_facts(conn, spec, dossier, transition.opens_phase_tasks),
         )
         seen: set[int] = set()
@@ -132,7 +138,7 @@ class OutboxWriter:
             if rule.only_to is not None and rule.only_to != event.to_state:
                 continue
             exclude = None if rule.include_actor or own_tasks else event.actor_id
-            for recipient in resolve(conn, dossier.ref, rule.recipients, event.at, exclude=exclude):
+            for recipient in _resolve(conn, occasion, rule.recipients, exclude=exclude):
                 if recipient.person_id in seen or not _concerned(occasion, recipient):
                     continue
                 seen.add(recipient.person_id)
@@ -166,7 +172,7 @@ class OutboxWriter:
         )
         rows = [
             self._compose(conn, occasion, event.template, recipient)
-            for recipient in resolve(conn, dossier.ref, event.recipients, event.at)
+            for recipient in _resolve(conn, occasion, event.recipients)
         ]
         if rows:
             conn.execute(insert(outbox_table), rows)
@@ -268,28 +274,58 @@ class OutboxWriter:
 def _facts(
     conn: Connection, spec: WorkflowSpec, dossier: DossierRow, phase: str | None
 ) -> dict[str, Any]:
-    """What every email of one occasion shares, read once rather than per recipient."""
+    """What every email of one occasion shares, read once rather than per recipient (or
+    per notification rule: the team and the signatories serve each rule's ``resolve``)."""
     academie = academie_settings(conn, dossier.academie_id)
     total, payments = _payments(conn, dossier.id)
-    pilotes = members(conn, dossier.ref, ["pilote"])
+    team = tuple(members(conn, dossier.ref, ROLES))
+    pilotes = [m for m in team if m.role == "pilote"]
     return {
         "signature": academie.signature_block,
         "pilote": _noun("pilote", pilotes[0].civilite if pilotes else None),
         "academie": academie.name,
         "reply_to": academie.reply_to,
-        "due": _due_date(conn, spec, dossier),
+        "due": _due_date(conn, spec, dossier, academie),
         "total": total,
         "tasks": _tasks(conn, dossier.id, phase),
         "payments": payments,
+        "team": team,
+        "signatories": academie.signatories_for(dossier.dispositif),
     }
 
 
-def _civilite(conn: Connection, person_id: int | None) -> str | None:
-    if person_id is None:
+def _resolve(
+    conn: Connection, occasion: _Occasion, names: Sequence[str], *, exclude: int | None = None
+) -> list[Recipient]:
+    return resolve(
+        conn,
+        occasion.dossier.ref,
+        names,
+        occasion.at,
+        exclude=exclude,
+        team=occasion.team,
+        signatories=occasion.signatories,
+    )
+
+
+_PEOPLE = select(person_table.c.id, person_table.c.full_name, person_table.c.civilite).where(
+    person_table.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _people(conn: Connection, *ids: int | None) -> dict[int, tuple[str, str | None]]:
+    """Name and civilité of the people an occasion names (who acted, for whom)."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = conn.execute(_PEOPLE, {"ids": wanted}).all()
+    return {int(r.id): (str(r.full_name), r.civilite) for r in rows}
+
+
+def _civilite(people: Mapping[int, tuple[str, str | None]], person_id: int | None) -> str | None:
+    if person_id is None or person_id not in people:
         return None
-    found = conn.execute(
-        select(person_table.c.civilite).where(person_table.c.id == person_id)
-    ).scalar()
+    found = people[person_id][1]
     return None if found is None else str(found)
 
 
@@ -312,18 +348,14 @@ def _concerned(occasion: _Occasion, recipient: Recipient) -> bool:
     return bool(_expected_actions(occasion.spec, occasion.dossier.state, recipient.roles))
 
 
-def _actor(conn: Connection, actor_id: int | None, on_behalf_of_id: int | None) -> str:
+def _actor(
+    people: Mapping[int, tuple[str, str | None]], actor_id: int | None, on_behalf_of_id: int | None
+) -> str:
     if actor_id is None:
         return "formaflow (action automatique)"
-    ids = [i for i in (actor_id, on_behalf_of_id) if i is not None]
-    names = dict(
-        conn.execute(
-            select(person_table.c.id, person_table.c.full_name).where(person_table.c.id.in_(ids))
-        ).all()
-    )
     if on_behalf_of_id is not None:
-        return f"{names[actor_id]} pour {names[on_behalf_of_id]}"
-    return str(names[actor_id])
+        return f"{people[actor_id][0]} pour {people[on_behalf_of_id][0]}"
+    return people[actor_id][0]
 
 
 def _everywhere(spec: WorkflowSpec, transition: TransitionSpec) -> bool:
@@ -349,7 +381,9 @@ def _expected_actions(spec: WorkflowSpec, state: str, roles: Sequence[str]) -> l
     return found
 
 
-def _due_date(conn: Connection, spec: WorkflowSpec, dossier: DossierRow) -> str | None:
+def _due_date(
+    conn: Connection, spec: WorkflowSpec, dossier: DossierRow, academie: AcademieSettings
+) -> str | None:
     """The date a deliverable is due by, when it counts from the training's end (the bilan),
     by the timers' own rule (``workflow.engine.due``, with the académie's own delays).
 
@@ -357,10 +391,34 @@ def _due_date(conn: Connection, spec: WorkflowSpec, dossier: DossierRow) -> str 
     of a deliverable, so emails do not announce them as such.
     """
     now = utcnow()
-    due = due_dates(conn, [dossier], now, deadline_delays(conn)).get(dossier.id)
+    delays = {dossier.academie_id: academie.deadline_days}
+    due = due_dates(conn, [dossier], now, delays).get(dossier.id)
     if due is None or due.deadline.anchor is not DeadlineAnchor.TRAINING_ENDED:
         return None
     return format_date(due.at.astimezone(PARIS).date())
+
+
+# Statements built once (building one cost more than running it on SQLite).
+_TASKS = (
+    select(T.c.person_id, T.c.label, T.c.due_at)
+    .where(
+        T.c.dossier_id == bindparam("dossier_id"),
+        T.c.phase == bindparam("phase"),
+        T.c.done_at.is_(None),
+    )
+    .order_by(T.c.id)
+)
+_TOTAL = select(decision_table.c.total).where(
+    decision_table.c.dossier_id == bindparam("dossier_id")
+)
+_LINES = (
+    select(
+        PL.c.person_id, PL.c.component, PL.c.unit, PL.c.units, PL.c.rate, PL.c.amount, PL.c.steps
+    )
+    .join(decision_table, decision_table.c.id == PL.c.decision_id)
+    .where(decision_table.c.dossier_id == bindparam("dossier_id"))
+    .order_by(PL.c.id)
+)
 
 
 def _tasks(
@@ -368,11 +426,7 @@ def _tasks(
 ) -> dict[int, list[dict[str, str | None]]]:
     if phase is None:
         return {}
-    rows = conn.execute(
-        select(T.c.person_id, T.c.label, T.c.due_at)
-        .where(T.c.dossier_id == dossier_id, T.c.phase == phase, T.c.done_at.is_(None))
-        .order_by(T.c.id)
-    ).all()
+    rows = conn.execute(_TASKS, {"dossier_id": dossier_id, "phase": phase}).all()
     found: dict[int, list[dict[str, str | None]]] = {}
     for row in rows:
         found.setdefault(row.person_id, []).append(
@@ -383,25 +437,10 @@ def _tasks(
 
 def _payments(conn: Connection, dossier_id: int) -> tuple[str | None, dict[int, dict[str, Any]]]:
     """The decision's total and, per person paid, their own lines with their steps."""
-    total = conn.execute(
-        select(decision_table.c.total).where(decision_table.c.dossier_id == dossier_id)
-    ).scalar()
+    total = conn.execute(_TOTAL, {"dossier_id": dossier_id}).scalar()
     if total is None:
         return None, {}
-    rows = conn.execute(
-        select(
-            PL.c.person_id,
-            PL.c.component,
-            PL.c.unit,
-            PL.c.units,
-            PL.c.rate,
-            PL.c.amount,
-            PL.c.steps,
-        )
-        .join(decision_table, decision_table.c.id == PL.c.decision_id)
-        .where(decision_table.c.dossier_id == dossier_id)
-        .order_by(PL.c.id)
-    ).all()
+    rows = conn.execute(_LINES, {"dossier_id": dossier_id}).all()
     lines: dict[int, list[Any]] = {}
     for row in rows:
         lines.setdefault(row.person_id, []).append(row)

@@ -166,10 +166,11 @@ class ParticipantMail:
         calendar = convocation_calendar(dossier.reference, dossier.title, programme.sessions, at)
         tasks = _stagiaire_tasks(conn, dossier_id)
         rows: list[dict[str, Any]] = []
-        for person in cv.convoked(conn, dossier_id, stagiaires):
-            number = cv.register_send(
-                conn, dossier_id, cv.STAGIAIRE, person.email, person.person_id, at
-            )
+        convoked = cv.convoked(conn, dossier_id, stagiaires)
+        numbers = cv.register_sends(
+            conn, dossier_id, cv.STAGIAIRE, [(p.email, p.person_id) for p in convoked], at
+        )
+        for person, number in zip(convoked, numbers, strict=True):
             template = (
                 "participants/convocation" if number == 1 else "participants/convocation_modifiee"
             )
@@ -221,8 +222,10 @@ class ParticipantMail:
         notices = cv.heads(conn, dossier_id, heads)
         if heads is not None:
             notices += cv.former_heads(conn, dossier_id, heads)
-        for notice in notices:
-            number = cv.register_send(conn, dossier_id, cv.HEAD, notice.email, None, at)
+        numbers = cv.register_sends(
+            conn, dossier_id, cv.HEAD, [(n.email, None) for n in notices], at
+        )
+        for notice, number in zip(notices, numbers, strict=True):
             template = (
                 "participants/responsable" if number == 1 else "participants/responsable_modifie"
             )

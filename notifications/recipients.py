@@ -8,17 +8,26 @@ roles gets one email, which knows all their roles so it can say what each asks o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Integer, bindparam, or_, select
 
+from states.dispositifs import SignatoryRule
 from states.roles import ROLES
-from workflow.engine.roles import Capacity, DossierRef, members, signatories_of, with_derived
+from workflow.engine.roles import (
+    Capacity,
+    DossierRef,
+    Member,
+    members,
+    signatories_of,
+    with_derived,
+)
 from workflow.reads.recipients import recipients
 from workflow.store.tables import delegation_table as D
 from workflow.store.tables import person_table as P
+from workflow.store.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +50,22 @@ def resolve(
     now: datetime,
     *,
     exclude: int | None = None,
+    team: Sequence[Member] | None = None,
+    signatories: Sequence[SignatoryRule] | None = None,
 ) -> list[Recipient]:
-    """The people behind ``names``, then their live substitutes; ``exclude`` gets nothing."""
-    people = recipients(conn, dossier, names)
+    """The people behind ``names``, then their live substitutes; ``exclude`` gets nothing.
+
+    ``team`` (everyone's roles on the dossier, ``members(…, ROLES)``) and ``signatories``
+    are read here unless the caller already has them for this dossier in this transaction
+    (the outbox reads them once per transition, not once per notification rule)."""
+    people = recipients(conn, dossier, names, team)
     if not people:
         return []
     roles_of: dict[int, list[str]] = {}
-    for member in members(conn, dossier, ROLES):
+    for member in members(conn, dossier, ROLES) if team is None else team:
         roles_of.setdefault(member.person_id, []).append(member.role)
-    signatories = signatories_of(conn, dossier)
+    if signatories is None:
+        signatories = signatories_of(conn, dossier)
     result: list[Recipient] = []
     for person in people:
         held = with_derived(
@@ -75,25 +91,40 @@ def _deactivated(conn: Connection, person_ids: set[int]) -> set[int]:
     return {int(i) for i in conn.execute(query).scalars()}
 
 
+# Built once: it runs for every email-writing transition, and building it cost more than
+# running it (``python -m bench.paf_bulk``).
+_NOW = bindparam("now", type_=UTCDateTime())
+_SUBSTITUTES = (
+    select(D.c.delegator_id, D.c.substitute_id, D.c.role, P.c.full_name, P.c.email, P.c.civilite)
+    .join(P, P.c.id == D.c.substitute_id)
+    .where(
+        D.c.delegator_id.in_(bindparam("principals", expanding=True)),
+        D.c.starts_at <= _NOW,
+        D.c.ends_at > _NOW,
+        D.c.revoked_at.is_(None),
+        or_(D.c.dossier_id.is_(None), D.c.dossier_id == bindparam("dossier_id", type_=Integer())),
+        or_(
+            D.c.academie_id.is_(None),
+            D.c.academie_id == bindparam("academie_id", type_=Integer()),
+        ),
+    )
+    .order_by(D.c.substitute_id, D.c.id)
+)
+
+
 def _substitutes(
     conn: Connection, dossier: DossierRef, principals: list[Recipient], now: datetime
 ) -> list[Recipient]:
     """Who stands in for a recipient right now, in a role the recipient holds here."""
     by_id = {r.person_id: r for r in principals}
     rows = conn.execute(
-        select(
-            D.c.delegator_id, D.c.substitute_id, D.c.role, P.c.full_name, P.c.email, P.c.civilite
-        )
-        .join(P, P.c.id == D.c.substitute_id)
-        .where(
-            D.c.delegator_id.in_(list(by_id)),
-            D.c.starts_at <= now,
-            D.c.ends_at > now,
-            D.c.revoked_at.is_(None),
-            or_(D.c.dossier_id.is_(None), D.c.dossier_id == dossier.id),
-            or_(D.c.academie_id.is_(None), D.c.academie_id == dossier.academie_id),
-        )
-        .order_by(D.c.substitute_id, D.c.id)
+        _SUBSTITUTES,
+        {
+            "principals": list(by_id),
+            "now": now,
+            "dossier_id": dossier.id,
+            "academie_id": dossier.academie_id,
+        },
     ).all()
     found: dict[int, Recipient] = {}
     for row in rows:

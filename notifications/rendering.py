@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from notifications.mime import ALTERNATIVE, CACHE_SIZE, MIXED, POLICY, boundary
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -113,13 +115,32 @@ class Attachment:
     """Content-Type parameters, e.g. ``(("method", "PUBLISH"),)`` for a calendar."""
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _address(name: str, addr_spec: str) -> Address | str:
+    """The address as its text, which ``POLICY`` folds once; as an ``Address`` (folded the
+    ordinary way) if the text would be refused: a name may keep a line separator that
+    ``clean_header`` leaves (U+0085), which the package accepts from an ``Address`` only.
+    Kept per distinct address: ``Address`` parses its ``addr_spec`` with the package's
+    header parser (about as costly as folding), and the sender is the same every time."""
+    address = Address(clean_header(name), addr_spec=addr_spec)
+    text = str(address)
+    return text if len(text.splitlines()) == 1 else address
+
+
 def build_message(
     envelope: Envelope, text: str, html: str, attachments: Sequence[Attachment] = ()
 ) -> str:
-    """The whole message, CRLF line ends and 7-bit safe, ready to be sent as it is."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = Address(clean_header(envelope.from_name), addr_spec=envelope.from_email)
-    message["To"] = Address(clean_header(envelope.to_name), addr_spec=envelope.to_email)
+    """The whole message, CRLF line ends and 7-bit safe, ready to be sent as it is.
+
+    The bytes are those of ``email.policy.SMTP``, but for the boundaries, random as ever
+    yet drawn once per process: ``POLICY`` folds each distinct header once
+    (``notifications.mime``). Addresses are set as their text, which the package parses
+    exactly as it parses an ``Address`` (it formats one as that text), so that they are
+    folded once too.
+    """
+    message = EmailMessage(policy=POLICY)
+    message["From"] = _address(envelope.from_name, envelope.from_email)
+    message["To"] = _address(envelope.to_name, envelope.to_email)
     if envelope.reply_to:
         message["Reply-To"] = clean_header(envelope.reply_to)
     message["Subject"] = clean_header(envelope.subject)
@@ -129,7 +150,13 @@ def build_message(
     message["X-Auto-Response-Suppress"] = "All"
     message["X-Formaflow-Dossier"] = clean_header(envelope.reference)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    parts: tuple[str | bytes, ...] = (text, html)
+    if shared := boundary(ALTERNATIVE, parts):
+        message.make_alternative(boundary=shared)
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    parts += tuple(item.content for item in attachments)
+    if attachments and (shared := boundary(MIXED, parts)):
+        message.make_mixed(boundary=shared)
     for item in attachments:
         message.add_attachment(
             item.content,

@@ -6,7 +6,7 @@ signature sets (``signataires_restants``); notifications ask here and never quer
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection
 
@@ -17,8 +17,17 @@ from workflow.engine.roles import DossierRef, Member, members, unique_people
 from workflow.participants.roster import roster
 
 
-def recipients(conn: Connection, dossier: DossierRef, names: Iterable[str]) -> list[Member]:
-    """People behind a notification rule's recipient names, one entry per person."""
+def recipients(
+    conn: Connection,
+    dossier: DossierRef,
+    names: Iterable[str],
+    team: Sequence[Member] | None = None,
+) -> list[Member]:
+    """People behind a notification rule's recipient names, one entry per person.
+
+    ``team``: the dossier's ``members(…, ROLES)`` when the caller has just read them (the
+    outbox, once per transition); the holders of plain roles are then taken from it, in
+    the same order, instead of being read again."""
     roles: list[str] = []
     found: list[Member] = []
     for name in names:
@@ -40,5 +49,8 @@ def recipients(conn: Connection, dossier: DossierRef, names: Iterable[str]) -> l
             found += [m for m in members(conn, dossier, ["stagiaire"]) if m.person_id in waiting]
         else:
             roles.append(name)
-    found += members(conn, dossier, roles)
+    if team is None:
+        found += members(conn, dossier, roles)
+    else:
+        found += [m for m in team if m.role in roles]
     return unique_people(found)
