@@ -19,6 +19,9 @@ On each visit, at each width:
 - every skip link leads to an anchor of the page;
 - axe-core reports nothing; the screenshot is kept as
   ``tests/artifacts/page-<name>-<width>.png``.
+
+Each file of ``NOT_PAGES`` (émargement sheets, attestations, calendar, exports) is
+downloaded by someone allowed to: 200, an attachment of its media type, content of that kind.
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ NOT_PAGES = {
 """GET routes outside the API that answer a file or a helper, not a page."""
 
 SIGN_IN_ELSEWHERE = {"/auth/oidc/login", "/auth/oidc/callback"}
-"""The files-and-helpers that are no file: off by default (no identity provider here)."""
+"""The routes of ``NOT_PAGES`` that answer no file: the identity provider's redirects, off
+here (none is configured). Every other one is downloaded by ``test_every_file_answers_its_type``."""
 
 
 @dataclass
