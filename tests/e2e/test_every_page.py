@@ -19,6 +19,9 @@ On each visit, at each width:
 - every skip link leads to an anchor of the page;
 - axe-core reports nothing; the screenshot is kept as
   ``tests/artifacts/page-<name>-<width>.png``.
+
+Each file of ``NOT_PAGES`` (émargement sheets, attestations, calendar, exports) is
+downloaded by someone allowed to: 200, an attachment of its media type, content of that kind.
 """
 
 from __future__ import annotations
@@ -42,12 +45,15 @@ from api.settings import ApiSettings
 from api.wiring import Container
 from notifications.links import LinkClaim
 from notifications.settings import MailSettings
+from notifications.tokens import QuestionnaireClaim
 from tests.support.browser import ARTIFACTS, PASSWORD, check_page, new_context, sign_in
 from tests.support.live_server import serving
 from tests.support.matrix import route_methods
 from workflow import demo
 from workflow.admin.paf_lines import read_lines
+from workflow.dossiers.team import delegations_in
 from workflow.engine.rows import load
+from workflow.participants.roster import async_steps, roster
 from workflow.reads.diagram_svg import ARC_FONT
 from workflow.store.academie_settings import PACKAGED
 from workflow.store.database import make_engine
@@ -66,8 +72,36 @@ NOT_PAGES = {
     "/tableau-de-bord/export": "the dashboard's XLSX/CSV file",
     "/paf/modele.{fmt}": "the PAF template file",
     "/actions-groupees/{batch_id}/export": "a bulk action's results file",
+    "/dossiers/{dossier_id}/emargement/sessions/{session_id}": (
+        "a session's émargement sheet, a printable HTML file"
+    ),
+    "/dossiers/{dossier_id}/emargement/sessions/{session_id}/csv": (
+        "a session's émargement sheet as CSV"
+    ),
+    "/dossiers/{dossier_id}/emargement/sessions/{session_id}/pdf": (
+        "a session's émargement sheet as PDF"
+    ),
+    "/dossiers/{dossier_id}/emargement/etapes/{step_id}": (
+        "an asynchronous step's émargement sheet, a printable HTML file"
+    ),
+    "/dossiers/{dossier_id}/emargement/etapes/{step_id}/csv": (
+        "an asynchronous step's émargement sheet as CSV"
+    ),
+    "/dossiers/{dossier_id}/emargement/etapes/{step_id}/pdf": (
+        "an asynchronous step's émargement sheet as PDF"
+    ),
+    "/dossiers/{dossier_id}/stagiaires/attestations": "every attestation of a dossier, one PDF",
+    "/dossiers/{dossier_id}/stagiaires/{enrolment_id}/attestation": (
+        "one stagiaire's attestation PDF"
+    ),
+    "/mes-formations/{dossier_id}/attestation": "the stagiaire's own attestation PDF",
+    "/mes-formations/{dossier_id}/convocation.ics": "the convocation's calendar file (ICS)",
 }
 """GET routes outside the API that answer a file or a helper, not a page."""
+
+SIGN_IN_ELSEWHERE = {"/auth/oidc/login", "/auth/oidc/callback"}
+"""The routes of ``NOT_PAGES`` that answer no file: the identity provider's redirects, off
+here (none is configured). Every other one is downloaded by ``test_every_file_answers_its_type``."""
 
 
 @dataclass
@@ -114,10 +148,17 @@ class Visit:
 
 
 GESTION, RESPONSABLE = "camille.morel", "helene.garnier"
+ADMIN, STAGIAIRE = "alice.perrin", "lea.martin"
+ACADEMIE = f"/administration/academies/{demo.DEMO_SLUG}"
 
 
 def _f(state: str) -> Callable[[Site], int]:
     return lambda s: s.formation(state)
+
+
+def _at(path: str) -> Callable[[Site], str]:
+    """A fixed address."""
+    return lambda s: path
 
 
 def _on(state: str, role: str) -> Callable[[Site], str]:
@@ -293,7 +334,230 @@ PAGES: dict[str, list[Visit]] = {
     "/dev/mailbox/{message_id}": [
         Visit("boite-dev-message", GESTION, lambda s: f"/dev/mailbox/{s.extra['message']}")
     ],
+    "/a-traiter": [
+        # « / » leads the roles above here; the administratrice and a stagiaire open it
+        # from the menu.
+        Visit("a-traiter-administratrice", ADMIN, lambda s: "/a-traiter"),
+        Visit("a-traiter-stagiaire", STAGIAIRE, lambda s: "/a-traiter"),
+    ],
+    # The administration of the demo académie, by its administratrice.
+    "/administration": [Visit("administration", ADMIN, lambda s: "/administration")],
+    "/administration/nouvelle-academie": [
+        Visit("admin-nouvelle-academie", ADMIN, lambda s: "/administration/nouvelle-academie")
+    ],
+    **{
+        f"/administration/academies/{{slug}}{section}": [
+            Visit(f"admin-{name}", ADMIN, _at(f"{ACADEMIE}{section}"))
+        ]
+        for name, section in (
+            ("identite", ""),
+            ("personnes", "/personnes"),
+            ("import", "/personnes/import"),
+            ("roles", "/roles"),
+            ("suppleances", "/suppleances"),
+            ("tarifs", "/tarifs"),
+            ("echeances", "/echeances"),
+            ("signataires", "/signataires"),
+            ("regles", "/regles"),
+            ("historique", "/historique"),
+        )
+    },
+    "/administration/academies/{slug}/personnes/{person_id}/desactivation": [
+        Visit(
+            "admin-desactiver",
+            ADMIN,
+            lambda s: f"{ACADEMIE}/personnes/{s.person('thomas.roux')}/desactivation",
+        )
+    ],
+    "/administration/academies/{slug}/personnes/{person_id}/reactivation": [
+        Visit(
+            "admin-reactiver",
+            ADMIN,
+            lambda s: f"{ACADEMIE}/personnes/{s.extra['deactivated']}/reactivation",
+        )
+    ],
+    "/administration/academies/{slug}/roles/retirer/{person_id}/{role}": [
+        Visit(
+            "admin-retirer-role",
+            ADMIN,
+            lambda s: f"{ACADEMIE}/roles/retirer/{s.person(GESTION)}/gestionnaire",
+        )
+    ],
+    "/administration/academies/{slug}/suppleances/{delegation_id}/revocation": [
+        Visit(
+            "admin-revoquer-suppleance",
+            ADMIN,
+            lambda s: f"{ACADEMIE}/suppleances/{s.extra['delegation']}/revocation",
+        )
+    ],
+    "/dossiers/{dossier_id}/suppleances/{delegation_id}/revocation": [
+        # The gestionnaire's own suppléance reaches every dossier of the académie.
+        Visit(
+            "revoquer-suppleance",
+            GESTION,
+            lambda s: (
+                f"/dossiers/{s.formation('en_cours')}/suppleances/{s.extra['delegation']}"
+                "/revocation"
+            ),
+        )
+    ],
+    # Signing in by a link received by email, signed out.
+    "/connexion/lien": [Visit("connexion-lien", None, lambda s: "/connexion/lien")],
+    "/connexion/lien/{token}": [
+        Visit("connexion-lien-ouvrir", None, lambda s: str(s.extra["signin_link"]))
+    ],
+    # The stagiaires of the training under way, seen by its team.
+    "/dossiers/{dossier_id}/stagiaires": [
+        Visit(
+            "stagiaires",
+            GESTION,
+            lambda s: f"/dossiers/{s.formation('en_cours')}/stagiaires",
+        )
+    ],
+    "/dossiers/{dossier_id}/stagiaires/{enrolment_id}/desinscrire": [
+        Visit(
+            "stagiaire-desinscrire",
+            GESTION,
+            lambda s: (
+                f"/dossiers/{s.formation('en_cours')}/stagiaires/{s.extra['enrolment']}/desinscrire"
+            ),
+        )
+    ],
+    "/dossiers/{dossier_id}/presences": [
+        Visit(
+            "presences",
+            _on("en_cours", "formateur"),
+            lambda s: f"/dossiers/{s.formation('en_cours')}/presences",
+        )
+    ],
+    "/dossiers/{dossier_id}/presences/sessions/{session_id}": [
+        Visit(
+            "presences-session",
+            _on("en_cours", "formateur"),
+            lambda s: (
+                f"/dossiers/{s.formation('en_cours')}/presences/sessions/{s.extra['session']}"
+            ),
+        )
+    ],
+    "/dossiers/{dossier_id}/presences/etapes/{step_id}": [
+        Visit(
+            "presences-etape",
+            _on("en_cours", "formateur"),
+            lambda s: f"/dossiers/{s.formation('en_cours')}/presences/etapes/{s.extra['step']}",
+        )
+    ],
+    # A stagiaire's own trainings: one under way, one over (questionnaire, attestation).
+    "/mes-formations": [Visit("mes-formations", STAGIAIRE, lambda s: "/mes-formations")],
+    "/mes-formations/{dossier_id}": [
+        Visit(
+            "ma-formation-en-cours",
+            STAGIAIRE,
+            lambda s: f"/mes-formations/{s.formation('en_cours')}",
+        ),
+        Visit(
+            "ma-formation-realisee",
+            STAGIAIRE,
+            lambda s: f"/mes-formations/{s.formation('realisee')}",
+        ),
+    ],
+    "/questionnaire/{token}": [
+        Visit("questionnaire", None, lambda s: str(s.extra["questionnaire"]))
+    ],
 }
+
+
+PDF, CSV, HTML = "application/pdf", "text/csv", "text/html"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BOM = "\ufeff".encode()
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file of ``NOT_PAGES``, fetched by someone allowed to: it must answer 200, as an
+    attachment of ``media_type`` whose content opens with ``opens``."""
+
+    route: str
+    who: str | Callable[[Site], str]
+    path: Callable[[Site], str]
+    media_type: str
+    opens: bytes
+
+    def login(self, site: Site) -> str:
+        return self.who(site) if callable(self.who) else self.who
+
+
+def _sheet(kind: str, fmt: str = "") -> Callable[[Site], str]:
+    """The émargement sheet of the training under way's first session or step."""
+    item = "session" if kind == "sessions" else "step"
+    return lambda s: (
+        f"/dossiers/{s.formation('en_cours')}/emargement/{kind}/{s.extra[item]}"
+        + (f"/{fmt}" if fmt else "")
+    )
+
+
+SHEET_CSV = BOM + "Nom et prénom;Courriel".encode()
+DOWNLOADS = [
+    Download(
+        "/tableau-de-bord/export",
+        GESTION,
+        lambda s: "/tableau-de-bord/export?format=csv",
+        CSV,
+        BOM,
+    ),
+    Download("/paf/modele.{fmt}", GESTION, lambda s: "/paf/modele.xlsx", XLSX, b"PK\x03\x04"),
+    Download(
+        "/actions-groupees/{batch_id}/export",
+        GESTION,
+        lambda s: f"/actions-groupees/{s.extra['batch']}/export",
+        XLSX,
+        b"PK\x03\x04",
+    ),
+    *(
+        Download(
+            f"/dossiers/{{dossier_id}}/emargement/{kind}/{{{item}}}{suffix}",
+            _on("en_cours", "formateur"),
+            _sheet(kind, suffix.removeprefix("/")),
+            media_type,
+            opens,
+        )
+        for kind, item in (("sessions", "session_id"), ("etapes", "step_id"))
+        for suffix, media_type, opens in (
+            ("", HTML, b"<!doctype html>"),
+            ("/csv", CSV, SHEET_CSV),
+            ("/pdf", PDF, b"%PDF-"),
+        )
+    ),
+    Download(
+        "/dossiers/{dossier_id}/stagiaires/attestations",
+        GESTION,
+        lambda s: f"/dossiers/{s.formation('realisee')}/stagiaires/attestations",
+        PDF,
+        b"%PDF-",
+    ),
+    Download(
+        "/dossiers/{dossier_id}/stagiaires/{enrolment_id}/attestation",
+        GESTION,
+        lambda s: (
+            f"/dossiers/{s.formation('realisee')}/stagiaires/{s.extra['attested']}/attestation"
+        ),
+        PDF,
+        b"%PDF-",
+    ),
+    Download(
+        "/mes-formations/{dossier_id}/attestation",
+        STAGIAIRE,
+        lambda s: f"/mes-formations/{s.formation('realisee')}/attestation",
+        PDF,
+        b"%PDF-",
+    ),
+    Download(
+        "/mes-formations/{dossier_id}/convocation.ics",
+        STAGIAIRE,
+        lambda s: f"/mes-formations/{s.formation('en_cours')}/convocation.ics",
+        "text/calendar",
+        b"BEGIN:VCALENDAR",
+    ),
+]
 
 
 def page_routes(app: FastAPI) -> set[str]:
@@ -373,6 +637,44 @@ def _extras(site: Site) -> None:
     name = f"{time.time_ns():019d}-{'0' * 32}"
     (mailbox / f"{name}.eml").write_bytes(raw.encode("utf-8"))
     site.extra["message"] = name
+    _participants_and_people(site)
+
+
+def _participants_and_people(site: Site) -> None:
+    """What the stagiaires' and the administration's pages are addressed by: an
+    asynchronous step, an enrolment, the suppléance of the gestionnaire's role, a sign-in
+    link and a questionnaire link of the kind the emails carry; and someone the
+    administratrice added to the directory, then deactivated (whom the reactivation page
+    brings back)."""
+    container = site.container
+    under_way, over = site.formation("en_cours"), site.formation("realisee")
+    gestion = site.person(GESTION)
+    with container.engine.connect() as conn:
+        site.extra["step"] = async_steps(conn, under_way)[0].id
+        site.extra["enrolment"] = next(
+            p.enrolment_id for p in roster(conn, under_way) if p.person_id == site.person(STAGIAIRE)
+        )
+        site.extra["delegation"] = next(
+            d.id
+            for d in delegations_in(conn, site.summary.academie_id)
+            if d.delegator_id == gestion and d.revoked_at is None
+        )
+        unanswered = next(p for p in roster(conn, over) if not p.questionnaire_answered)
+        site.extra["attested"] = next(
+            p.enrolment_id for p in roster(conn, over) if p.person_id == site.person(STAGIAIRE)
+        )
+    base = container.mail_settings.base_url.rstrip("/")
+    site.extra["signin_link"] = container.signin_links.url(site.person(STAGIAIRE)).removeprefix(
+        base
+    )
+    claim = QuestionnaireClaim(over, unanswered.enrolment_id)
+    site.extra["questionnaire"] = container.questionnaire_links.url(claim).removeprefix(base)
+    admin = site.person(ADMIN)
+    left = container.admin.add_person(
+        demo.DEMO_SLUG, "gerard.moulin@example.org", "Gérard Moulin", actor_id=admin
+    )
+    container.admin.set_active(demo.DEMO_SLUG, left.person_id, False, actor_id=admin)
+    site.extra["deactivated"] = left.person_id
 
 
 @pytest.fixture(scope="module")
@@ -481,6 +783,30 @@ def test_no_page_scrolls_sideways_and_axe_finds_nothing(browser: Browser, site: 
                         check_page(page, f"page-{visit.name}-{viewport['width']}")
                     except AssertionError as failure:
                         problems.append(f"{where}: {failure}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_file_answers_its_type(browser: Browser, site: Site) -> None:
+    """Each file of ``NOT_PAGES`` (the identity provider's redirects aside) is downloaded by
+    someone allowed to: 200, an attachment of its type, its content of that kind."""
+    assert {d.route for d in DOWNLOADS} == set(NOT_PAGES) - SIGN_IN_ELSEWHERE
+    problems: list[str] = []
+    with _contexts(browser, site) as page_for:
+        for download in DOWNLOADS:
+            path = download.path(site)
+            response = page_for(download.login(site)).request.get(site.url + path)
+            where = f"{path} ({download.login(site)})"
+            if response.status != 200:
+                problems.append(f"{where}: HTTP {response.status}")
+                continue
+            media_type = response.headers.get("content-type", "").split(";")[0].strip()
+            if media_type != download.media_type:
+                problems.append(f"{where}: {media_type}, not {download.media_type}")
+            if not response.headers.get("content-disposition", "").startswith("attachment;"):
+                problems.append(f"{where}: not an attachment")
+            body = response.body()
+            if not body.startswith(download.opens):
+                problems.append(f"{where}: opens with {body[:40]!r}, not {download.opens!r}")
     assert not problems, "\n".join(problems)
 
 
