@@ -123,3 +123,12 @@ def test_every_listed_action_is_accepted_or_refused_only_for_what_it_shows(demo:
                         transaction.rollback()
                 tried += 1
     assert tried >= 15
+
+
+def test_a_stagiaire_does_not_follow_the_teams_waits(demo: Demo) -> None:
+    """« Ce que vous attendez des autres » is the team's: a trainee enrolled in many
+    trainings is not shown who must sign a contract or decide a payment."""
+    stagiaire = demo.summary.people["lea.martin"]
+    formatrice = demo.summary.people["sophie.bernard"]
+    assert todo(demo.service, stagiaire).waiting == ()
+    assert todo(demo.service, formatrice).waiting  # the team still sees theirs

@@ -377,8 +377,9 @@ def waiting_on_others(
     delays: DeadlineDelays,
     limit: int = 100,
 ) -> list[Waiting]:
-    """The open dossiers where I hold a role on the dossier itself (not only on its
-    académie), that wait on someone else: longest waiting first."""
+    """The open dossiers where I hold a role in the team of the dossier itself (not only on
+    its académie, nor as a stagiaire: a trainee does not follow the contract or the
+    payment), that wait on someone else: longest waiting first."""
     open_states = [
         and_(
             D.c.workflow_name == spec.name,
@@ -392,7 +393,9 @@ def waiting_on_others(
         .where(
             D.c.id.in_(
                 select(A.c.dossier_id).where(
-                    A.c.person_id == person_id, A.c.dossier_id.is_not(None)
+                    A.c.person_id == person_id,
+                    A.c.dossier_id.is_not(None),
+                    A.c.role != "stagiaire",
                 )
             ),
             or_(*open_states),
