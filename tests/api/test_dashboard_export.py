@@ -53,7 +53,7 @@ HEADERS = [
 ]
 COLUMN = {name: i for i, name in enumerate(HEADERS)}
 SECTIONS = re.compile(r'<section aria-labelledby="titre-(?:retard|dossiers)".*?</section>', re.S)
-LINK = re.compile(r'<a href="/dossiers/\d+">([^<]+)</a>')
+LINK = re.compile(r'<a (?:class="[^"]*" )?href="/dossiers/\d+">([^<]+)</a>')
 
 
 @dataclass
