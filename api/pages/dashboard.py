@@ -153,10 +153,19 @@ def _dashboard(container: Container, viewer: Viewer, query: DashboardQuery) -> d
     with reading(container.engine) as conn:
         # The person's scope, resolved once for the counts, the filter and both lists.
         seen = visibility(conn, viewer.person_id, now)
+        # The académies' deadline delays, read once for the late counts, both lists' late
+        # clause and sort, and the due dates shown.
+        delays = deadline_delays(conn)
         pilote_id, pilote_error = _pilote_id(conn, query)
         filters = query.filters(pilote_id=pilote_id)
         counts = visible_counts(
-            conn, viewer.person_id, now, filters.academie, seen=seen, archived=filters.archived
+            conn,
+            viewer.person_id,
+            now,
+            filters.academie,
+            seen=seen,
+            archived=filters.archived,
+            delays=delays,
         )
         pilotes = pilote_choices(conn, seen, limit=PILOTE_CHOICES)
         academies = staff_academies(conn, viewer.person_id)
@@ -169,6 +178,7 @@ def _dashboard(container: Container, viewer: Viewer, query: DashboardQuery) -> d
                 DossierFilters(**{**_fields(filters), "overdue": True}),
                 now,
                 seen,
+                delays,
             )
         others, more = list_dossiers(
             conn,
@@ -176,9 +186,10 @@ def _dashboard(container: Container, viewer: Viewer, query: DashboardQuery) -> d
             DossierFilters(**{**_fields(filters), "overdue": None if filters.archived else False}),
             now,
             seen,
+            delays,
         )
         shown = [dossier_of_row(row) for row in [*late, *others]]
-        waits = expectations(conn, shown, now, deadline_delays(conn))
+        waits = expectations(conn, shown, now, delays)
         dead: list[backlog.OutboxLine] = []
         if viewer.is_staff:
             # A dead email is someone who never heard they had something to do: show it

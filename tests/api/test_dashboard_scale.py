@@ -9,7 +9,7 @@ import io
 import re
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from api.pages.dashboard import PILOTE_CHOICES
 from tests.conftest import World
@@ -86,3 +86,38 @@ def test_the_api_list_leaves_archived_dossiers_out_unless_asked(api: Api, world:
     assert api.get(f"/api/v1/dossiers/{kept}", person).json()["archived_at"] is None
     outsider = api.get("/api/v1/dossiers", world.outsider, params={"archives": "true"})
     assert outsider.json()["items"] == []
+
+
+def test_every_sort_lists_every_dossier_and_reads_the_delays_once(api: Api, world: World) -> None:
+    """A validated scenario without a session yet has no due date: it is not late, and the
+    page lists it with the others (it stood in neither list). Whatever the sort, the page
+    reads the académies' deadline delays once, for its counts, lists and due dates."""
+    validated = world.formation()
+    world.builder.drive(validated, world.team, "scenario_valide")
+    signing = world.formation()
+    world.builder.drive(signing, world.team, "contrat_a_signer")
+    with api.container.engine.connect() as conn:
+        references = dict(
+            conn.execute(
+                select(dossier_table.c.id, dossier_table.c.reference).where(
+                    dossier_table.c.id.in_([validated, signing])
+                )
+            ).all()
+        )
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = api.container.engine
+    for tri in ("", "echeance", "-echeance", "attente", "-attente", "depuis"):
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            page = api.get("/tableau-de-bord", world.team.gestionnaire, params={"tri": tri})
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert page.status_code == 200
+        assert sorted(_references(page.text)) == sorted(references.values()), tri
+        delays = [s for s in statements if "FROM academie_setting" in s and " LIKE " in s]
+        assert len(delays) == 1, tri

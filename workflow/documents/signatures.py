@@ -12,13 +12,22 @@ version stands for the earlier ones. The guards and effect that use it are in ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
 from states.dispositifs import SignatoryMode, SignatoryRule
 from states.roles import ACADEMIE_ROLES, role_label
-from workflow.engine.roles import DossierRef, Member, members, signatories_of, unique_people
+from workflow.engine.roles import (
+    DossierRef,
+    Member,
+    members,
+    members_of_many,
+    signatories_of,
+    unique_people,
+)
+from workflow.store.academie_settings import academie_settings
 from workflow.store.tables import contract_version_table as CV
 from workflow.store.tables import signature_table as S
 
@@ -69,34 +78,82 @@ class _Version:
     concerned: frozenset[int]
 
 
-def _versions(conn: Connection, dossier_id: int) -> list[_Version]:
-    rows = conn.execute(
-        select(CV.c.number, CV.c.concerned).where(CV.c.dossier_id == dossier_id)
-    ).all()
-    return sorted(
-        (_Version(int(r.number), frozenset(int(p) for p in r.concerned or ())) for r in rows),
-        key=lambda v: v.number,
-    )
-
-
 def signatory_members(conn: Connection, dossier: DossierRef) -> list[Member]:
     """Holders of the signatory roles on the dossier (académie roles included)."""
     return members(conn, dossier, [rule.role for rule in signatory_rules(conn, dossier)])
 
 
+def _versions_of(conn: Connection, dossier_ids: Sequence[int]) -> dict[int, list[_Version]]:
+    found: dict[int, list[_Version]] = {}
+    for start in range(0, len(dossier_ids), 500):
+        rows = conn.execute(
+            select(CV.c.dossier_id, CV.c.number, CV.c.concerned).where(
+                CV.c.dossier_id.in_(dossier_ids[start : start + 500])
+            )
+        ).all()
+        for r in rows:
+            found.setdefault(int(r.dossier_id), []).append(
+                _Version(int(r.number), frozenset(int(p) for p in r.concerned or ()))
+            )
+    return {k: sorted(v, key=lambda version: version.number) for k, v in found.items()}
+
+
+def _signed_versions_of(
+    conn: Connection, dossier_ids: Sequence[int]
+) -> dict[int, dict[int, set[int]]]:
+    """Per dossier, per person, the versions they signed."""
+    found: dict[int, dict[int, set[int]]] = {}
+    for start in range(0, len(dossier_ids), 500):
+        rows = conn.execute(
+            select(S.c.dossier_id, S.c.person_id, S.c.contract_version).where(
+                S.c.dossier_id.in_(dossier_ids[start : start + 500])
+            )
+        ).all()
+        for dossier_id, person_id, version in rows:
+            found.setdefault(int(dossier_id), {}).setdefault(int(person_id), set()).add(
+                int(version)
+            )
+    return found
+
+
 def signature_status(conn: Connection, dossier: DossierRef) -> SignatureStatus:
     """Which required signatures are given and which are missing, version by version."""
-    rules = signatory_rules(conn, dossier)
+    return signature_statuses(conn, [dossier])[dossier.id]
+
+
+def signature_statuses(
+    conn: Connection, dossiers: Sequence[DossierRef]
+) -> dict[int, SignatureStatus]:
+    """``signature_status`` of many dossiers at once (a list page's): the académies'
+    rules once per académie, versions, signatures and holders in one query per 500
+    dossiers each, instead of four queries per dossier."""
+    # ``signatory_rules`` (``signatories_of``) for each, its académie's settings read once.
+    settings = {a: academie_settings(conn, a) for a in {d.academie_id for d in dossiers}}
+    rules_of = {d.id: settings[d.academie_id].signatories_for(d.dispositif) for d in dossiers}
+    ruled = [d.id for d in dossiers if rules_of[d.id]]
+    versions_of = _versions_of(conn, ruled)
+    signed_of = _signed_versions_of(conn, ruled)
+    holders_of = members_of_many(conn, {i: [rule.role for rule in rules_of[i]] for i in ruled})
+    return {
+        d.id: _status(
+            rules_of[d.id],
+            versions_of.get(d.id, []),
+            signed_of.get(d.id, {}),
+            holders_of.get(d.id, []),
+        )
+        for d in dossiers
+    }
+
+
+def _status(
+    rules: Sequence[SignatoryRule],
+    versions: list[_Version],
+    signed_versions: dict[int, set[int]],
+    holders: list[Member],
+) -> SignatureStatus:
     if not rules:
         return SignatureStatus((), frozenset(), (), (), 1)
-    versions = _versions(conn, dossier.id)
     current = versions[-1].number if versions else 1
-    signed_versions: dict[int, set[int]] = {}
-    for person_id, version in conn.execute(
-        select(S.c.person_id, S.c.contract_version).where(S.c.dossier_id == dossier.id)
-    ).all():
-        signed_versions.setdefault(int(person_id), set()).add(int(version))
-    holders = members(conn, dossier, [rule.role for rule in rules])
 
     def needed(person_id: int) -> int:
         concerning = [v.number for v in versions if person_id in v.concerned]

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Integer,
@@ -77,18 +78,20 @@ def offset_days(deadline: DeadlineSpec, academie_id: int, delays: DeadlineDelays
 
 
 def anchor_of(deadline: DeadlineSpec) -> ColumnElement[datetime] | None:
-    """The deadline's anchor as an SQL expression on a ``dossier`` row; None for the last
-    session's end (a start plus a duration, added up in Python)."""
+    """The deadline's anchor as a column of the ``dossier`` row; None for the last
+    session's end (a start plus a duration, added up in Python).
+
+    The first session's start and the training's end are kept on the row by database
+    triggers (migration 0016: the earliest ``training_session.starts_at``, the latest
+    ``terminer`` history row — what ``due_dates`` reads from those tables): a subquery per
+    dossier made counting or sorting an académie's dossiers by due date scale with all of
+    them."""
     if deadline.anchor is DeadlineAnchor.STATE_ENTERED:
         return D.c.state_entered_at
     if deadline.anchor is DeadlineAnchor.FIRST_SESSION_START:
-        return select(func.min(S.c.starts_at)).where(S.c.dossier_id == D.c.id).scalar_subquery()
+        return D.c.first_session_at
     if deadline.anchor is DeadlineAnchor.TRAINING_ENDED:
-        return (
-            select(func.max(H.c.at))
-            .where(H.c.dossier_id == D.c.id, H.c.trigger == TRAINING_END_TRIGGER)
-            .scalar_subquery()
-        )
+        return D.c.training_ended_at
     return None
 
 
@@ -100,6 +103,22 @@ def in_states(spec: WorkflowSpec, deadline: DeadlineSpec) -> list[ColumnElement[
     ]
 
 
+def delay_groups(
+    deadline: DeadlineSpec, delays: DeadlineDelays
+) -> list[tuple[ColumnElement[bool], int]]:
+    """The académies that set their own delay for this deadline, each with it, then all
+    the others with the spec's: (condition on the dossier's académie, days)."""
+    own = {
+        academie_id: days[deadline.id]
+        for academie_id, days in delays.items()
+        if deadline.id in days and days[deadline.id] != deadline.offset_days
+    }
+    groups = [(D.c.academie_id == a, days) for a, days in own.items()]
+    others = D.c.academie_id.not_in(list(own)) if own else true()
+    groups.append((others, deadline.offset_days))
+    return groups
+
+
 def _by_academie(
     deadline: DeadlineSpec,
     delays: DeadlineDelays,
@@ -107,15 +126,17 @@ def _by_academie(
 ) -> ColumnElement[bool]:
     """``clause(offset)`` for the académies that set their own delay for this deadline,
     and for all the others with the spec's."""
-    own = {
-        academie_id: days[deadline.id]
-        for academie_id, days in delays.items()
-        if deadline.id in days and days[deadline.id] != deadline.offset_days
-    }
-    parts = [and_(D.c.academie_id == a, clause(days)) for a, days in own.items()]
-    others = D.c.academie_id.not_in(list(own)) if own else true()
-    parts.append(and_(others, clause(deadline.offset_days)))
-    return or_(*parts)
+    return or_(*(and_(where, clause(days)) for where, days in delay_groups(deadline, delays)))
+
+
+def _come(at: ColumnElement[datetime], now: datetime, days: int) -> ColumnElement[bool]:
+    """The point ``days`` after ``at`` has come; false, never NULL, without an anchor (no
+    session yet, training not ended): so that « not late » is the exact opposite of
+    « late » and a dossier without a due date stands in the list of the others."""
+    come = at <= now - timedelta(days=days)
+    if isinstance(at, Column) and not at.nullable:
+        return come  # the entry into the state: always there
+    return and_(at.is_not(None), come)
 
 
 def has_come(
@@ -131,7 +152,7 @@ def has_come(
         raise ValueError(f"{deadline.id}: anchor not expressible in SQL")
     return and_(
         *in_states(spec, deadline),
-        _by_academie(deadline, delays, lambda days: at <= now - timedelta(days=days)),
+        _by_academie(deadline, delays, lambda days: _come(at, now, days)),
     )
 
 
@@ -166,8 +187,10 @@ class _PlusDays(FunctionElement[datetime]):
 
 @compiles(_PlusDays, "sqlite")
 def _plus_days_sqlite(element: _PlusDays, compiler: SQLCompiler, **kw: Any) -> str:
+    # datetime() drops the fraction of a second: put the stored one back (SQLAlchemy
+    # stores « YYYY-MM-DD HH:MM:SS.ffffff »), so that the order is the anchor's, exactly.
     at, days = (compiler.process(c, **kw) for c in element.clauses)
-    return f"datetime({at}, CAST({days} AS TEXT) || ' days')"
+    return f"(datetime({at}, CAST({days} AS TEXT) || ' days') || substr({at}, 20))"
 
 
 @compiles(_PlusDays)
@@ -176,31 +199,87 @@ def _plus_days_default(element: _PlusDays, compiler: SQLCompiler, **kw: Any) -> 
     return f"({at} + make_interval(days => {days}))"
 
 
+def plus_days(at: ColumnElement[datetime], days: int) -> ColumnElement[datetime]:
+    """``at`` + ``days`` in SQL, to the microsecond like ``at``: ordering by it is ordering
+    by ``at``."""
+    return _PlusDays(at, literal(days, Integer()))
+
+
 def due_at_expression(delays: DeadlineDelays) -> ColumnElement[datetime]:
     """Each dossier's due date in SQL (NULL without one), for ``ORDER BY``."""
     whens: list[tuple[ColumnElement[bool], ColumnElement[datetime]]] = []
     for spec, deadline in due_deadlines():
         at = anchor_of(deadline)
         assert at is not None
-        own = {
-            a: days[deadline.id]
-            for a, days in delays.items()
-            if deadline.id in days and days[deadline.id] != deadline.offset_days
-        }
-        for academie_id, days in own.items():
-            whens.append(
-                (
-                    and_(*in_states(spec, deadline), D.c.academie_id == academie_id),
-                    _PlusDays(at, literal(days, Integer())),
-                )
-            )
-        whens.append(
-            (
-                and_(*in_states(spec, deadline)),
-                _PlusDays(at, literal(deadline.offset_days, Integer())),
-            )
-        )
+        for where, days in delay_groups(deadline, delays):
+            whens.append((and_(*in_states(spec, deadline), where), plus_days(at, days)))
     return case(*whens, else_=None)
+
+
+@dataclass(frozen=True, slots=True)
+class DueSlice:
+    """The dossiers of one state whose due date counts alike: the state, and the académies
+    that share one delay for its due deadline (every académie for a state without one).
+
+    A list sorted by due date, or by what a state waits for, reads each slice's first rows
+    along an index (académie, state, anchor) and merges them: a bounded plan, instead of
+    ordering all of an académie's dossiers by an expression."""
+
+    spec: WorkflowSpec
+    state: str
+    where: ColumnElement[bool]
+    """The slice's dossiers (workflow, version, state, académies)."""
+    deadline: DeadlineSpec | None
+    anchor: ColumnElement[datetime] | None
+    days: int
+
+    def late(self, now: datetime) -> ColumnElement[bool]:
+        """Its dossiers that are late (``late_clause`` within the slice), as a range of the
+        anchor that an index serves."""
+        if self.anchor is None:
+            return false()
+        return self.anchor <= now - timedelta(days=self.days)
+
+    def not_late(self, now: datetime, *, dated: bool = False) -> ColumnElement[bool]:
+        """The others, as a range too (no ``NOT``, which neither database turns into a
+        range); the undated ones among them unless ``dated`` (the caller keeps only
+        dossiers with an anchor)."""
+        if self.anchor is None:
+            return true()
+        later = self.anchor > now - timedelta(days=self.days)
+        if dated or (isinstance(self.anchor, Column) and not self.anchor.nullable):
+            return later
+        return or_(self.anchor.is_(None), later)
+
+    def due_at(self) -> ColumnElement[datetime] | None:
+        """Its dossiers' due date (``due_at_expression`` within the slice)."""
+        if self.anchor is None:
+            return None
+        return plus_days(self.anchor, self.days)
+
+
+def due_slices(delays: DeadlineDelays) -> list[DueSlice]:
+    """Every state of every spec, cut by the académies' own delays for its due date."""
+    slices = []
+    for spec in SPECS.values():
+        for state in spec.states:
+            where = [
+                D.c.workflow_name == spec.name,
+                D.c.workflow_version == spec.version,
+                D.c.state == state.id,
+            ]
+            deadline = due_deadline(spec, state.id)
+            if deadline is None:
+                slices.append(DueSlice(spec, state.id, and_(*where), None, None, 0))
+                continue
+            anchor = anchor_of(deadline)
+            if anchor is None:
+                raise ValueError(f"{deadline.id}: anchor not expressible in SQL")
+            for academies, days in delay_groups(deadline, delays):
+                slices.append(
+                    DueSlice(spec, state.id, and_(*where, academies), deadline, anchor, days)
+                )
+    return slices
 
 
 class DossierLike(Protocol):

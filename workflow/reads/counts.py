@@ -7,12 +7,11 @@ Counting an académie's 250,000 dossiers at every page took 0.15–1 s. Instead:
   counters, which triggers keep in the transaction of every write (migration 0014): a sum
   over at most a few thousand small rows, whatever the number of dossiers;
 - **late** ones, by ``workflow.engine.due`` (the timers' rule, with the académie's own
-  delays): where the due date counts from the entry into the state, every dossier of the
-  state is late except those that entered it within the delay, so late = the state's
-  counter − those recent entries, counted on the partial index
-  ``ix_dossier_open_state_entered`` (the cost follows the last weeks' inflow, never the
-  backlog); where it counts from a session or the end of the training, the late ones of
-  that state are counted with the same clause;
+  delays): every dossier of a state with a due date is late except those whose anchor
+  (entry into the state, first session's start, end of the training — all three kept on
+  the row) came within the delay, or that have no anchor yet; so late = the state's
+  counter − those recent or undated ones, counted on the partial indexes by académie,
+  state and anchor (the cost follows the last weeks' inflow, never the backlog);
 - the dossiers a person sees **outside** their staff académies (their own roles, the
   pilotes they stand in for) are few: counted live, late ones through ``late_clause``.
 
@@ -37,23 +36,14 @@ from sqlalchemy import (
     case,
     func,
     literal,
-    not_,
     or_,
     select,
     union_all,
 )
 
 from states import SPECS
-from states.spec import DeadlineAnchor, DeadlineSpec, WorkflowSpec
 from workflow.dossiers.access import Visibility
-from workflow.engine.due import (
-    DeadlineDelays,
-    deadline_delays,
-    due_deadline,
-    due_deadlines,
-    has_come,
-    late_clause,
-)
+from workflow.engine.due import DeadlineDelays, DueSlice, deadline_delays, due_slices, late_clause
 from workflow.store.tables import academie_pilote_table as AP
 from workflow.store.tables import academie_table as AC
 from workflow.store.tables import assignment_table as A
@@ -82,36 +72,12 @@ StateKey = tuple[str, int, str]
 """(workflow, version, state)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Due:
-    key: StateKey
-    spec: WorkflowSpec
-    deadline: DeadlineSpec
-
-    @property
-    def by_entry(self) -> bool:
-        """Due counted from the entry into the state: the dossiers *not yet* late are the
-        recent entries, a short range of the partial index, whatever the backlog."""
-        return self.deadline.anchor is DeadlineAnchor.STATE_ENTERED
-
-
-def _due_states() -> list[_Due]:
-    return [
-        _Due((spec.name, spec.version, state), spec, deadline)
-        for spec, deadline in due_deadlines()
-        for state in deadline.states
-        if due_deadline(spec, state) is deadline
-    ]
-
-
-def _staff_statement(
-    dues: list[_Due], narrowed: bool, now: datetime, delays: DeadlineDelays
-) -> CompoundSelect[Any]:
+def _staff_statement(slices: list[DueSlice], narrowed: bool, now: datetime) -> CompoundSelect[Any]:
     """One statement: the counters of the staff académies per state, and per state with a
-    due date the dossiers that are not late yet (due counted from the state's entry: an
-    index range on ``ix_dossier_open_state_entered``) or late (other anchors: the first
-    session, the end of the training), by ``workflow.engine.due``'s own clause — the one
-    the lists and the timers use. ``narrowed``: within the académie named by ``s_slug``."""
+    due date — per group of académies sharing its delay — the dossiers that are not late
+    yet (``DueSlice.not_late``: a range of the partial index on the anchor, the recent
+    and undated ones), by ``workflow.engine.due``'s rule — the one the lists and the
+    timers use. ``narrowed``: within the académie named by ``s_slug``."""
     academies: BindParameter[int] = bindparam("s_academies", expanding=True)
     slug = select(AC.c.id).where(AC.c.slug == bindparam("s_slug")).scalar_subquery()
     key = (C.c.workflow_name, C.c.workflow_version, C.c.state)
@@ -124,17 +90,13 @@ def _staff_statement(
         totals = totals.where(C.c.academie_id == slug)
     parts: list[Select[Any]] = [totals]
     state_key = (D.c.workflow_name, D.c.workflow_version, D.c.state)
-    for due in dues:
-        workflow, version, state = due.key
-        come = has_come(due.spec, due.deadline, now, delays)
+    for piece in slices:
         part = (
-            select(literal("recent" if due.by_entry else "late"), *state_key, func.count())
+            select(literal("recent"), *state_key, func.count())
             .where(
                 D.c.academie_id.in_(academies),
-                D.c.workflow_name == workflow,
-                D.c.workflow_version == version,
-                D.c.state == state,
-                not_(come) if due.by_entry else come,
+                piece.where,
+                piece.not_late(now),
                 D.c.archived_at.is_(None),
             )
             .group_by(*state_key)
@@ -144,36 +106,44 @@ def _staff_statement(
 
 
 def _staff_counts(
-    conn: Connection, seen: Visibility, academie: str | None, archived: bool, now: datetime
+    conn: Connection,
+    seen: Visibility,
+    academie: str | None,
+    archived: bool,
+    now: datetime,
+    delays: DeadlineDelays,
 ) -> dict[StateKey, tuple[int, int]]:
-    """Per state of the staff académies: the counter, and how many of those are late."""
+    """Per state of the staff académies: the counter, and how many of those are late:
+    every dossier of a state with a due date, but the not yet late ones."""
     if not seen.academies:
         return {}
-    dues = [] if archived else _due_states()
+    # Archived dossiers are closed: never late.
+    slices = [] if archived else [s for s in due_slices(delays) if s.deadline is not None]
     parameters: dict[str, Any] = {
         "s_academies": list(seen.academies),
         "s_archived": archived,
         "s_slug": academie,
     }
-    statement = _staff_statement(dues, academie is not None, now, deadline_delays(conn))
     totals: dict[StateKey, int] = {}
     recent: dict[StateKey, int] = {}
-    late: dict[StateKey, int] = {}
-    for row in conn.execute(statement, parameters):
+    for row in conn.execute(_staff_statement(slices, academie is not None, now), parameters):
         found = (str(row[1]), int(row[2]), str(row[3]))
-        {"total": totals, "recent": recent, "late": late}[row[0]][found] = int(row[4] or 0)
-    by_entry = {d.key for d in dues if d.by_entry}
+        into = totals if row[0] == "total" else recent
+        into[found] = into.get(found, 0) + int(row[4] or 0)
+    due = {(s.spec.name, s.spec.version, s.state) for s in slices}
     return {
-        found: (
-            total,
-            max(0, total - recent.get(found, 0)) if found in by_entry else late.get(found, 0),
-        )
+        found: (total, max(0, total - recent.get(found, 0)) if found in due else 0)
         for found, total in totals.items()
     }
 
 
 def _beyond_counts(
-    conn: Connection, seen: Visibility, academie: str | None, archived: bool, now: datetime
+    conn: Connection,
+    seen: Visibility,
+    academie: str | None,
+    archived: bool,
+    now: datetime,
+    delays: DeadlineDelays,
 ) -> dict[StateKey, tuple[int, int]]:
     """Counted live: the few dossiers seen outside the person's staff académies."""
     beyond = seen.beyond_academies()
@@ -187,7 +157,7 @@ def _beyond_counts(
         scope.append(D.c.academie_id.not_in(seen.academies))
     if academie is not None:
         scope.append(D.c.academie_id == _academie_id(academie))
-    late = late_clause(now, deadline_delays(conn))
+    late = late_clause(now, delays)
     rows = conn.execute(
         select(
             D.c.workflow_name,
@@ -209,13 +179,18 @@ def state_counts(
     academie: str | None = None,
     *,
     archived: bool = False,
+    delays: DeadlineDelays | None = None,
 ) -> list[VisibleCount]:
     """Every state of every spec, in spec order, with how many of the person's visible
     dossiers stand in it and how many of those are late; within one académie (its slug)
     when the dashboard is narrowed to it; archived dossiers only if ``archived`` (they are
-    never late: they are closed)."""
-    found = _staff_counts(conn, seen, academie, archived, now)
-    for key, (count, late) in _beyond_counts(conn, seen, academie, archived, now).items():
+    never late: they are closed). ``delays``: the académies' own deadline delays, when the
+    caller already read them (``deadline_delays``) for its lists too."""
+    if delays is None:
+        delays = deadline_delays(conn)
+    found = _staff_counts(conn, seen, academie, archived, now, delays)
+    beyond = _beyond_counts(conn, seen, academie, archived, now, delays)
+    for key, (count, late) in beyond.items():
         before = found.get(key, (0, 0))
         found[key] = (before[0] + count, before[1] + late)
     result = []

@@ -159,6 +159,7 @@ def dashboard_list(
     page's own statement (``filtered_dossiers``), so the export can never show a dossier the
     page would not, nor miss one past the page's first 50."""
     rows: list[tuple[Row[tuple[object, ...]], bool]] = []
+    delays = deadline_delays(conn)
     for overdue in (True, False):
         narrowed = DossierFilters(
             **{
@@ -166,12 +167,12 @@ def dashboard_list(
                 "overdue": overdue,
             }
         )
-        query = filtered_dossiers(conn, person_id, narrowed, now)
+        query = filtered_dossiers(conn, person_id, narrowed, now, delays=delays)
         rows.extend((row, overdue) for row in conn.execute(query))
     dossiers = [(dossier_of_row(row), overdue) for row, overdue in rows]
     pilotes = _pilote_names(conn, [d.id for d, _ in dossiers])
     academies = _academie_names(conn, {d.academie_id for d, _ in dossiers})
-    expected = expectations(conn, [d for d, _ in dossiers], now, deadline_delays(conn))
+    expected = expectations(conn, [d for d, _ in dossiers], now, delays)
     result = []
     for dossier, overdue in dossiers:
         spec = get_spec(dossier.workflow_name, dossier.workflow_version)

@@ -27,7 +27,7 @@ from states import SPECS, get_spec
 from states.dispositifs import DISPOSITIFS
 from states.roles import ACADEMIE_ROLES, BILAN_AUTHOR, SIGNATORY, role_label
 from states.spec import TransitionSpec, WorkflowSpec
-from workflow.documents.signatures import signature_status
+from workflow.documents.signatures import signature_statuses
 from workflow.engine.due import DeadlineDelays, DossierLike, DueDate, chunks, due_dates
 from workflow.engine.machines import machine_for
 from workflow.engine.roles import DossierRef
@@ -145,13 +145,21 @@ def expectations(
     holders = _holders(conn, [(d, _concrete(r, d.dispositif)) for d, _, r in wanted.values()])
     dues = due_dates(conn, [d for d, _, _ in wanted.values()], now, delays)
     amended = _amended(conn, [d.id for d, _, r in wanted.values() if SIGNATORY in r])
+    # Whose signature is missing, for all the dossiers that may wait on one, at once.
+    statuses = signature_statuses(
+        conn,
+        [
+            DossierRef(d.id, d.academie_id, d.dispositif)
+            for d, _, roles in wanted.values()
+            if SIGNATORY in roles and (d.state == CONTRACT_STATE or d.id in amended)
+        ],
+    )
     result: dict[int, Expectation] = {}
-    for dossier_id, (dossier, spec, roles) in wanted.items():
+    for dossier_id, (dossier, spec, _) in wanted.items():
         transitions = awaited_transitions(spec, dossier.state)
         missing: dict[int, str] = {}
-        if SIGNATORY in roles and (dossier.state == CONTRACT_STATE or dossier_id in amended):
-            ref = DossierRef(dossier.id, dossier.academie_id, dossier.dispositif)
-            missing = {m.person_id: m.role for m in signature_status(conn, ref).missing}
+        if dossier_id in statuses:
+            missing = {m.person_id: m.role for m in statuses[dossier_id].missing}
         if not missing:
             # Signing is awaited only of who has not signed the current version yet.
             transitions = tuple(t for t in transitions if SIGNATORY not in _expected_of(t))
@@ -256,6 +264,10 @@ def awaited_role_label(spec: WorkflowSpec, state: str) -> str:
     return ", ".join(role_label(r) for r in roles)
 
 
+AWAITS_NOBODY = "~"
+"""The sort key of a state that waits on nobody (ended): after every label."""
+
+
 def awaited_role_order() -> ColumnElement[str]:
     """``awaited_role_label`` of each dossier row in SQL: sorting a list by it groups the
     dossiers by whom they wait on (ended dossiers, waiting on nobody, come last)."""
@@ -274,4 +286,4 @@ def awaited_role_order() -> ColumnElement[str]:
                         literal(label),
                     )
                 )
-    return case(*whens, else_=literal("~"))
+    return case(*whens, else_=literal(AWAITS_NOBODY))

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from states.roles import ACADEMIE_ROLES, role_label
 from workflow.dossiers.access import Visibility, visibility
+from workflow.engine.due import DeadlineDelays
 from workflow.reads.counts import PersonChoice, VisibleCount, pilote_choices, state_counts
 from workflow.store.tables import academie_table as AC
 from workflow.store.tables import assignment_table as A
@@ -47,13 +48,14 @@ def visible_counts(
     *,
     seen: Visibility | None = None,
     archived: bool = False,
+    delays: DeadlineDelays | None = None,
 ) -> list[VisibleCount]:
     """Every state of every spec, in spec order, with how many of the person's visible
     dossiers stand in it and how many of those are late; within one académie (its slug)
     when the dashboard is narrowed to it, so that the counts describe the académie shown.
     Read from the counters (``workflow.reads.counts``), not by scanning the dossiers."""
     seen = seen or visibility(conn, person_id, now)
-    return state_counts(conn, seen, now, academie, archived=archived)
+    return state_counts(conn, seen, now, academie, archived=archived, delays=delays)
 
 
 def visible_pilotes(

@@ -1,6 +1,8 @@
-"""The dashboard's counters (``dossier_count``, ``academie_pilote``): rebuilt and checked.
+"""The dashboard's counters (``dossier_count``, ``academie_pilote``) and the due-date
+anchors kept on each dossier (``first_session_at``, ``training_ended_at``): rebuilt and
+checked.
 
-Database triggers keep both tables in the transaction of every write (migration 0014), so
+Database triggers keep them in the transaction of every write (migrations 0014, 0016), so
 nothing here runs on the hot path. A load that bypasses triggers (a restore with
 ``--disable-triggers``, the benchmark's bulk generator) leaves them stale: ``rebuild``
 recounts them from the rows (``formaflow db recount``), and ``drift`` says whether they
@@ -12,12 +14,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from workflow.store.tables import academie_pilote_table as AP
 from workflow.store.tables import assignment_table as A
 from workflow.store.tables import dossier_count_table as C
 from workflow.store.tables import dossier_table as D
+from workflow.store.tables import history_table as H
+from workflow.store.tables import session_table as S
 
 SHARDS = 64
 """Rows per (académie, workflow, state): as the migration's triggers spread them."""
@@ -48,8 +62,31 @@ def _pilotes_from_rows() -> Select[Any]:
     )
 
 
+TRAINING_END = "terminer"
+"""The trigger whose history row ends the training (``workflow.engine.due`` sits above the
+store and names it too; migration 0016's trigger watches the same)."""
+
+
+def _anchors() -> dict[str, ColumnElement[Any]]:
+    """Each dossier's due-date anchors computed from the rows, as the triggers keep them."""
+    return {
+        "first_session_at": select(func.min(S.c.starts_at))
+        .where(S.c.dossier_id == D.c.id)
+        .scalar_subquery(),
+        "training_ended_at": select(func.max(H.c.at))
+        .where(H.c.dossier_id == D.c.id, H.c.trigger == TRAINING_END)
+        .scalar_subquery(),
+    }
+
+
+def _anchor_drift() -> ColumnElement[bool]:
+    return or_(*(D.c[name].is_distinct_from(value) for name, value in _anchors().items()))
+
+
 def rebuild(conn: Connection) -> None:
-    """Recount both tables from the rows, in the caller's transaction."""
+    """Recount both tables and recompute the anchors from the rows, in the caller's
+    transaction."""
+    conn.execute(update(D).where(_anchor_drift()).values(**_anchors()))
     conn.execute(delete(C))
     conn.execute(
         insert(C).from_select(
@@ -72,10 +109,13 @@ class Drift:
     """(académie, workflow, version, state, archived) whose count differs from the rows."""
     pilote_keys: int
     """(académie, pilote) whose count differs from the assignments."""
+    anchors: int = 0
+    """Dossiers whose first session or training end differs from their sessions and
+    history."""
 
     @property
     def none(self) -> bool:
-        return not self.dossier_keys and not self.pilote_keys
+        return not self.dossier_keys and not self.pilote_keys and not self.anchors
 
 
 def drift(conn: Connection) -> Drift:
@@ -99,4 +139,5 @@ def drift(conn: Connection) -> Drift:
         pilote_keys=sum(
             1 for k in pilotes.keys() | held.keys() if pilotes.get(k, 0) != held.get(k, 0)
         ),
+        anchors=int(conn.execute(select(func.count()).where(_anchor_drift())).scalar_one()),
     )

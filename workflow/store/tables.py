@@ -101,6 +101,31 @@ class Dossier(SQLModel, table=True):
             postgresql_where=text("archived_at IS NULL"),
             sqlite_where=text("archived_at IS NULL"),
         ),
+        # Per académie and state, by the other due-date anchors (migration 0016): the late
+        # counts of states due from the training's end or the first session, and lists
+        # sorted by due date.
+        Index(
+            "ix_dossier_open_state_ended",
+            "academie_id",
+            "workflow_name",
+            "workflow_version",
+            "state",
+            "training_ended_at",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
+        Index(
+            "ix_dossier_open_state_first_session",
+            "academie_id",
+            "workflow_name",
+            "workflow_version",
+            "state",
+            "first_session_at",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=32)
@@ -134,6 +159,12 @@ class Dossier(SQLModel, table=True):
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """Set by ``formaflow archive`` once the dossier, closed for longer than its académie's
     retention period, has left the default lists and lost its files and personal data."""
+    first_session_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The earliest session's start, kept by triggers on ``training_session`` (migration
+    0016): the anchor of the due dates counted from the first session."""
+    training_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the training was last marked as ended (the latest ``terminer`` history row),
+    kept by a trigger on ``history`` (migration 0016): the bilan's due date counts from it."""
 
 
 class DossierCount(SQLModel, table=True):
