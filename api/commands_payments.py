@@ -24,7 +24,12 @@ from workflow.payments import journal
 from workflow.payments.baremes import BaremeError, Rates
 from workflow.payments.rates import ConfigurationError, academie_rates, is_configured
 from workflow.payments.simulation import PARAMETERS, bareme_label, simulate
-from workflow.reads.queries import academie_id_by_slug, person_id_by_email, reading
+from workflow.reads.queries import (
+    academie_id_by_slug,
+    person_id_by_email,
+    reading,
+    snapshot,
+)
 from workflow.reads.reports import Scope
 
 bareme_app = typer.Typer(help="Barèmes de rémunération : simulation.", no_args_is_help=True)
@@ -124,7 +129,7 @@ def audit_verify(
 ) -> None:
     container = command_container()
     try:
-        with reading(container.engine) as conn:
+        with snapshot(container.engine) as conn:
             report = journal.verify(conn, academie)
             academie_id = academie_id_by_slug(conn, academie) if academie else None
             lines = verify_history(conn, academie_id)

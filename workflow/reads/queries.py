@@ -67,6 +67,27 @@ def reading(engine: Engine) -> Iterator[Connection]:
         conn.rollback()
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection holding one read-only transaction from first to last statement.
+
+    An audit compares the journal, every history chain and the stored files: read in
+    autocommit, a transition committed half-way would show as a broken chain. On
+    PostgreSQL the transaction is REPEATABLE READ (one snapshot, and the server-side
+    cursor that streams a million history rows needs a transaction anyway); on SQLite a
+    deferred ``BEGIN`` under WAL is already a snapshot.
+    """
+    if is_postgresql(engine):
+        isolated = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        with isolated as conn, conn.begin():
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            yield conn
+        return
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        yield conn
+        conn.rollback()
+
+
 def person_id_by_email(conn: Connection, email: str) -> int:
     found = conn.execute(
         select(person_table.c.id).where(person_table.c.email == email.strip().lower())
