@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 # npm ci writes this file last: present and newer than the lock file means up to date.
 ASSETS := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
+CALC_MODULE := /usr/lib/libreoffice/program/libsclo.so
 
 LOCK := requirements.lock
 PIP := $(BIN)/python -m pip --disable-pip-version-check
@@ -49,8 +50,11 @@ install: $(STAMP) $(ASSETS)
 ##                                             browser)
 ##   npm                       npm             `make install`: the DSFR and axe-core
 ##   libreoffice / soffice     libreoffice-calc the exports open in LibreOffice
-##                                             (--no-install-recommends: ~300 MB, not 1 GB)
-##   pdftotext, pdftoppm       poppler-utils   PDFs read back as text and as images
+##   and its Calc module                       (--no-install-recommends: ~300 MB, not 1 GB;
+##                                             soffice alone, left by libreoffice-common
+##                                             after a removal, cannot open a sheet)
+##   pdftotext, pdftoppm,      poppler-utils   PDFs read back as text, as images, and their
+##   pdfinfo                                   page count
 ## and, for the product itself (`make run` too), what WeasyPrint loads to draw the official
 ## papers and the fonts they embed:
 ##   libpango-1.0.so.0, libpangoft2-1.0.so.0   libpango-1.0-0, libpangoft2-1.0-0
@@ -79,8 +83,10 @@ system: runtime
 	{ $(call has,initdb) || ls $(PG_BINDIRS)/initdb >/dev/null 2>&1; } \
 		|| missing="$$missing postgresql"; \
 	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
-	{ $(call has,pdftotext) && $(call has,pdftoppm); } || missing="$$missing poppler-utils"; \
-	{ $(call has,libreoffice) || $(call has,soffice); } || calc="libreoffice-calc"; \
+	{ $(call has,pdftotext) && $(call has,pdftoppm) && $(call has,pdfinfo); } \
+		|| missing="$$missing poppler-utils"; \
+	{ { $(call has,libreoffice) || $(call has,soffice); } && [ -e $(CALC_MODULE) ]; } \
+		|| calc="libreoffice-calc"; \
 	if [ -n "$$missing$$calc" ]; then \
 		echo "Installation des paquets système manquants :$$missing $$calc"; \
 		$(APT) update -qq && \

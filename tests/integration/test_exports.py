@@ -282,12 +282,12 @@ def test_libreoffice_converts_the_budget_xlsx_to_pdf(
     world: World, engine: Engine, tmp_path: Path
 ) -> None:
     """The acceptance criterion: the export opens in LibreOffice. Not skipped when LibreOffice
-    is missing — .ci/run installs it (Debian's libreoffice-calc)."""
+    is missing — `make test` installs it (Debian's libreoffice-calc)."""
     office = shutil.which("libreoffice") or shutil.which("soffice")
     if office is None:
         pytest.fail(
             "LibreOffice est absent : installez libreoffice-calc (apt-get install "
-            "libreoffice-calc, comme le fait .ci/run) pour vérifier que l'export s'ouvre."
+            "libreoffice-calc, comme le fait make test) pour vérifier que l'export s'ouvre."
         )
     dossier = world.formation("eafc_taux_a")
     world.builder.drive(dossier, world.team, "scenario_valide")

@@ -13,7 +13,11 @@ TOOLS = ("bash", "sh", "env", "ls", "id", "cat")
 
 
 def _system(
-    tmp_path: Path, present: tuple[str, ...], chromium: bool, runtime: bool = False
+    tmp_path: Path,
+    present: tuple[str, ...],
+    chromium: bool,
+    runtime: bool = False,
+    calc_module: bool = True,
 ) -> tuple[str, list[str]]:
     """Run ``make system`` where only ``present`` (and the shell's tools) can be found;
     ``runtime``: WeasyPrint's libraries and the fonts are there too."""
@@ -37,6 +41,10 @@ def _system(
         for font in ("liberation/LiberationSans-Regular.ttf", "dejavu/DejaVuSans.ttf"):
             (fonts / font).parent.mkdir(parents=True, exist_ok=True)
             (fonts / font).touch()
+    # Debian's libreoffice-calc brings the Calc module next to soffice.
+    calc = tmp_path / "libsclo.so"
+    if calc_module and {"soffice", "libreoffice"} & set(present):
+        calc.touch()
     browser = bin_dir / "chromium"
     if chromium:
         browser.write_text(stub)
@@ -51,6 +59,7 @@ def _system(
             str(ROOT),
             "system",
             f"CHROMIUM={browser}",
+            f"CALC_MODULE={calc}",
             f"PG_BINDIRS={tmp_path / 'nowhere'}",
             f"FONT_DIR={fonts}",
         ],
@@ -80,14 +89,14 @@ def test_a_fresh_machine_gets_every_missing_package(tmp_path: Path) -> None:
 
 
 def test_only_what_is_missing_is_installed(tmp_path: Path) -> None:
-    present = ("initdb", "npm", "soffice", "pdftotext")
+    present = ("initdb", "npm", "soffice", "pdftotext", "pdfinfo")
     _, calls = _system(tmp_path, present=present, chromium=True, runtime=True)
-    # pdftoppm missing: poppler-utils brings both.
+    # pdftoppm missing: poppler-utils brings all three.
     assert calls == ["apt-get update -qq", "apt-get install -y -qq poppler-utils"]
 
 
 def test_nothing_is_done_or_said_when_everything_is_there(tmp_path: Path) -> None:
-    present = ("initdb", "npm", "libreoffice", "pdftotext", "pdftoppm")
+    present = ("initdb", "npm", "libreoffice", "pdftotext", "pdftoppm", "pdfinfo")
     output, calls = _system(tmp_path, present=present, chromium=True, runtime=True)
     assert calls == []
     assert output == ""
@@ -102,3 +111,14 @@ def test_ci_runs_nothing_but_make_test() -> None:
     ]
     assert commands[-1] == "exec make test"
     assert all(c in ("set -euo pipefail", 'cd "$(dirname "$0")/.."') for c in commands[:-1])
+
+
+def test_soffice_without_its_calc_module_still_gets_libreoffice_calc(tmp_path: Path) -> None:
+    """Removing libreoffice-calc leaves libreoffice-common's soffice, which cannot open a
+    sheet: the Calc module itself is looked for."""
+    present = ("initdb", "npm", "soffice", "pdftotext", "pdftoppm", "pdfinfo")
+    _, calls = _system(tmp_path, present, chromium=True, runtime=True, calc_module=False)
+    assert calls == [
+        "apt-get update -qq",
+        "apt-get install -y -qq --no-install-recommends libreoffice-calc",
+    ]
