@@ -16,6 +16,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    cast,
     exists,
     false,
     func,
@@ -50,6 +51,7 @@ from workflow.store.tables import (
     payment_line_table,
     person_table,
 )
+from workflow.store.types import UTCDateTime
 
 
 @contextmanager
@@ -477,7 +479,9 @@ def _bounded_page(
             )
         parts.append(part.where(*where).limit(first))
     if name == "echeance" and filters.overdue is not True:  # a late dossier has a due date
-        undated = matching.add_columns(null().label("sort_key"))
+        # Typed: a bare NULL in a subquery is text to PostgreSQL, which UNION then refuses
+        # to match with the other parts' dates.
+        undated = matching.add_columns(cast(null(), UTCDateTime()).label("sort_key"))
         parts.append(
             undated.where(due_at_expression(delays).is_(None)).order_by(D.c.id.asc()).limit(first)
         )
