@@ -56,7 +56,7 @@ pilote holds 100 of them), a few live delegations, ``--list-history`` history ro
 request at a time: latency, not throughput), for a gestionnaire of one académie (one
 state; then every state) and for the pilote. Each line also shows the time PostgreSQL
 spends on the list's SQL (``EXPLAIN ANALYZE`` of the very statement
-``workflow.queries.list_dossiers`` issues), how much of it is JIT compilation, the same
+``workflow.reads.dossier_list.list_dossiers`` issues), how much of it is JIT compilation, the same
 with ``jit=off``, and the call made in-process, so the cost splits into planning and
 execution, Python data access, and HTTP. A set whose timed requests pass ``--list-budget``
 seconds stops early (its p99 is then that of fewer samples, and it is flagged) so that a
@@ -112,7 +112,8 @@ from bench.transitions import (
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
 from workflow.engine.service import FireCommand
-from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.reads.dossier_list import DossierFilters, list_dossiers
+from workflow.reads.queries import reading
 from workflow.store.migrate import upgrade
 from workflow.store.settings import WorkflowSettings
 from workflow.store.tables import academie_table, assignment_table, delegation_table

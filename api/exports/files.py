@@ -20,7 +20,7 @@ from workflow.language.french import PARIS
 from workflow.participants.counts import trainee_counts
 from workflow.participants.questionnaire import aggregate
 from workflow.reads import dashboard, paperwork, reports
-from workflow.reads.queries import DossierFilters
+from workflow.reads.dossier_list import DossierFilters
 from workflow.reads.reports import Scope, plan_year_label
 
 SheetFormat = Literal["xlsx", "csv"]

@@ -33,7 +33,8 @@ from api.wiring import Container
 from workflow.admin.bulk import ACTIONS, MAX_DOSSIERS, BatchBusy
 from workflow.engine.errors import InvalidInput, NotPermitted
 from workflow.reads import bulk as reads
-from workflow.reads.queries import DossierFilters, filtered_dossiers, reading
+from workflow.reads.dossier_list import DossierFilters, filtered_dossiers
+from workflow.reads.queries import reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

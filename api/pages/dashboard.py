@@ -34,15 +34,9 @@ from workflow.engine.due import deadline_delays
 from workflow.engine.errors import PersonNotFound
 from workflow.language.durations import since
 from workflow.reads.counts import pilote_choices
+from workflow.reads.dossier_list import EXPRESSION_SORTS, SORTS, DossierFilters, list_dossiers
 from workflow.reads.expectations import expectations
-from workflow.reads.queries import (
-    EXPRESSION_SORTS,
-    SORTS,
-    DossierFilters,
-    list_dossiers,
-    person_id_by_email,
-    reading,
-)
+from workflow.reads.queries import person_id_by_email, reading
 from workflow.reads.reports import dossier_of_row
 from workflow.reads.worklists import staff_academies, visible_counts
 

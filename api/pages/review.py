@@ -16,7 +16,8 @@ from api.pages.viewer import Seen, Viewer
 from api.wiring import Container
 from workflow.engine.service import Availability
 from workflow.language.vocabulary import MODALITIES
-from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.reads.dossier_list import DossierFilters, list_dossiers
+from workflow.reads.queries import reading
 from workflow.reads.records import ScenarioRecord, scenario_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

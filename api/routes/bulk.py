@@ -23,7 +23,8 @@ from api.problems import ApiProblem, problem_responses
 from api.wiring import Container
 from workflow.admin.bulk import ACTIONS, MAX_DOSSIERS, BatchBusy
 from workflow.reads import bulk as bulk_reads
-from workflow.reads.queries import DossierFilters, academie_id_by_slug, filtered_dossiers, reading
+from workflow.reads.dossier_list import DossierFilters, filtered_dossiers
+from workflow.reads.queries import academie_id_by_slug, reading
 
 router = APIRouter(prefix="/api/v1/bulk-actions", tags=["actions groupées"])
 

@@ -30,13 +30,8 @@ from workflow.dossiers.access import Edit, readable, require_edit
 from workflow.dossiers.inputs import DossierInput, PlanningInput, one_of
 from workflow.engine.errors import InvalidInput, WorkflowError
 from workflow.engine.service import FireCommand, FireResult
-from workflow.reads.queries import (
-    DossierFilters,
-    history,
-    list_dossiers,
-    person_id_by_email,
-    reading,
-)
+from workflow.reads.dossier_list import DossierFilters, list_dossiers
+from workflow.reads.queries import history, person_id_by_email, reading
 from workflow.store.tables import academie_table
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])

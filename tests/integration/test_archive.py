@@ -19,7 +19,8 @@ from workflow.dossiers.inputs import DocumentInput
 from workflow.engine.errors import InvalidInput
 from workflow.engine.rows import DossierRow
 from workflow.payments import journal
-from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.reads.dossier_list import DossierFilters, list_dossiers
+from workflow.reads.queries import reading
 from workflow.store.database import make_engine
 from workflow.store.tables import (
     decision_table,

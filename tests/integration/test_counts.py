@@ -16,7 +16,8 @@ from tests.conftest import World
 from workflow.dossiers.access import visibility, visible_clause
 from workflow.engine.service import FireCommand, WorkflowService
 from workflow.reads.counts import pilote_choices, state_counts
-from workflow.reads.queries import DossierFilters, list_dossiers, overdue_clause, reading
+from workflow.reads.dossier_list import DossierFilters, list_dossiers, overdue_clause
+from workflow.reads.queries import reading
 from workflow.store import counters
 from workflow.store.database import make_engine
 from workflow.store.migrate import upgrade

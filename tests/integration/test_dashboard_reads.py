@@ -12,7 +12,8 @@ from sqlalchemy import Engine, update
 
 from tests.conftest import World
 from workflow.reads.dashboard import dashboard_list
-from workflow.reads.queries import DossierFilters, reading
+from workflow.reads.dossier_list import DossierFilters
+from workflow.reads.queries import reading
 from workflow.reads.worklists import staff_academies, visible_counts
 from workflow.store.tables import dossier_table
 from workflow.store.types import utcnow

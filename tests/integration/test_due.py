@@ -20,7 +20,8 @@ from workflow.engine.deadlines import DeadlineTimer
 from workflow.engine.due import deadline_delays, due_at_expression, due_dates, late_clause
 from workflow.engine.rows import DossierRow, load
 from workflow.engine.service import FireCommand, WorkflowService
-from workflow.reads.queries import DossierFilters, list_dossiers, reading
+from workflow.reads.dossier_list import DossierFilters, list_dossiers
+from workflow.reads.queries import reading
 from workflow.reads.todo import todo
 from workflow.rules import RULES
 from workflow.store.database import make_engine

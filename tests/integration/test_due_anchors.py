@@ -28,14 +28,14 @@ from workflow.engine.roles import DossierRef
 from workflow.engine.rows import load
 from workflow.engine.service import WorkflowService
 from workflow.reads.counts import state_counts
-from workflow.reads.expectations import expectations
-from workflow.reads.queries import (
+from workflow.reads.dossier_list import (
     DossierFilters,
     filtered_dossiers,
     list_dossiers,
     overdue_clause,
-    reading,
 )
+from workflow.reads.expectations import expectations
+from workflow.reads.queries import reading
 from workflow.reads.reports import dossier_of_row
 from workflow.rules import RULES
 from workflow.store import counters

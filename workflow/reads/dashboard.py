@@ -16,8 +16,8 @@ from states.dispositifs import DISPOSITIFS
 from workflow.engine.due import DueDate, deadline_delays, due_dates
 from workflow.engine.rows import DossierRow
 from workflow.language.french import PARIS, format_date
+from workflow.reads.dossier_list import DossierFilters, filtered_dossiers
 from workflow.reads.expectations import expectations
-from workflow.reads.queries import DossierFilters, filtered_dossiers
 from workflow.reads.reports import Scope, dossier_of_row, pilotes_of, scoped_rows
 from workflow.store.tables import academie_table, assignment_table, person_table
 

@@ -1,0 +1,298 @@
+"""The dossier lists (dashboard, search, exports, bulk actions): filters, sorts and pages.
+
+Apart from ``workflow.reads.queries`` because this is the one read that must stay fast at a
+million dossiers, and its bounded page (due date, whom a dossier waits on) is a query plan of
+its own, best read and measured (``bench/dashboard.py``) in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+
+from states import SPECS
+from workflow.dossiers.access import Visibility, visibility
+from workflow.engine.due import (
+    DeadlineDelays,
+    DueSlice,
+    deadline_delays,
+    due_at_expression,
+    due_slices,
+    late_clause,
+)
+from workflow.reads.expectations import AWAITS_NOBODY, awaited_role_label, awaited_role_order
+from workflow.store.folding import fold
+from workflow.store.tables import (
+    academie_table,
+    assignment_table,
+    dossier_table,
+)
+from workflow.store.types import UTCDateTime
+
+EXPRESSION_SORTS = ("echeance", "-echeance", "depuis", "-depuis", "attente", "-attente")
+"""Sorts by a computed column: the due date (soonest first, undated last), the time in the
+state (longest waiting first), whom the dossier waits on (by role)."""
+
+SORTS: dict[str, tuple[str, bool]] = {
+    "mis_a_jour": ("updated_at", False),
+    "-mis_a_jour": ("updated_at", True),
+    "reference": ("reference", False),
+    "-reference": ("reference", True),
+    "titre": ("title", False),
+    "-titre": ("title", True),
+    "etat": ("state", False),
+    "-etat": ("state", True),
+    "cree": ("created_at", False),
+    "-cree": ("created_at", True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFilters:
+    state: str | None = None
+    phase: str | None = None
+    academie: str | None = None
+    dispositif: str | None = None
+    workflow: str | None = None
+    pilote: int | None = None
+    text: str | None = None
+    overdue: bool | None = None
+    archived: bool = False
+    """Archived dossiers only (``formaflow archive``), instead of the others: the default
+    lists leave out dossiers closed for longer than their académie's retention period."""
+    limit: int = 50
+    offset: int = 0
+    sort: str = "-mis_a_jour"
+
+
+def overdue_clause(
+    conn: Connection, now: datetime, delays: DeadlineDelays | None = None
+) -> ColumnElement[bool]:
+    """Dossiers past the due date of their state, by the timers' own rule
+    (``workflow.engine.due``: the same anchors, the académie's own delays, read here
+    unless the caller already did)."""
+    return late_clause(now, deadline_delays(conn) if delays is None else delays)
+
+
+def _matching(
+    conn: Connection,
+    person_id: int,
+    filters: DossierFilters,
+    now: datetime,
+    seen: Visibility | None,
+    delays: DeadlineDelays | None,
+) -> Select[Any]:
+    """The dossiers this person may see that match ``filters``, in no order."""
+    D = dossier_table
+    seen = seen or visibility(conn, person_id, now)
+    query = (
+        select(D, academie_table.c.slug.label("academie_slug"))
+        .join(academie_table, academie_table.c.id == D.c.academie_id)
+        .where(seen.clause())
+        .where(D.c.archived_at.is_not(None) if filters.archived else D.c.archived_at.is_(None))
+    )
+    if filters.state:
+        query = query.where(D.c.state == filters.state)
+    if filters.phase:
+        pairs = [
+            and_(
+                D.c.workflow_name == s.name,
+                D.c.state.in_([st.id for st in s.states if st.phase == filters.phase]),
+            )
+            for s in SPECS.values()
+        ]
+        query = query.where(or_(*pairs))
+    if filters.academie:
+        query = query.where(academie_table.c.slug == filters.academie)
+    if filters.dispositif:
+        query = query.where(D.c.dispositif == filters.dispositif)
+    if filters.workflow:
+        query = query.where(D.c.workflow_name == filters.workflow)
+    if filters.pilote is not None:
+        query = query.where(
+            exists().where(
+                assignment_table.c.dossier_id == D.c.id,
+                assignment_table.c.role == "pilote",
+                assignment_table.c.person_id == filters.pilote,
+            )
+        )
+    if filters.text:
+        # Blind to accents and case on both databases: the folded title is stored
+        # (workflow.store.folding); ``lower(title)`` still finds a row written without it.
+        pattern = f"%{fold(filters.text)}%"
+        query = query.where(
+            or_(
+                D.c.search_text.like(pattern),
+                func.lower(D.c.title).like(pattern),
+                func.lower(D.c.reference).like(pattern),
+                func.lower(D.c.paf_id).like(pattern),
+            )
+        )
+    if filters.overdue is not None:
+        clause = overdue_clause(conn, now, delays)
+        query = query.where(clause if filters.overdue else ~clause)
+    return query
+
+
+def filtered_dossiers(
+    conn: Connection,
+    person_id: int,
+    filters: DossierFilters,
+    now: datetime,
+    seen: Visibility | None = None,
+    delays: DeadlineDelays | None = None,
+) -> Select[Any]:
+    """The dossiers this person may see that match ``filters``, sorted, without paging.
+
+    One statement for the page (``list_dossiers``) and for the dashboard's export, so that
+    what is downloaded is exactly what the page lists for the same filters. ``seen`` is
+    the person's ``visibility`` and ``delays`` the académies' deadline delays when the
+    caller already read them (a query saved each)."""
+    query = _matching(conn, person_id, filters, now, seen, delays)
+    D = dossier_table
+    if filters.sort in EXPRESSION_SORTS:
+        return query.order_by(*_expression_order(conn, filters.sort, delays))
+    column, descending = SORTS.get(filters.sort, SORTS["-mis_a_jour"])
+    order = D.c[column].desc() if descending else D.c[column].asc()
+    tiebreak = D.c.id.desc() if descending else D.c.id.asc()
+    return query.order_by(order, tiebreak)
+
+
+def _expression_order(
+    conn: Connection, sort: str, delays: DeadlineDelays | None
+) -> list[ColumnElement[Any]]:
+    D = dossier_table
+    descending = sort.startswith("-")
+    name = sort.removeprefix("-")
+    if name == "echeance":
+        due = due_at_expression(deadline_delays(conn) if delays is None else delays)
+        first = due.desc().nulls_last() if descending else due.asc().nulls_last()
+        return [first, D.c.id.asc()]
+    if name == "depuis":
+        entered = D.c.state_entered_at
+        return [entered.desc() if descending else entered.asc(), D.c.id.asc()]
+    awaited = awaited_role_order()
+    return [
+        awaited.desc() if descending else awaited.asc(),
+        D.c.state_entered_at.asc(),
+        D.c.id.asc(),
+    ]
+
+
+def list_dossiers(
+    conn: Connection,
+    person_id: int,
+    filters: DossierFilters,
+    now: datetime,
+    seen: Visibility | None = None,
+    delays: DeadlineDelays | None = None,
+) -> tuple[list[Row[Any]], bool]:
+    """A page of the dossiers this person may see, and whether more follow."""
+    if filters.sort.removeprefix("-") in BOUNDED_SORTS:
+        delays = deadline_delays(conn) if delays is None else delays
+        query = _bounded_page(
+            _matching(conn, person_id, filters, now, seen, delays), filters, now, delays
+        )
+    else:
+        query = filtered_dossiers(conn, person_id, filters, now, seen, delays)
+        query = query.limit(filters.limit + 1).offset(filters.offset)
+    rows = conn.execute(query).all()
+    return list(rows[: filters.limit]), len(rows) > filters.limit
+
+
+BOUNDED_SORTS = ("echeance", "attente")
+"""Sorts by an expression of the state (its due date, whom it waits on) that a page reads
+slice by slice (``workflow.engine.due.DueSlice``) rather than by ordering every matching
+dossier: at 250,000 dossiers, the difference between a few hundred rows and all of them."""
+
+
+def _bounded_page(
+    matching: Select[Any], filters: DossierFilters, now: datetime, delays: DeadlineDelays
+) -> Select[Any]:
+    """One page of ``matching`` in the order of ``_expression_order`` (same rows, same
+    order), read as the first rows of each state — cut by the académies' own delays — along
+    the indexes (académie, state, anchor or entry date, id), merged and cut to the page.
+
+    Within a slice, the due date is the anchor plus a constant and whom the dossier waits
+    on is the state's: each slice's own order is an index order, and the page's first rows
+    are among the slices' first ``offset + limit + 1``. Dossiers without a due date are
+    read once, by id (they come last, in that order). The late/not late filter is the
+    slice's own range on its anchor (the list's clause is kept too): the others of a state
+    are read from the end of its backlog, never through it."""
+    D = dossier_table
+    descending = filters.sort.startswith("-")
+    name = filters.sort.removeprefix("-")
+    first = filters.offset + filters.limit + 1
+    parts: list[Select[Any]] = []
+    for piece in due_slices(delays):
+        if not _may_match(piece, filters):
+            continue
+        where = [piece.where]
+        dated = name == "echeance"
+        if filters.overdue:
+            where.append(piece.late(now))
+        elif filters.overdue is not None:
+            where.append(piece.not_late(now, dated=dated))
+        if dated:
+            due_at = piece.due_at()
+            if due_at is None or piece.anchor is None:
+                continue  # no due date: read with the undated ones below
+            where.append(piece.anchor.is_not(None))
+            order = piece.anchor.desc() if descending else piece.anchor.asc()
+            part = matching.add_columns(due_at.label("sort_key")).order_by(order, D.c.id.asc())
+        else:
+            label = awaited_role_label(piece.spec, piece.state) or AWAITS_NOBODY
+            part = matching.add_columns(literal(label).label("sort_key")).order_by(
+                D.c.state_entered_at.asc(), D.c.id.asc()
+            )
+        parts.append(part.where(*where).limit(first))
+    if name == "echeance" and filters.overdue is not True:  # a late dossier has a due date
+        # Typed: a bare NULL in a subquery is text to PostgreSQL, which UNION then refuses
+        # to match with the other parts' dates.
+        undated = matching.add_columns(cast(null(), UTCDateTime()).label("sort_key"))
+        parts.append(
+            undated.where(due_at_expression(delays).is_(None)).order_by(D.c.id.asc()).limit(first)
+        )
+    if not parts:
+        return matching.add_columns(null().label("sort_key")).where(false())
+    merged = union_all(*(select(part.subquery()) for part in parts)).subquery()
+    key = merged.c.sort_key
+    merged_order: list[ColumnElement[Any]]
+    if name == "echeance":
+        merged_order = [key.desc().nulls_last() if descending else key.asc().nulls_last()]
+    else:
+        merged_order = [key.desc() if descending else key.asc(), merged.c.state_entered_at.asc()]
+    return (
+        select(merged)
+        .order_by(*merged_order, merged.c.id.asc())
+        .limit(filters.limit + 1)
+        .offset(filters.offset)
+    )
+
+
+def _may_match(piece: DueSlice, filters: DossierFilters) -> bool:
+    """Whether the slice's state can be in the list at all (state, phase and workflow
+    filters are plain equalities): a slice that cannot is not even sent."""
+    if filters.state and piece.state != filters.state:
+        return False
+    if filters.workflow and piece.spec.name != filters.workflow:
+        return False
+    return not filters.phase or piece.spec.state(piece.state).phase == filters.phase
