@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api.pages import (
     admin_academies,
     admin_people,
+    admin_roles,
     admin_settings,
     attendance,
     bilan,
@@ -79,6 +80,7 @@ def install(app: FastAPI) -> None:
         legal,
         admin_academies,
         admin_people,
+        admin_roles,
         admin_settings,
     ):
         app.include_router(module.router)
