@@ -3,6 +3,10 @@
 Written from DOMAIN §2–3 (seeds 000–004): contract, hybrid scenario validated by the
 pilot, delivery, bilan d'activités, payment decision. Deadlines are the defaults of
 DOMAIN §2; an académie may configure others.
+
+One module, past the usual size, on purpose: it is one workflow spec, pure data, and the
+states, transitions, guards' names and deadlines are read together to check it against
+the seeds; spread over files, a transition would be separated from the states it joins.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ value is refused for the same French reason everywhere.
 
 Only an administrateur of an académie reaches it here: for anyone else it does not exist
 (404), or, for someone who holds another role in it, administration is refused (403).
+
+Kept whole (a little past the usual size): one router whose routes share the same
+resolution of an académie and its administrateur, and whose order fixes the published
+OpenAPI document, which must not change when code moves.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ the database, so that every figure shown can be re-typed and every amount re-com
 When a rate is missing, the lines still show their units and caps (the responsable can check
 the counting), but their ``rate`` and ``amount`` are ``None`` and the proposal's ``total`` is
 ``None``; ``problems`` says in French why the decision cannot be taken.
+
+One module, past the usual size, on purpose: every barème here is checked line by line
+against the seed texts, and they share their rounding, caps and French steps; split per
+dispositif, the shared rules would be read in one file and applied in another.
 """
 
 import dataclasses
