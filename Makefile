@@ -116,27 +116,34 @@ lint: install
 
 ## On a fresh machine: the system programs, the locked dependencies, lint and type-check,
 ## then the whole suite on SQLite and on a throw-away PostgreSQL (the browser tests,
-## tests/e2e, in the SQLite pass only; the reads the pages add are tested without a
-## browser in both passes). `system` first: `install` needs npm. The two passes run at the
-## same time (each its own temporary directory and log, printed when both are done): on a
-## two-core machine that halves the wall time, which CI bounds.
+## tests/e2e, on SQLite only; the reads the pages add are tested without a browser in both
+## passes). `system` first: `install` needs npm. Two lanes run at the same time (each its own
+## temporary directories and logs, printed when both are done): on a two-core machine that
+## halves the wall time, which CI bounds. Lane 1: lint, then the SQLite suite but the
+## every-page walk; lane 2: the PostgreSQL suite, then the every-page walk (on SQLite), so
+## the two lanes take about as long as each other.
 TEST_LOGS := var/test-logs
+PYTEST := $(BIN)/pytest -p no:cacheprovider --durations=15
+EVERY_PAGE := tests/e2e/test_every_page.py
 test: system install
-	@status=0; \
-	echo "=== ruff + mypy ==="; $(MAKE) --no-print-directory lint || status=1; \
-	rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); \
-	( env -u FORMAFLOW_TEST_DATABASE_URL $(BIN)/pytest -p no:cacheprovider --durations=15 \
+	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); \
+	( $(MAKE) --no-print-directory lint > $(TEST_LOGS)/lint.log 2>&1; \
+	  echo $$? > $(TEST_LOGS)/lint.status; \
+	  env -u FORMAFLOW_TEST_DATABASE_URL $(PYTEST) --ignore=$(EVERY_PAGE) \
 	    --basetemp=$(TEST_LOGS)/tmp-sqlite > $(TEST_LOGS)/sqlite.log 2>&1; \
 	  echo $$? > $(TEST_LOGS)/sqlite.status ) & \
-	( $(BIN)/python -m tests.support.postgres -- $(BIN)/pytest -p no:cacheprovider \
-	    --ignore=tests/e2e --durations=15 --basetemp=$(TEST_LOGS)/tmp-postgresql \
-	    > $(TEST_LOGS)/postgresql.log 2>&1; \
-	  echo $$? > $(TEST_LOGS)/postgresql.status ) & \
-	wait; \
-	echo "=== Suite sur SQLite ==="; cat $(TEST_LOGS)/sqlite.log; \
-	[ "$$(cat $(TEST_LOGS)/sqlite.status)" = 0 ] || status=1; \
-	echo "=== Suite sur PostgreSQL ==="; cat $(TEST_LOGS)/postgresql.log; \
-	[ "$$(cat $(TEST_LOGS)/postgresql.status)" = 0 ] || status=1; \
+	( $(BIN)/python -m tests.support.postgres -- $(PYTEST) --ignore=tests/e2e \
+	    --basetemp=$(TEST_LOGS)/tmp-postgresql > $(TEST_LOGS)/postgresql.log 2>&1; \
+	  echo $$? > $(TEST_LOGS)/postgresql.status; \
+	  env -u FORMAFLOW_TEST_DATABASE_URL $(PYTEST) $(EVERY_PAGE) \
+	    --basetemp=$(TEST_LOGS)/tmp-pages > $(TEST_LOGS)/pages.log 2>&1; \
+	  echo $$? > $(TEST_LOGS)/pages.status ) & \
+	wait; status=0; \
+	for pass in lint:"ruff + mypy" sqlite:"Suite sur SQLite" \
+	    postgresql:"Suite sur PostgreSQL" pages:"Toutes les pages (navigateur, SQLite)"; do \
+	  name=$${pass%%:*}; echo "=== $${pass#*:} ==="; cat $(TEST_LOGS)/$$name.log; \
+	  [ "$$(cat $(TEST_LOGS)/$$name.status)" = 0 ] || status=1; \
+	done; \
 	if [ $$status -eq 0 ]; then echo "make test : tout est vert (SQLite et PostgreSQL)."; \
 	else echo "make test : ÉCHEC (voir ci-dessus)."; fi; \
 	exit $$status

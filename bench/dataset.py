@@ -32,6 +32,7 @@ import json
 import os
 import pwd
 import shutil
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -285,10 +286,13 @@ def _migrated_sqlite(directory: Path, base: Path, size: Size, log: list[str]) ->
     engine = make_engine(f"sqlite:///{building}")
     try:
         upgrade(engine)
-        with engine.connect() as conn:  # WAL folded back: the kept file is the whole base
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
+    # WAL folded back, on a connection of its own once the pool is closed: the kept file is
+    # then the whole base (a pooled connection may still hold a statement, which SQLite
+    # answers with "database table is locked").
+    with contextlib.closing(sqlite3.connect(building)) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     building.replace(migrated)
     for leftover in directory.glob("migrating.db*"):
         leftover.unlink()
