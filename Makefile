@@ -120,27 +120,32 @@ lint: install
 ## passes). `system` first: `install` needs npm. Two lanes run at the same time (each its own
 ## temporary directories and logs, printed when both are done): on a two-core machine that
 ## halves the wall time, which CI bounds. Lane 1: lint, then the SQLite suite but the
-## every-page walk; lane 2: the PostgreSQL suite, then the every-page walk (on SQLite), so
-## the two lanes take about as long as each other.
+## longest browser walks; lane 2: the PostgreSQL suite, then those walks (on SQLite), so the
+## two lanes take about as long as each other (on a fresh clone with the every-page walk
+## alone in lane 2, they took 19 and 15 min). The benchmarks' smoke tests make their own
+## SQLite databases whatever the suite's: they run in lane 1 only.
 TEST_LOGS := var/test-logs
 PYTEST := $(BIN)/pytest -p no:cacheprovider --durations=15
-EVERY_PAGE := tests/e2e/test_every_page.py
+WALKS := tests/e2e/test_every_page.py tests/e2e/test_lifecycle_pages.py \
+	tests/e2e/test_plan_academie.py tests/e2e/test_paf_bulk_pages.py
+BENCH_SMOKE := tests/integration/test_bench_smoke.py
 test: system install
 	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); \
 	( $(MAKE) --no-print-directory lint > $(TEST_LOGS)/lint.log 2>&1; \
 	  echo $$? > $(TEST_LOGS)/lint.status; \
-	  env -u FORMAFLOW_TEST_DATABASE_URL $(PYTEST) --ignore=$(EVERY_PAGE) \
+	  env -u FORMAFLOW_TEST_DATABASE_URL $(PYTEST) $(WALKS:%=--ignore=%) \
 	    --basetemp=$(TEST_LOGS)/tmp-sqlite > $(TEST_LOGS)/sqlite.log 2>&1; \
 	  echo $$? > $(TEST_LOGS)/sqlite.status ) & \
 	( $(BIN)/python -m tests.support.postgres -- $(PYTEST) --ignore=tests/e2e \
+	    --ignore=$(BENCH_SMOKE) \
 	    --basetemp=$(TEST_LOGS)/tmp-postgresql > $(TEST_LOGS)/postgresql.log 2>&1; \
 	  echo $$? > $(TEST_LOGS)/postgresql.status; \
-	  env -u FORMAFLOW_TEST_DATABASE_URL $(PYTEST) $(EVERY_PAGE) \
+	  env -u FORMAFLOW_TEST_DATABASE_URL $(PYTEST) $(WALKS) \
 	    --basetemp=$(TEST_LOGS)/tmp-pages > $(TEST_LOGS)/pages.log 2>&1; \
 	  echo $$? > $(TEST_LOGS)/pages.status ) & \
 	wait; status=0; \
 	for pass in lint:"ruff + mypy" sqlite:"Suite sur SQLite" \
-	    postgresql:"Suite sur PostgreSQL" pages:"Toutes les pages (navigateur, SQLite)"; do \
+	    postgresql:"Suite sur PostgreSQL" pages:"Parcours longs dans le navigateur (SQLite)"; do \
 	  name=$${pass%%:*}; echo "=== $${pass#*:} ==="; cat $(TEST_LOGS)/$$name.log; \
 	  [ "$$(cat $(TEST_LOGS)/$$name.status)" = 0 ] || status=1; \
 	done; \

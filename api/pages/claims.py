@@ -18,8 +18,10 @@ from states import get_spec
 from workflow.dossiers.access import readable
 from workflow.engine.errors import DossierNotFound
 from workflow.engine.service import FireResult
+from workflow.language.french import format_datetime
 from workflow.reads.queries import reading
 from workflow.store.tables import action_link_use_table as U
+from workflow.store.tables import history_table as H
 from workflow.store.tables import person_table
 
 
@@ -53,6 +55,7 @@ def check(container: Container, viewer: Viewer, token: str) -> LinkClaim:
                 "lien-invalide", "Ce dossier n'existe pas ou ne vous est plus accessible."
             ) from exc
         if dossier.version != claim.version:
+            _already_done(conn, claim)
             spec = get_spec(dossier.workflow_name, dossier.workflow_version)
             raise LinkError(
                 "lien-perime",
@@ -61,6 +64,29 @@ def check(container: Container, viewer: Viewer, token: str) -> LinkClaim:
                 "reste à faire.",
             )
     return claim
+
+
+def _already_done(conn: Connection, claim: LinkClaim) -> None:
+    """A ``LinkError`` saying so if the link's person did its action since it was sent —
+    from the page rather than from the link (a contract signed from « À traiter »): that,
+    not « the dossier has changed », is what they need to read."""
+    done = conn.execute(
+        select(H.c.at, H.c.version)
+        .where(
+            H.c.dossier_id == claim.dossier_id,
+            H.c.trigger == claim.trigger,
+            H.c.actor_id == claim.person_id,
+            H.c.version > claim.version,
+        )
+        .order_by(H.c.version)
+        .limit(1)
+    ).first()
+    if done is not None:
+        raise LinkError(
+            "lien-deja-fait",
+            f"Vous avez déjà fait cette action le {format_datetime(done.at)} : ce lien n'a "
+            "plus rien à faire. Ouvrez le dossier pour voir où il en est.",
+        )
 
 
 def usable(

@@ -45,7 +45,12 @@ Token = Annotated[str, Path(min_length=10, max_length=500, pattern=r"^[A-Za-z0-9
 
 
 def _refused(request: Request, error: LinkError, dossier_id: int | None) -> Response:
-    status = {"lien-autre-destinataire": 403, "lien-utilise": 410, "lien-perime": 409}
+    status = {
+        "lien-autre-destinataire": 403,
+        "lien-utilise": 410,
+        "lien-deja-fait": 410,
+        "lien-perime": 409,
+    }
     return render(
         request,
         "pages/lien.html",

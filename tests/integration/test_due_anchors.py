@@ -268,28 +268,31 @@ def mixed(engine: Engine, data_dir: Path) -> Iterator[tuple[World, list[int]]]:
     yield world, made
 
 
-@pytest.mark.parametrize("sort", ["echeance", "-echeance", "attente", "-attente"])
 def test_a_page_sorted_by_due_date_or_awaited_role_is_the_plain_order(
-    engine: Engine, mixed: tuple[World, list[int]], sort: str
+    engine: Engine, mixed: tuple[World, list[int]]
 ) -> None:
+    """Each bounded sort, both ways, over the same dossiers (built once: 40 dossiers
+    driven through their states take longer than all the reads)."""
     world, made = mixed
     person = world.team.gestionnaire
     now = datetime.now(UTC)
-    for overdue in (None, True, False):
-        for state in (None, "contrat_a_signer"):
-            whole = DossierFilters(sort=sort, overdue=overdue, state=state, limit=1000)
-            with reading(engine) as conn:
-                everything = [
-                    int(r.id) for r in conn.execute(filtered_dossiers(conn, person, whole, now))
-                ]
-                assert set(everything) <= set(made)
-                assert len(everything) > (0 if state else 10), (overdue, state)
-                for offset, limit in ((0, 5), (0, 50), (3, 7), (len(everything) - 2, 5)):
-                    page = replace(whole, limit=limit, offset=max(0, offset))
-                    rows, more = list_dossiers(conn, person, page, now)
-                    expected = everything[max(0, offset) : max(0, offset) + limit]
-                    assert [int(r.id) for r in rows] == expected, (overdue, state, offset)
-                    assert more == (len(everything) > max(0, offset) + limit)
+    for sort in ("echeance", "-echeance", "attente", "-attente"):
+        for overdue in (None, True, False):
+            for state in (None, "contrat_a_signer"):
+                case = (sort, overdue, state)
+                whole = DossierFilters(sort=sort, overdue=overdue, state=state, limit=1000)
+                with reading(engine) as conn:
+                    everything = [
+                        int(r.id) for r in conn.execute(filtered_dossiers(conn, person, whole, now))
+                    ]
+                    assert set(everything) <= set(made)
+                    assert len(everything) > (0 if state else 10), case
+                    for offset, limit in ((0, 5), (0, 50), (3, 7), (len(everything) - 2, 5)):
+                        page = replace(whole, limit=limit, offset=max(0, offset))
+                        rows, more = list_dossiers(conn, person, page, now)
+                        expected = everything[max(0, offset) : max(0, offset) + limit]
+                        assert [int(r.id) for r in rows] == expected, (*case, offset)
+                        assert more == (len(everything) > max(0, offset) + limit)
 
 
 def test_what_contracts_wait_for_is_read_for_a_page_at_once(engine: Engine, world: World) -> None:
