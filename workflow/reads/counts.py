@@ -22,7 +22,7 @@ many dossiers exist outside what they may see.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -43,7 +43,14 @@ from sqlalchemy import (
 
 from states import SPECS
 from workflow.dossiers.access import Visibility
-from workflow.engine.due import DeadlineDelays, DueSlice, deadline_delays, due_slices, late_clause
+from workflow.engine.due import (
+    DeadlineDelays,
+    DueSlice,
+    deadline_delays,
+    delays_key,
+    due_slices,
+    late_clause,
+)
 from workflow.store.tables import academie_pilote_table as AP
 from workflow.store.tables import academie_table as AC
 from workflow.store.tables import assignment_table as A
@@ -72,12 +79,14 @@ StateKey = tuple[str, int, str]
 """(workflow, version, state)."""
 
 
-def _staff_statement(slices: list[DueSlice], narrowed: bool, now: datetime) -> CompoundSelect[Any]:
+def _staff_statement(slices: list[DueSlice], narrowed: bool) -> CompoundSelect[Any]:
     """One statement: the counters of the staff académies per state, and per state with a
     due date — per group of académies sharing its delay — the dossiers that are not late
     yet (``DueSlice.not_late``: a range of the partial index on the anchor, the recent
     and undated ones), by ``workflow.engine.due``'s rule — the one the lists and the
-    timers use. ``narrowed``: within the académie named by ``s_slug``."""
+    timers use. ``narrowed``: within the académie named by ``s_slug``; the i-th slice's
+    cut point (now minus its delay) is the parameter ``s_cut_i``, so that the statement
+    is built once per set of delays (``_STATEMENTS``)."""
     academies: BindParameter[int] = bindparam("s_academies", expanding=True)
     slug = select(AC.c.id).where(AC.c.slug == bindparam("s_slug")).scalar_subquery()
     key = (C.c.workflow_name, C.c.workflow_version, C.c.state)
@@ -90,19 +99,41 @@ def _staff_statement(slices: list[DueSlice], narrowed: bool, now: datetime) -> C
         totals = totals.where(C.c.academie_id == slug)
     parts: list[Select[Any]] = [totals]
     state_key = (D.c.workflow_name, D.c.workflow_version, D.c.state)
-    for piece in slices:
+    for i, piece in enumerate(slices):
+        cut = bindparam(f"s_cut_{i}", type_=D.c.state_entered_at.type)
         part = (
             select(literal("recent"), *state_key, func.count())
             .where(
                 D.c.academie_id.in_(academies),
                 piece.where,
-                piece.not_late(now),
+                piece.not_late_from(cut),
                 D.c.archived_at.is_(None),
             )
             .group_by(*state_key)
         )
         parts.append(part.where(D.c.academie_id == slug) if narrowed else part)
     return union_all(*parts)
+
+
+_STATEMENTS: dict[tuple[Any, ...], tuple[CompoundSelect[Any], list[DueSlice]]] = {}
+"""The staff statement and its slices per (académies' delays, narrowed, archived): building
+the union of some thirty slices, and SQLAlchemy's walk over it to find its compiled form,
+cost more than the database's counting (7 ms of the 14 at a million dossiers). Delays
+change rarely; the cache is emptied past a few dozen sets."""
+
+
+def _statement_for(
+    delays: DeadlineDelays, narrowed: bool, archived: bool
+) -> tuple[CompoundSelect[Any], list[DueSlice]]:
+    key = (delays_key(delays), narrowed, archived)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        # Archived dossiers are closed: never late.
+        slices = [] if archived else [s for s in due_slices(delays) if s.deadline is not None]
+        if len(_STATEMENTS) > 64:
+            _STATEMENTS.clear()
+        found = _STATEMENTS[key] = (_staff_statement(slices, narrowed), slices)
+    return found
 
 
 def _staff_counts(
@@ -117,16 +148,16 @@ def _staff_counts(
     every dossier of a state with a due date, but the not yet late ones."""
     if not seen.academies:
         return {}
-    # Archived dossiers are closed: never late.
-    slices = [] if archived else [s for s in due_slices(delays) if s.deadline is not None]
+    statement, slices = _statement_for(delays, academie is not None, archived)
     parameters: dict[str, Any] = {
         "s_academies": list(seen.academies),
         "s_archived": archived,
         "s_slug": academie,
+        **{f"s_cut_{i}": now - timedelta(days=s.days) for i, s in enumerate(slices)},
     }
     totals: dict[StateKey, int] = {}
     recent: dict[StateKey, int] = {}
-    for row in conn.execute(_staff_statement(slices, academie is not None, now), parameters):
+    for row in conn.execute(statement, parameters):
         found = (str(row[1]), int(row[2]), str(row[3]))
         into = totals if row[0] == "total" else recent
         into[found] = into.get(found, 0) + int(row[4] or 0)
