@@ -236,9 +236,13 @@ class DueSlice:
     def late(self, now: datetime) -> ColumnElement[bool]:
         """Its dossiers that are late (``late_clause`` within the slice), as a range of the
         anchor that an index serves."""
+        return self.late_from(now - timedelta(days=self.days))
+
+    def late_from(self, cut: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        """``late`` with the cut point given (see ``not_late_from``)."""
         if self.anchor is None:
             return false()
-        return self.anchor <= now - timedelta(days=self.days)
+        return self.anchor <= cut
 
     def not_late(self, now: datetime, *, dated: bool = False) -> ColumnElement[bool]:
         """The others, as a range too (no ``NOT``, which neither database turns into a
