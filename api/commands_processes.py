@@ -92,7 +92,7 @@ def serve(
             command += ["--no-proxy-headers"]
         os.execv(sys.executable, command)  # noqa: S606
     uvicorn.run(
-        create_app(container, background),
+        create_app(container, background, serving=True),
         host=host,
         port=port,
         log_level="info",

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    Column,
     ColumnElement,
     CompoundSelect,
     Connection,
@@ -104,19 +105,32 @@ def _staff_statement(slices: list[DueSlice], narrowed: bool) -> CompoundSelect[A
     state_key = (D.c.workflow_name, D.c.workflow_version, D.c.state)
     for i, piece in enumerate(slices):
         cut = bindparam(f"s_cut_{i}", type_=D.c.state_entered_at.type)
-        direct = _counted_late(piece)
-        part = (
-            select(literal("late" if direct else "recent"), *state_key, func.count())
-            .where(
-                D.c.academie_id.in_(academies),
-                piece.where,
-                piece.late_from(cut) if direct else piece.not_late_from(cut),
-                D.c.archived_at.is_(None),
+        if _counted_late(piece):
+            ranges = [("late", piece.late_from(cut))]
+        else:
+            # The recent ones and the undated ones as two ranges of the index rather than
+            # one OR, which SQLite answered by reading the whole state (30 ms per state
+            # counted from the training's end, at a million dossiers).
+            ranges = [("recent", piece.not_late_from(cut, dated=True))]
+            if piece.anchor is not None and _nullable(piece.anchor):
+                ranges.append(("recent", piece.anchor.is_(None)))
+        for name, condition in ranges:
+            part = (
+                select(literal(name), *state_key, func.count())
+                .where(
+                    D.c.academie_id.in_(academies),
+                    piece.where,
+                    condition,
+                    D.c.archived_at.is_(None),
+                )
+                .group_by(*state_key)
             )
-            .group_by(*state_key)
-        )
-        parts.append(part.where(D.c.academie_id == slug) if narrowed else part)
+            parts.append(part.where(D.c.academie_id == slug) if narrowed else part)
     return union_all(*parts)
+
+
+def _nullable(anchor: ColumnElement[Any]) -> bool:
+    return not isinstance(anchor, Column) or bool(anchor.nullable)
 
 
 def _counted_late(piece: DueSlice) -> bool:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Row,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
 )
 
@@ -250,25 +252,21 @@ def _bounded_page(
     for piece in due_slices(delays):
         if not _may_match(piece, filters):
             continue
-        where = [piece.where]
         dated = name == "echeance"
-        if filters.overdue:
-            where.append(piece.late(now))
-        elif filters.overdue is not None:
-            where.append(piece.not_late(now, dated=dated))
         if dated:
             due_at = piece.due_at()
             if due_at is None or piece.anchor is None:
                 continue  # no due date: read with the undated ones below
-            where.append(piece.anchor.is_not(None))
             order = piece.anchor.desc() if descending else piece.anchor.asc()
             part = narrow.add_columns(due_at.label("sort_key")).order_by(order, D.c.id.asc())
+            part = part.where(piece.anchor.is_not(None))
         else:
             label = awaited_role_label(piece.spec, piece.state) or AWAITS_NOBODY
             part = narrow.add_columns(literal(label).label("sort_key")).order_by(
                 D.c.state_entered_at.asc(), D.c.id.asc()
             )
-        parts.append(part.where(*where).limit(first))
+        for condition in _ranges(piece, filters.overdue, now, dated):
+            parts.append(part.where(piece.where, condition).limit(first))
     if name == "echeance" and filters.overdue is not True:  # a late dossier has a due date
         # Typed: a bare NULL in a subquery is text to PostgreSQL, which UNION then refuses
         # to match with the other parts' dates.
@@ -302,6 +300,27 @@ def _bounded_page(
         )
         .order_by(*ordered(page))
     )
+
+
+def _ranges(
+    piece: DueSlice, overdue: bool | None, now: datetime, dated: bool
+) -> list[ColumnElement[bool]]:
+    """The slice's dossiers that the late / not late filter keeps, as ranges of its
+    anchor's index: « not late » is the recent ones and, apart, the undated ones — one OR
+    of both made SQLite read the whole state (60–120 ms a list at a million dossiers)."""
+    if overdue:
+        return [piece.late(now)]
+    if overdue is None:
+        return [true()]
+    ranges = [piece.not_late(now, dated=True)]
+    anchor = piece.anchor
+    if (
+        not dated
+        and anchor is not None
+        and not (isinstance(anchor, Column) and not anchor.nullable)
+    ):
+        ranges.append(anchor.is_(None))
+    return ranges
 
 
 def _may_match(piece: DueSlice, filters: DossierFilters) -> bool:
