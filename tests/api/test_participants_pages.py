@@ -15,7 +15,7 @@ from api.wiring import Container
 from tests.conftest import World
 from tests.support.api import page_session
 from tests.support.participants import as_csv, schools, trainees
-from tests.support.pdf import pdf_pages, pdf_text
+from tests.support.pdf import page_image, pdf_pages, pdf_text
 from workflow.dossiers.dates import EARLY_CONFIRMED
 from workflow.engine.service import FireCommand
 from workflow.participants.roster import roster, slots
@@ -160,6 +160,7 @@ def test_a_correction_needs_its_justification(
     assert sheet.status_code == 200 and sheet.headers["content-type"] == "application/pdf"
     text = pdf_text(sheet.content)
     assert people[0].full_name in text and "Présent" in text
+    page_image(sheet.content, "document-emargement-session")
     wrong = client.post(
         f"/dossiers/{dossier}/presences/sessions/{session.id}",
         data={"csrf_token": csrf, f"statut-{people[0].enrolment_id}": "en retard"},
@@ -207,3 +208,4 @@ def test_a_correction_needs_its_justification(
     printable = client.get(f"/dossiers/{dossier}/stagiaires/attestations")
     assert printable.status_code == 200 and printable.headers["content-type"] == "application/pdf"
     assert pdf_pages(printable.content) == 2  # one attestation per page
+    page_image(printable.content, "document-attestation")

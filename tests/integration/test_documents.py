@@ -25,6 +25,7 @@ from api.documents.sealing import check
 from api.wiring import Container
 from tests.conftest import World, make_world
 from tests.support.api import Api, page_session
+from tests.support.pdf import page_image
 from workflow.demo import DemoBuilder
 from workflow.documents.versions import versions
 from workflow.dossiers.inputs import PlanningInput, SessionInput
@@ -35,8 +36,6 @@ from workflow.payments import journal
 from workflow.reads.contract import contract_view
 from workflow.store.tables import document_table, history_table, outbox_table, person_table
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
 
 def pdftotext(pdf: bytes, tmp_path: Path) -> str:
     source = tmp_path / "document.pdf"
@@ -45,39 +44,6 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
         ["pdftotext", str(source), "-"], check=True, capture_output=True, text=True
     )
     return " ".join(out.stdout.split())
-
-
-def page_image(pdf: bytes, name: str, tmp_path: Path, *, last: bool = False) -> Path:
-    """One page (the first, or the last) at 60 dpi into tests/artifacts/, to look at."""
-    source = tmp_path / f"{name}.pdf"
-    source.write_bytes(pdf)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page = 1
-    if last:
-        info = subprocess.run(
-            ["pdfinfo", str(source)], check=True, capture_output=True, text=True
-        ).stdout
-        found = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
-        assert found is not None
-        page = int(found.group(1))
-    target = ARTIFACTS / name
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-png",
-            "-r",
-            "60",
-            "-f",
-            str(page),
-            "-l",
-            str(page),
-            "-singlefile",
-            str(source),
-            str(target),
-        ],
-        check=True,
-    )
-    return target.with_suffix(".png")
 
 
 @pytest.fixture
@@ -207,8 +173,8 @@ def test_each_dispositif_renders_signs_and_seals_its_document(
     tampered[len(stored) // 3] ^= 0x01
     bad = check(bytes(tampered), root)
     assert not (bad.intact and bad.valid)
-    page_image(stored, f"document-{dispositif}", tmp_path)
-    page_image(stored, f"document-{dispositif}-derniere-page", tmp_path, last=True)
+    page_image(stored, f"document-{dispositif}")
+    page_image(stored, f"document-{dispositif}-derniere-page", last=True)
 
 
 def test_an_added_formateur_makes_an_avenant_that_blocks_payment_until_signed(
@@ -361,7 +327,7 @@ def test_the_ent_hours_are_the_chefs_proposal(
     assert "Professeurs de collège" not in text  # planned sessions are not held ones
     assert "15 h" in text and "15 HSE" in text
     assert f"Gestionnaire {world.slug[-1]}" in text or "pour Cheffe" in text
-    page_image(fiche.content, "document-fiche_bilan_ent", tmp_path)
+    page_image(fiche.content, "document-fiche_bilan_ent")
 
 
 def test_fiche_and_bilan_as_pdf(
@@ -387,7 +353,7 @@ def test_fiche_and_bilan_as_pdf(
         assert response.status_code == 200, response.text
         assert response.content.startswith(b"%PDF-")
         assert expected in pdftotext(response.content, tmp_path), name
-        page_image(response.content, f"document-{name}", tmp_path)
+        page_image(response.content, f"document-{name}")
 
 
 def _files(data_dir: Path) -> set[Path]:
