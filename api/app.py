@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,27 +36,13 @@ from api.security_headers import SecurityHeadersMiddleware
 from api.wiring import Container, build
 
 
-def create_app(
-    container: Container | None = None,
-    background: Background | None = None,
-    *,
-    serving: bool = False,
-) -> FastAPI:
+def create_app(container: Container | None = None, background: Background | None = None) -> FastAPI:
     """``background`` (the relay and the deadline loop) is given by ``formaflow serve``;
-    tests and other embedders drive those themselves. ``serving``: this process only
-    serves the app (``formaflow serve``, the benchmarks' server), see ``lifespan``."""
+    tests and other embedders drive those themselves."""
     container = container or build()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if serving:
-            # What the start made (modules, specs, the compiled templates, the Machines)
-            # lives as long as the process: moved out of the collector's generations, the
-            # full collections that come every few thousand requests no longer walk it,
-            # which took milliseconds off a request's tail. Not in tests, where apps come
-            # and go in one process and would never be freed.
-            gc.collect()
-            gc.freeze()
         if background is not None:
             await background.start()
         try:
@@ -109,4 +94,4 @@ def served_app() -> FastAPI:
         relay=os.environ.get(SERVE_RELAY, "1") == "1",
         timers=os.environ.get(SERVE_TIMERS, "1") == "1",
     )
-    return create_app(container, background, serving=True)
+    return create_app(container, background)

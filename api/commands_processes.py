@@ -92,7 +92,7 @@ def serve(
             command += ["--no-proxy-headers"]
         os.execv(sys.executable, command)  # noqa: S606
     uvicorn.run(
-        create_app(container, background, serving=True),
+        create_app(container, background),
         host=host,
         port=port,
         log_level="info",

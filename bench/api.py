@@ -247,8 +247,7 @@ def container_for(url: str, data_dir: Path) -> Container:
 def app_from_environment() -> FastAPI:
     """The app of one worker when uvicorn runs several (it imports them by name)."""
     return create_app(
-        container_for(os.environ["FORMAFLOW_BENCH_URL"], Path(os.environ["FORMAFLOW_BENCH_DATA"])),
-        serving=True,
+        container_for(os.environ["FORMAFLOW_BENCH_URL"], Path(os.environ["FORMAFLOW_BENCH_DATA"]))
     )
 
 
@@ -267,7 +266,7 @@ def serve(url: str, port: int, data_dir: Path, workers: int = 1) -> None:
             workers=workers,
         )
         return
-    app = create_app(container_for(url, data_dir), serving=True)
+    app = create_app(container_for(url, data_dir))
     config = uvicorn.Config(
         app,
         host=HOST,

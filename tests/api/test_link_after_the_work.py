@@ -6,24 +6,19 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from api.app import create_app
 from api.wiring import Container
 from notifications.links import LinkClaim
 from tests.conftest import World
 from tests.support.api import page_session
+from workflow.engine.rows import load
 from workflow.engine.service import FireCommand
-from workflow.store.tables import dossier_table
 
 
 def _version(container: Container, dossier: int) -> int:
     with container.engine.connect() as conn:
-        return int(
-            conn.execute(
-                select(dossier_table.c.version).where(dossier_table.c.id == dossier)
-            ).scalar_one()
-        )
+        return load(conn, dossier).version
 
 
 def test_a_signing_link_opened_after_signing_from_the_page(

@@ -258,9 +258,27 @@ class DueSlice:
         if self.anchor is None:
             return true()
         later = self.anchor > cut
-        if dated or (isinstance(self.anchor, Column) and not self.anchor.nullable):
+        if dated or not self.may_be_undated:
             return later
         return or_(self.anchor.is_(None), later)
+
+    @property
+    def may_be_undated(self) -> bool:
+        """Whether some of its dossiers may have no anchor yet, hence no due date (no
+        session planned, training not ended): the entry date is always set."""
+        anchor = self.anchor
+        return anchor is not None and (not isinstance(anchor, Column) or bool(anchor.nullable))
+
+    @property
+    def late_are_few(self) -> bool:
+        """Whether its late dossiers are expected to be few, and the others many: when the
+        due date counts from the first session. Until its sessions are planned a dossier
+        has no due date, and most of such a state may wait there (17,000 of an académie's
+        « Scénario validé » in the benchmark's data), while a first session long past with
+        the state unchanged is rare. Elsewhere the late ones are the state's backlog and
+        the recent ones the few. Counts and lists read the few side along the index."""
+        deadline = self.deadline
+        return deadline is not None and deadline.anchor is DeadlineAnchor.FIRST_SESSION_START
 
     def due_at(self) -> ColumnElement[datetime] | None:
         """Its dossiers' due date (``due_at_expression`` within the slice)."""

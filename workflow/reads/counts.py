@@ -29,7 +29,6 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
-    Column,
     ColumnElement,
     CompoundSelect,
     Connection,
@@ -45,7 +44,6 @@ from sqlalchemy import (
 )
 
 from states import SPECS
-from states.spec import DeadlineAnchor
 from workflow.dossiers.access import Visibility
 from workflow.engine.due import (
     DeadlineDelays,
@@ -105,14 +103,14 @@ def _staff_statement(slices: list[DueSlice], narrowed: bool) -> CompoundSelect[A
     state_key = (D.c.workflow_name, D.c.workflow_version, D.c.state)
     for i, piece in enumerate(slices):
         cut = bindparam(f"s_cut_{i}", type_=D.c.state_entered_at.type)
-        if _counted_late(piece):
+        if piece.late_are_few:
             ranges = [("late", piece.late_from(cut))]
         else:
             # The recent ones and the undated ones as two ranges of the index rather than
             # one OR, which SQLite answered by reading the whole state (30 ms per state
             # counted from the training's end, at a million dossiers).
             ranges = [("recent", piece.not_late_from(cut, dated=True))]
-            if piece.anchor is not None and _nullable(piece.anchor):
+            if piece.anchor is not None and piece.may_be_undated:
                 ranges.append(("recent", piece.anchor.is_(None)))
         for name, condition in ranges:
             part = (
@@ -127,23 +125,6 @@ def _staff_statement(slices: list[DueSlice], narrowed: bool) -> CompoundSelect[A
             )
             parts.append(part.where(D.c.academie_id == slug) if narrowed else part)
     return union_all(*parts)
-
-
-def _nullable(anchor: ColumnElement[Any]) -> bool:
-    return not isinstance(anchor, Column) or bool(anchor.nullable)
-
-
-def _counted_late(piece: DueSlice) -> bool:
-    """Whether the slice's late dossiers are counted themselves rather than as the counter
-    minus the others: when the due date counts from the first session. Until its sessions
-    are planned a dossier has none, and most of such a state's dossiers may wait there
-    (17,000 of an académie's « Scénario validé » in the benchmark's data, 3.4 ms to count
-    on PostgreSQL), while the late ones — a first session long past, the state unchanged —
-    are few. The other anchors are set on every dossier of their state, whose backlog is
-    the late part: there the recent ones are the few."""
-    return (
-        piece.deadline is not None and piece.deadline.anchor is DeadlineAnchor.FIRST_SESSION_START
-    )
 
 
 _STATEMENTS: dict[tuple[Any, ...], tuple[CompoundSelect[Any], list[DueSlice]]] = {}
@@ -192,7 +173,7 @@ def _staff_counts(
         into = parts[str(row[0])]
         into[found] = into.get(found, 0) + int(row[4] or 0)
     due = {(s.spec.name, s.spec.version, s.state) for s in slices}
-    direct = {(s.spec.name, s.spec.version, s.state) for s in slices if _counted_late(s)}
+    direct = {(s.spec.name, s.spec.version, s.state) for s in slices if s.late_are_few}
     return {
         found: (total, _late(found, total, parts, due, direct))
         for found, total in parts["total"].items()

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Connection,
     Row,
@@ -31,7 +30,6 @@ from sqlalchemy import (
 )
 
 from states import SPECS
-from states.spec import DeadlineAnchor
 from workflow.dossiers.access import Visibility, visibility
 from workflow.engine.due import (
     DeadlineDelays,
@@ -326,19 +324,14 @@ def _ranges(
     state (60–120 ms a list at a million dossiers). Few: the recent ones; the undated ones
     unless the due date counts from the first session (most dossiers wait for their
     sessions to be planned); the late ones only then (a first session long past, the state
-    unchanged), where elsewhere they are the state's backlog."""
-    anchor = piece.anchor
-    from_first_session = (
-        piece.deadline is not None and piece.deadline.anchor is DeadlineAnchor.FIRST_SESSION_START
-    )
+    unchanged), where elsewhere they are the state's backlog (``DueSlice.late_are_few``)."""
     if overdue:
-        return [(piece.late(now), from_first_session)]
+        return [(piece.late(now), piece.late_are_few)]
     if overdue is None:
         return [(true(), False)]
     ranges = [(piece.not_late(now, dated=True), True)]
-    nullable = not isinstance(anchor, Column) or anchor.nullable
-    if not dated and anchor is not None and nullable:
-        ranges.append((anchor.is_(None), not from_first_session))
+    if not dated and piece.anchor is not None and piece.may_be_undated:
+        ranges.append((piece.anchor.is_(None), not piece.late_are_few))
     return ranges
 
 
