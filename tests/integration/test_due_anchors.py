@@ -295,6 +295,56 @@ def test_a_page_sorted_by_due_date_or_awaited_role_is_the_plain_order(
                         assert more == (len(everything) > max(0, offset) + limit)
 
 
+def test_a_sorted_page_kept_for_its_shape_serves_each_person_their_own(
+    engine: Engine, mixed: tuple[World, list[int]]
+) -> None:
+    """The bounded page's statement is built once per shape of list and run with each
+    person's and each filter's values: two gestionnaires of different académies, pilotes,
+    someone with no role, one after the other on every shape, each get exactly the plain
+    statement's page for them — never what the statement was first built for."""
+    world, made = mixed
+    with reading(engine) as conn:
+        other_academie = conn.execute(select(D.c.academie_id).where(D.c.id == made[1])).scalar_one()
+        slug = conn.execute(
+            select(academie_table.c.slug).where(academie_table.c.id == other_academie)
+        ).scalar_one()
+    assert other_academie != world.academie_id
+    only_second = world.person("gestionnaire-seconde")
+    world.builder.editor.assign(only_second, "gestionnaire", academie_id=other_academie)
+    people = [world.team.gestionnaire, only_second, world.team.pilote, world.outsider]
+    variants: list[dict[str, Any]] = [
+        {},
+        {"academie": slug},
+        {"text": "dossier de TEST"},
+        {"text": "rien de tel"},
+        {"pilote": world.team.pilote},
+        {"state": "contrat_a_signer"},
+    ]
+    now = datetime.now(UTC)
+    seen_per_person: dict[int, set[int]] = {}
+    for sort in ("echeance", "-attente"):
+        for overdue in (None, True, False):
+            for variant in variants:
+                for person in people:  # the same shape, one person after the other
+                    case = (sort, overdue, variant, person)
+                    filters = DossierFilters(sort=sort, overdue=overdue, limit=8, **variant)
+                    with reading(engine) as conn:
+                        whole = replace(filters, limit=1000)
+                        everything = [
+                            int(r.id)
+                            for r in conn.execute(filtered_dossiers(conn, person, whole, now))
+                        ]
+                        rows, more = list_dossiers(conn, person, filters, now)
+                    assert [int(r.id) for r in rows] == everything[:8], case
+                    assert more == (len(everything) > 8), case
+                    if not variant and overdue is None:
+                        seen_per_person[person] = set(everything)
+    # The comparison means something: the four people see four different sets.
+    gestionnaire, other, pilote, outsider = (seen_per_person[p] for p in people)
+    assert other and other < gestionnaire and pilote and not outsider
+    assert other != pilote
+
+
 def test_what_contracts_wait_for_is_read_for_a_page_at_once(engine: Engine, world: World) -> None:
     """Every contract of a page waits on its signatories: their status is read for all of
     them at once (it took four queries per contract), the same as one by one."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Select,
@@ -145,10 +146,15 @@ class Visibility:
         As simple as the person's situation: ``academie_id IN (…)`` for a gestionnaire (an
         ordered index scan), ``id IN (their assignments)`` for a pilote. A generic OR of
         correlated EXISTS made PostgreSQL scan every dossier and JIT-compile the query.
+        Its values are named parameters (``parameters``): a statement built around it
+        once per ``shape`` serves every person of that shape.
         """
         clauses: list[ColumnElement[bool]] = []
         if self.academies:
-            clauses.append(T.c.academie_id.in_(self.academies))
+            academies: BindParameter[list[int]] = bindparam(
+                "seen_academies", list(self.academies), expanding=True
+            )
+            clauses.append(T.c.academie_id.in_(academies))
         clauses.extend(self.beyond_academies())
         return or_(*clauses) if clauses else false()
 
@@ -157,31 +163,61 @@ class Visibility:
         where the person holds a role elsewhere, and those of the pilotes they stand in for."""
         clauses: list[ColumnElement[bool]] = []
         if self.elsewhere:
-            clauses.append(
-                T.c.id.in_(select(A.c.dossier_id).where(A.c.person_id == self.person_id))
-            )
-        for delegation in self.delegations:
+            person: BindParameter[int] = bindparam("seen_person", self.person_id)
+            clauses.append(T.c.id.in_(select(A.c.dossier_id).where(A.c.person_id == person)))
+        for i, delegation in enumerate(self.delegations):
             # A suppléant sees what the titulaire sees in the delegated role, within the
             # delegation's dossier or académie when it names one.
+            delegator: BindParameter[int] = bindparam(
+                f"seen_{i}_delegator", delegation.delegator_id
+            )
+            role: BindParameter[str] = bindparam(f"seen_{i}_role", delegation.role)
             clause: ColumnElement[bool]
             if delegation.role in ACADEMIE_ROLES:
                 staff = select(A.c.academie_id).where(
-                    A.c.person_id == delegation.delegator_id,
-                    A.c.role == delegation.role,
-                    A.c.academie_id.is_not(None),
+                    A.c.person_id == delegator, A.c.role == role, A.c.academie_id.is_not(None)
                 )
                 clause = T.c.academie_id.in_(staff)
             else:
-                held = select(A.c.dossier_id).where(
-                    A.c.person_id == delegation.delegator_id, A.c.role == delegation.role
-                )
+                held = select(A.c.dossier_id).where(A.c.person_id == delegator, A.c.role == role)
                 clause = T.c.id.in_(held)
             if delegation.dossier_id is not None:
-                clause = and_(clause, T.c.id == delegation.dossier_id)
+                only: BindParameter[int] = bindparam(f"seen_{i}_dossier", delegation.dossier_id)
+                clause = and_(clause, T.c.id == only)
             if delegation.academie_id is not None:
-                clause = and_(clause, T.c.academie_id == delegation.academie_id)
+                within: BindParameter[int] = bindparam(f"seen_{i}_academie", delegation.academie_id)
+                clause = and_(clause, T.c.academie_id == within)
             clauses.append(clause)
         return clauses
+
+    @property
+    def shape(self) -> tuple[object, ...]:
+        """What ``clause`` looks like, values aside: two people of one shape (say, any
+        gestionnaire of académies) get the same SQL with other ``parameters``."""
+        return (
+            bool(self.academies),
+            self.elsewhere,
+            tuple(
+                (d.role in ACADEMIE_ROLES, d.dossier_id is not None, d.academie_id is not None)
+                for d in self.delegations
+            ),
+        )
+
+    def parameters(self) -> dict[str, object]:
+        """The values of ``clause``'s named parameters, to run a statement kept by ``shape``."""
+        values: dict[str, object] = {}
+        if self.academies:
+            values["seen_academies"] = list(self.academies)
+        if self.elsewhere:
+            values["seen_person"] = self.person_id
+        for i, d in enumerate(self.delegations):
+            values[f"seen_{i}_delegator"] = d.delegator_id
+            values[f"seen_{i}_role"] = d.role
+            if d.dossier_id is not None:
+                values[f"seen_{i}_dossier"] = d.dossier_id
+            if d.academie_id is not None:
+                values[f"seen_{i}_academie"] = d.academie_id
+        return values
 
 
 _STAFF = select(A.c.academie_id).where(

@@ -8,15 +8,18 @@ its own, best read and measured (``bench/dashboard.py``) in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
+    Integer,
     Row,
     Select,
     and_,
+    bindparam,
     cast,
     exists,
     false,
@@ -35,6 +38,7 @@ from workflow.engine.due import (
     DeadlineDelays,
     DueSlice,
     deadline_delays,
+    delays_key,
     due_at_expression,
     due_slices,
     late_clause,
@@ -102,43 +106,41 @@ def _matching(
     delays: DeadlineDelays | None,
 ) -> Select[Any]:
     """The dossiers this person may see that match ``filters``, in no order."""
-    D = dossier_table
     seen = seen or visibility(conn, person_id, now)
+    query = _scoped(seen, filters).where(*_state_filters(filters))
+    if filters.overdue is not None:
+        clause = overdue_clause(conn, now, delays)
+        query = query.where(clause if filters.overdue else ~clause)
+    return query
+
+
+def _scoped(seen: Visibility, filters: DossierFilters) -> Select[Any]:
+    """What the person may see, archived or not, narrowed by every filter but the state,
+    phase, workflow and due ones. Values are named parameters (``_filter_values``) so that
+    a statement built from it can be kept and run again with other values."""
+    D = dossier_table
     query = (
         select(D, academie_table.c.slug.label("academie_slug"))
         .join(academie_table, academie_table.c.id == D.c.academie_id)
         .where(seen.clause())
         .where(D.c.archived_at.is_not(None) if filters.archived else D.c.archived_at.is_(None))
     )
-    if filters.state:
-        query = query.where(D.c.state == filters.state)
-    if filters.phase:
-        pairs = [
-            and_(
-                D.c.workflow_name == s.name,
-                D.c.state.in_([st.id for st in s.states if st.phase == filters.phase]),
-            )
-            for s in SPECS.values()
-        ]
-        query = query.where(or_(*pairs))
     if filters.academie:
-        query = query.where(academie_table.c.slug == filters.academie)
+        query = query.where(academie_table.c.slug == bindparam("f_academie", filters.academie))
     if filters.dispositif:
-        query = query.where(D.c.dispositif == filters.dispositif)
-    if filters.workflow:
-        query = query.where(D.c.workflow_name == filters.workflow)
+        query = query.where(D.c.dispositif == bindparam("f_dispositif", filters.dispositif))
     if filters.pilote is not None:
         query = query.where(
             exists().where(
                 assignment_table.c.dossier_id == D.c.id,
                 assignment_table.c.role == "pilote",
-                assignment_table.c.person_id == filters.pilote,
+                assignment_table.c.person_id == bindparam("f_pilote", filters.pilote),
             )
         )
     if filters.text:
         # Blind to accents and case on both databases: the folded title is stored
         # (workflow.store.folding); ``lower(title)`` still finds a row written without it.
-        pattern = f"%{fold(filters.text)}%"
+        pattern: BindParameter[str] = bindparam("f_text", _pattern(filters.text))
         query = query.where(
             or_(
                 D.c.search_text.like(pattern),
@@ -147,10 +149,48 @@ def _matching(
                 func.lower(D.c.paf_id).like(pattern),
             )
         )
-    if filters.overdue is not None:
-        clause = overdue_clause(conn, now, delays)
-        query = query.where(clause if filters.overdue else ~clause)
     return query
+
+
+def _pattern(text: str) -> str:
+    return f"%{fold(text)}%"
+
+
+def _state_filters(filters: DossierFilters) -> list[ColumnElement[bool]]:
+    D = dossier_table
+    where: list[ColumnElement[bool]] = []
+    if filters.state:
+        where.append(D.c.state == bindparam("f_state", filters.state))
+    if filters.phase:
+        pairs = [
+            and_(
+                D.c.workflow_name == s.name,
+                D.c.state.in_([st.id for st in s.states if st.phase == filters.phase]),
+            )
+            for s in SPECS.values()
+        ]
+        where.append(or_(*pairs))
+    if filters.workflow:
+        where.append(D.c.workflow_name == bindparam("f_workflow", filters.workflow))
+    return where
+
+
+def _filter_values(filters: DossierFilters) -> dict[str, Any]:
+    """The values of the named parameters of ``_scoped`` and ``_state_filters``."""
+    values: dict[str, Any] = {}
+    if filters.academie:
+        values["f_academie"] = filters.academie
+    if filters.dispositif:
+        values["f_dispositif"] = filters.dispositif
+    if filters.pilote is not None:
+        values["f_pilote"] = filters.pilote
+    if filters.text:
+        values["f_text"] = _pattern(filters.text)
+    if filters.state:
+        values["f_state"] = filters.state
+    if filters.workflow:
+        values["f_workflow"] = filters.workflow
+    return values
 
 
 def filtered_dossiers(
@@ -209,13 +249,20 @@ def list_dossiers(
     """A page of the dossiers this person may see, and whether more follow."""
     if filters.sort.removeprefix("-") in BOUNDED_SORTS:
         delays = deadline_delays(conn) if delays is None else delays
-        query = _bounded_page(
-            _matching(conn, person_id, filters, now, seen, delays), filters, now, delays
-        )
+        seen = seen or visibility(conn, person_id, now)
+        statement, slices = _bounded_statement(seen, filters, delays)
+        values = {
+            **seen.parameters(),
+            **_filter_values(filters),
+            "b_first": filters.offset + filters.limit + 1,
+            "b_limit": filters.limit + 1,
+            "b_offset": filters.offset,
+            **{f"b_cut_{i}": now - timedelta(days=piece.days) for i, piece in enumerate(slices)},
+        }
+        rows = conn.execute(statement, values).all()
     else:
         query = filtered_dossiers(conn, person_id, filters, now, seen, delays)
-        query = query.limit(filters.limit + 1).offset(filters.offset)
-    rows = conn.execute(query).all()
+        rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
     return list(rows[: filters.limit]), len(rows) > filters.limit
 
 
@@ -224,34 +271,68 @@ BOUNDED_SORTS = ("echeance", "attente")
 slice by slice (``workflow.engine.due.DueSlice``) rather than by ordering every matching
 dossier: at 250,000 dossiers, the difference between a few hundred rows and all of them."""
 
+_BOUNDED: dict[tuple[Any, ...], tuple[Select[Any], list[DueSlice]]] = {}
+"""The bounded page's statement and its slices, per shape of list (delays, sort, late
+filter, which states, which filters are set, the shape of the person's visibility). The
+union of some thirty slices cost 20–25 ms of Python to build and for SQLAlchemy to walk
+to its compiled form, at every page, twice on the dashboard; every value in it (the
+person's académies, the filters, the cut points, the page) is a named parameter. Emptied
+past a few hundred shapes."""
+
+
+def _bounded_statement(
+    seen: Visibility, filters: DossierFilters, delays: DeadlineDelays
+) -> tuple[Select[Any], list[DueSlice]]:
+    """``_bounded_page`` for this shape of list, built once; its slices give the cut
+    points' order (``b_cut_i``)."""
+    every = due_slices(delays)
+    chosen = tuple(i for i, piece in enumerate(every) if _may_match(piece, filters))
+    key = (
+        delays_key(delays),
+        chosen,  # the state, phase and workflow filters, as the slices they leave
+        filters.phase if chosen else None,  # the undated part filters on it too
+        filters.sort,
+        filters.overdue,
+        filters.archived,
+        tuple(sorted(_filter_values(filters))),
+        seen.shape,
+    )
+    found = _BOUNDED.get(key)
+    if found is None:
+        if len(_BOUNDED) > 256:
+            _BOUNDED.clear()
+        slices = [every[i] for i in chosen]
+        found = _BOUNDED[key] = (_bounded_page(seen, filters, delays, slices), slices)
+    return found
+
 
 def _bounded_page(
-    matching: Select[Any], filters: DossierFilters, now: datetime, delays: DeadlineDelays
+    seen: Visibility, filters: DossierFilters, delays: DeadlineDelays, slices: list[DueSlice]
 ) -> Select[Any]:
-    """One page of ``matching`` in the order of ``_expression_order`` (same rows, same
-    order), read as the first rows of each state — cut by the académies' own delays — along
-    the indexes (académie, state, anchor or entry date, id), merged and cut to the page.
+    """One page of the matching dossiers in the order of ``_expression_order`` (same rows,
+    same order), read as the first rows of each state — cut by the académies' own delays —
+    along the indexes (académie, state, anchor or entry date, id), merged and cut to the
+    page.
 
     Within a slice, the due date is the anchor plus a constant and whom the dossier waits
     on is the state's: each slice's own order is an index order, and the page's first rows
-    are among the slices' first ``offset + limit + 1``. Dossiers without a due date are
-    read once, by id (they come last, in that order). The late/not late filter is the
-    slice's own range on its anchor (the list's clause is kept too): the others of a state
-    are read from the end of its backlog, never through it."""
+    are among the slices' first ``offset + limit + 1`` (``b_first``). Dossiers without a
+    due date are read once, by id (they come last, in that order). The late/not late
+    filter is the slice's own range on its anchor, cut at ``b_cut_i`` (now minus the
+    slice's delay): the others of a state are read from the end of its backlog, never
+    through it. The state, phase and workflow filters are the choice of ``slices``."""
     D = dossier_table
     descending = filters.sort.startswith("-")
     name = filters.sort.removeprefix("-")
-    first = filters.offset + filters.limit + 1
+    dated = name == "echeance"
+    first = bindparam("b_first", type_=Integer())
     # The slices carry only what orders them; the page's rows are joined back once at the
-    # end. Every column of ``dossier`` in each of some thirty subqueries made building the
-    # statement cost 15–27 ms of Python per list (SQLAlchemy proxies each column of each
-    # subquery), more than the database's work.
-    narrow = matching.with_only_columns(D.c.id, D.c.state_entered_at)
+    # end (every column of ``dossier`` in each subquery cost more Python than the
+    # database's work).
+    narrow = _scoped(seen, filters).with_only_columns(D.c.id, D.c.state_entered_at)
     parts: list[Select[Any]] = []
-    for piece in due_slices(delays):
-        if not _may_match(piece, filters):
-            continue
-        dated = name == "echeance"
+    for i, piece in enumerate(slices):
+        cut = bindparam(f"b_cut_{i}", type_=D.c.state_entered_at.type)
         if dated:
             due_at = piece.due_at()
             if due_at is None or piece.anchor is None:
@@ -262,32 +343,35 @@ def _bounded_page(
         else:
             label = awaited_role_label(piece.spec, piece.state) or AWAITS_NOBODY
             part = narrow.add_columns(literal(label).label("sort_key"))
-        for condition, few in _ranges(piece, filters.overdue, now, dated):
+        for condition, few in _ranges(piece, filters.overdue, cut, dated):
             if not dated:
                 part = part.order_by(None).order_by(*_entry_order(piece, few))
             parts.append(part.where(piece.where, condition).limit(first))
-    if name == "echeance" and filters.overdue is not True:  # a late dossier has a due date
+    if dated and filters.overdue is not True and slices:  # a late dossier has a due date
         # Typed: a bare NULL in a subquery is text to PostgreSQL, which UNION then refuses
         # to match with the other parts' dates.
         undated = narrow.add_columns(cast(null(), UTCDateTime()).label("sort_key"))
         parts.append(
-            undated.where(due_at_expression(delays).is_(None)).order_by(D.c.id.asc()).limit(first)
+            undated.where(*_state_filters(filters), due_at_expression(delays).is_(None))
+            .order_by(D.c.id.asc())
+            .limit(first)
         )
     if not parts:
-        return matching.add_columns(null().label("sort_key")).where(false())
+        empty = _scoped(seen, filters).add_columns(null().label("sort_key")).where(false())
+        return empty.limit(bindparam("b_limit", type_=Integer()))
     merged = union_all(*(select(part.subquery()) for part in parts)).subquery()
 
     def ordered(source: Any) -> list[ColumnElement[Any]]:
         key = source.c.sort_key
-        if name == "echeance":
+        if dated:
             return [key.desc().nulls_last() if descending else key.asc().nulls_last(), source.c.id]
         return [key.desc() if descending else key.asc(), source.c.state_entered_at, source.c.id]
 
     page = (
         select(merged)
         .order_by(*ordered(merged))
-        .limit(filters.limit + 1)
-        .offset(filters.offset)
+        .limit(bindparam("b_limit", type_=Integer()))
+        .offset(bindparam("b_offset", type_=Integer()))
         .subquery()
     )
     return (
@@ -316,22 +400,24 @@ def _entry_order(piece: DueSlice, few: bool) -> list[ColumnElement[Any]]:
 
 
 def _ranges(
-    piece: DueSlice, overdue: bool | None, now: datetime, dated: bool
+    piece: DueSlice, overdue: bool | None, cut: ColumnElement[datetime], dated: bool
 ) -> list[tuple[ColumnElement[bool], bool]]:
     """The slice's dossiers that the late / not late filter keeps, as ranges of its
     anchor's index, each with whether it should hold few dossiers: « not late » is the
     recent ones and, apart, the undated ones — one OR of both made SQLite read the whole
-    state (60–120 ms a list at a million dossiers). Few: the recent ones; the undated ones
-    unless the due date counts from the first session (most dossiers wait for their
-    sessions to be planned); the late ones only then (a first session long past, the state
-    unchanged), where elsewhere they are the state's backlog (``DueSlice.late_are_few``)."""
+    state (60–120 ms a list at a million dossiers). Few: the recent ones; the late ones
+    only where the due date counts from the first session (a first session long past, the
+    state unchanged), where elsewhere they are the state's backlog
+    (``DueSlice.late_are_few``). The undated ones, few or many, come in entry order from
+    an index of their own: the entry index for the first session (most of such a state
+    waits for its sessions), ``ix_dossier_open_unended_entered`` for the training's end."""
     if overdue:
-        return [(piece.late(now), piece.late_are_few)]
+        return [(piece.late_from(cut), piece.late_are_few)] if piece.anchor is not None else []
     if overdue is None:
         return [(true(), False)]
-    ranges = [(piece.not_late(now, dated=True), True)]
+    ranges = [(piece.not_late_from(cut, dated=True), True)]
     if not dated and piece.anchor is not None and piece.may_be_undated:
-        ranges.append((piece.anchor.is_(None), not piece.late_are_few))
+        ranges.append((piece.anchor.is_(None), False))
     return ranges
 
 

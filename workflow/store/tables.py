@@ -120,6 +120,19 @@ class Dossier(SQLModel, table=True):
             postgresql_where=text("archived_at IS NULL"),
             sqlite_where=text("archived_at IS NULL"),
         ),
+        # The open dossiers without a training end, by state and entry date (0017): a
+        # list sorted by whom they wait on reads them in that order, however many they are.
+        Index(
+            "ix_dossier_open_unended_entered",
+            "academie_id",
+            "workflow_name",
+            "workflow_version",
+            "state",
+            "state_entered_at",
+            "id",
+            postgresql_where=text("archived_at IS NULL AND training_ended_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL AND training_ended_at IS NULL"),
+        ),
         Index(
             "ix_dossier_open_state_first_session",
             "academie_id",
