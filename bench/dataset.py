@@ -21,8 +21,12 @@ the repository (``--data``, e.g. ``/work/benchdata``) and reuses it across runs:
 The rows follow ``bench.api.generate_list_data``: four académies, every state and
 dispositif of ``dossier_formation`` at random, a pilote and a formateur on every dossier
 (one pilote holds 100 of them), ten history rows per dossier, a few live delegations.
-After loading, the per-académie state counters are rebuilt (``rebuild_counts``): the
-PostgreSQL load skips triggers, like ``pg_restore --disable-triggers``.
+After loading on PostgreSQL, which skips the triggers like ``pg_restore
+--disable-triggers``, the counters and anchors are rebuilt (``counters.rebuild``, as
+``formaflow db recount`` does) and checked (``counters.drift``); SQLite loads through its
+triggers. No generated dossier has a session or a ``terminer`` history row (the ten rows
+follow the spec's first transitions): none has a first session or a training end, the
+worst case for the lists and counts of the states due from them (all « undated »).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from bench import api
 from states import get_spec
 from states.dispositifs import DISPOSITIFS
 from tests.support.postgres import _as_server_user, _binary
+from workflow.store import counters
 from workflow.store.database import make_engine
 from workflow.store.migrate import MIGRATIONS, upgrade
 from workflow.store.tables import academie_table, assignment_table, delegation_table
@@ -235,6 +240,15 @@ def generate_postgresql(engine: Engine, size: Size) -> None:
         quick=False,
     )
     api.generate_list_data(engine, options)
+    # The load ran with the triggers off (``session_replication_role = replica``), the
+    # counters' and the anchors' too: recounted as ``formaflow db recount`` would, then
+    # checked, or the dashboard would be measured on empty counters.
+    with engine.begin() as conn:
+        counters.rebuild(conn)
+    with engine.connect() as conn:
+        left = counters.drift(conn)
+        if left.dossier_keys or left.pilote_keys or left.anchors:
+            raise RuntimeError(f"PostgreSQL: counters differ from the rows after rebuild: {left}")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
 

@@ -272,13 +272,15 @@ class DueSlice:
     @property
     def late_are_few(self) -> bool:
         """Whether its late dossiers are expected to be few, and the others many: when the
-        due date counts from the first session. Until its sessions are planned a dossier
-        has no due date, and most of such a state may wait there (17,000 of an académie's
-        « Scénario validé » in the benchmark's data), while a first session long past with
-        the state unchanged is rare. Elsewhere the late ones are the state's backlog and
-        the recent ones the few. Counts and lists read the few side along the index."""
-        deadline = self.deadline
-        return deadline is not None and deadline.anchor is DeadlineAnchor.FIRST_SESSION_START
+        due date counts from a moment of the dossier's life that may not have come (the
+        first session, the training's end) rather than from the entry into the state.
+        Until then a dossier has no due date, and most of such a state may wait there
+        (« Scénario validé » without sessions; in the benchmark's data, loaded without
+        sessions or ``terminer`` rows, every « Réalisée » too), while a moment long past
+        with the state unchanged is the exception the dashboard shows in red. Counted from
+        the entry, the late ones are the state's backlog and the recent ones the few.
+        Counts and lists read the few side along the index."""
+        return self.deadline is not None and self.may_be_undated
 
     def due_at(self) -> ColumnElement[datetime] | None:
         """Its dossiers' due date (``due_at_expression`` within the slice)."""

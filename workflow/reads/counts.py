@@ -10,10 +10,11 @@ Counting an académie's 250,000 dossiers at every page took 0.15–1 s. Instead:
   delays): every dossier of a state with a due date is late except those whose anchor
   (entry into the state, first session's start, end of the training — all three kept on
   the row) came within the delay, or that have no anchor yet; so late = the state's
-  counter − those recent or undated ones, counted on the partial indexes by académie,
-  state and anchor (the cost follows the last weeks' inflow, never the backlog); where
-  the due date counts from the first session, the late ones are counted themselves (most
-  of such a state has no session yet, hence no due date; the late are few);
+  counter − those recent ones, counted on the partial indexes by académie, state and
+  anchor (the cost follows the last weeks' inflow, never the backlog); where the due date
+  counts from the first session or the training's end, the late ones are counted
+  themselves (``DueSlice.late_are_few``: much of such a state may have no anchor yet,
+  hence no due date, and the late are the exception);
 - the dossiers a person sees **outside** their staff académies (their own roles, the
   pilotes they stand in for) are few: counted live, late ones through ``late_clause``.
 

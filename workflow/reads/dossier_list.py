@@ -406,8 +406,8 @@ def _ranges(
     anchor's index, each with whether it should hold few dossiers: « not late » is the
     recent ones and, apart, the undated ones — one OR of both made SQLite read the whole
     state (60–120 ms a list at a million dossiers). Few: the recent ones; the late ones
-    only where the due date counts from the first session (a first session long past, the
-    state unchanged), where elsewhere they are the state's backlog
+    only where the due date counts from the first session or the training's end (a
+    moment long past, the state unchanged), where elsewhere they are the state's backlog
     (``DueSlice.late_are_few``). The undated ones, few or many, come in entry order from
     an index of their own: the entry index for the first session (most of such a state
     waits for its sessions), ``ix_dossier_open_unended_entered`` for the training's end."""
