@@ -65,6 +65,7 @@ def context(academie: AcademieRef, section: str, title: str) -> dict[str, Any]:
         "section": section,
         "page_title": f"{title} — {academie.name}",
         "title": title,
+        "institution": academie.institution,
     }
 
 

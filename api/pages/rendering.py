@@ -7,6 +7,7 @@ a typo in a template is a test failure, not a blank where a person expected a va
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -117,6 +118,11 @@ def render(
     """The page, with the viewer (if signed in) and a pending flash message; the flash
     cookie is cleared by the response that shows it."""
     viewer = getattr(request.state, "viewer", None)
+    shown = (context or {}).get("institution")
+    if viewer is not None and shown:
+        # A page of one académie (its administration) names that académie's institution in
+        # the header, not the viewer's first one.
+        viewer = replace(viewer, institution=shown)
     flash, had_flash = pop_flash(request)
     body = environment.get_template(template).render(
         {

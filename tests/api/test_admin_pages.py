@@ -157,3 +157,26 @@ def test_nothing_of_another_academie_through_the_pages(
     # Their own académie: the administrateur reaches it, the staff are told it is not theirs.
     own = client.get(f"/administration/academies/{here.slug}/tarifs")
     assert own.status_code == (200 if who == "administrateur" else 403)
+
+
+def test_the_header_names_the_academie_being_administered(
+    builder: DemoBuilder, client: TestClient, api_container: Container
+) -> None:
+    """An administrateur of two académies: each one's pages name its own institution under
+    the Marianne, not the first académie's (their other pages keep their home one)."""
+    first, second = make_world(builder), make_world(builder)
+    admin = _admin(first)
+    Administration(builder.engine).grant(second.academie_id, admin, "administrateur", actor_id=None)
+    first.configure(institution="Région académique Premier essai")
+    second.configure(institution="Académie du Second essai")
+    page_session(client, api_container, admin)
+    for world, shown, hidden in (
+        (first, "Premier essai", "Second essai"),
+        (second, "Second essai", "Premier essai"),
+    ):
+        for section in ("", "/tarifs", "/historique"):
+            page = client.get(f"/administration/academies/{world.slug}{section}")
+            assert page.status_code == 200
+            assert shown in page.text and hidden not in page.text, (world.slug, section)
+    home = client.get("/administration")
+    assert "Premier essai" in home.text and "Second essai" not in home.text.split("<main")[0]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from workflow.engine.errors import AcademieNotFound, NotPermitted
+from workflow.store.academie_settings import academie_settings
 from workflow.store.tables import academie_table as R
 from workflow.store.tables import assignment_table as A
 
@@ -28,6 +29,10 @@ class AcademieRef:
     slug: str
     name: str
     code: str
+    institution: str | None = None
+    """Its institution as its pages' header names it (read by ``require_academie``, which
+    the pages of one académie go through): an administrateur of several sees, in the
+    header, the one they are working on."""
 
 
 def administered(conn: Connection, person_id: int) -> list[AcademieRef]:
@@ -67,7 +72,8 @@ def require_academie(conn: Connection, slug_or_id: str | int, actor_id: int | No
     ).first()
     if row is None:
         raise AcademieNotFound(slug_or_id)
-    academie = AcademieRef(int(row.id), row.slug, row.name, row.code)
+    institution = academie_settings(conn, int(row.id)).institution
+    academie = AcademieRef(int(row.id), row.slug, row.name, row.code, institution)
     if actor_id is None:
         return academie
     roles = set(
