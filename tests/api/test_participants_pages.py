@@ -208,4 +208,7 @@ def test_a_correction_needs_its_justification(
     printable = client.get(f"/dossiers/{dossier}/stagiaires/attestations")
     assert printable.status_code == 200 and printable.headers["content-type"] == "application/pdf"
     assert pdf_pages(printable.content) == 2  # one attestation per page
+    read = " ".join(pdf_text(printable.content).split())
+    assert "L'École académique de la formation continue atteste que" in read
+    assert "Je soussigné" not in read and "pour Académie" not in read
     page_image(printable.content, "document-attestation")
