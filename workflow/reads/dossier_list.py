@@ -31,6 +31,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.sql import visitors
 
 from states import SPECS
 from workflow.dossiers.access import Visibility, visibility
@@ -250,16 +251,20 @@ def list_dossiers(
     if filters.sort.removeprefix("-") in BOUNDED_SORTS:
         delays = deadline_delays(conn) if delays is None else delays
         seen = seen or visibility(conn, person_id, now)
-        statement, slices = _bounded_statement(seen, filters, delays)
+        kept = _bounded_statement(seen, filters, delays)
         values = {
             **seen.parameters(),
             **_filter_values(filters),
             "b_first": filters.offset + filters.limit + 1,
             "b_limit": filters.limit + 1,
             "b_offset": filters.offset,
-            **{f"b_cut_{i}": now - timedelta(days=piece.days) for i, piece in enumerate(slices)},
+            **{f"b_cut_{i}": now - timedelta(days=p.days) for i, p in enumerate(kept.slices)},
         }
-        rows = conn.execute(statement, values).all()
+        if not kept.named <= values.keys():
+            # A kept statement run without one of its values would run with those of the
+            # list it was built for (another person's académies): refuse, never guess.
+            raise RuntimeError(f"bounded list: no value for {sorted(kept.named - values.keys())}")
+        rows = conn.execute(kept.statement, values).all()
     else:
         query = filtered_dossiers(conn, person_id, filters, now, seen, delays)
         rows = conn.execute(query.limit(filters.limit + 1).offset(filters.offset)).all()
@@ -271,7 +276,18 @@ BOUNDED_SORTS = ("echeance", "attente")
 slice by slice (``workflow.engine.due.DueSlice``) rather than by ordering every matching
 dossier: at 250,000 dossiers, the difference between a few hundred rows and all of them."""
 
-_BOUNDED: dict[tuple[Any, ...], tuple[Select[Any], list[DueSlice]]] = {}
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    statement: Select[Any]
+    slices: list[DueSlice]
+    """In the order of the cut points' parameters (``b_cut_i``)."""
+    named: frozenset[str]
+    """Its named parameters (the person's, the filters', the page's), each of which a run
+    must give."""
+
+
+_BOUNDED: dict[tuple[Any, ...], _Kept] = {}
 """The bounded page's statement and its slices, per shape of list (delays, sort, late
 filter, which states, which filters are set, the shape of the person's visibility). The
 union of some thirty slices cost 20–25 ms of Python to build and for SQLAlchemy to walk
@@ -280,11 +296,8 @@ person's académies, the filters, the cut points, the page) is a named parameter
 past a few hundred shapes."""
 
 
-def _bounded_statement(
-    seen: Visibility, filters: DossierFilters, delays: DeadlineDelays
-) -> tuple[Select[Any], list[DueSlice]]:
-    """``_bounded_page`` for this shape of list, built once; its slices give the cut
-    points' order (``b_cut_i``)."""
+def _bounded_statement(seen: Visibility, filters: DossierFilters, delays: DeadlineDelays) -> _Kept:
+    """``_bounded_page`` for this shape of list, built once."""
     every = due_slices(delays)
     chosen = tuple(i for i, piece in enumerate(every) if _may_match(piece, filters))
     key = (
@@ -302,8 +315,18 @@ def _bounded_statement(
         if len(_BOUNDED) > 256:
             _BOUNDED.clear()
         slices = [every[i] for i in chosen]
-        found = _BOUNDED[key] = (_bounded_page(seen, filters, delays, slices), slices)
+        statement = _bounded_page(seen, filters, delays, slices)
+        named: set[str] = set()
+        visitors.traverse(statement, {}, {"bindparam": lambda b: named.add(str(b.key))})
+        found = _BOUNDED[key] = _Kept(
+            statement, slices, frozenset(n for n in named if n.startswith(_NAMED))
+        )
     return found
+
+
+_NAMED = ("seen_", "f_", "b_")
+"""The prefixes of the parameters a run gives (``Visibility.parameters``,
+``_filter_values``, the page's); SQLAlchemy names the literals of the slices itself."""
 
 
 def _bounded_page(
