@@ -37,7 +37,7 @@ from workflow.admin.paf import (
 )
 from workflow.admin.paf_lines import COLUMNS
 from workflow.engine.errors import InvalidInput, NotPermitted
-from workflow.reads.paf_imports import recent_imports
+from workflow.reads.paf_imports import last_import_academie, recent_imports
 from workflow.reads.queries import reading
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -68,12 +68,14 @@ def _upload_page(
     status_code: int = 200,
 ) -> Response:
     academies = _academies(container, viewer)
+    ids = [a[0] for a in academies]
     with reading(container.engine) as conn:
-        imports = recent_imports(conn, [a[0] for a in academies])
+        imports = recent_imports(conn, ids)
+        last = None if len(academies) == 1 else last_import_academie(conn, viewer.person_id, ids)
     if form is None:
-        form = FormState(
-            {"academie": academies[0][1] if len(academies) == 1 else ""}, labels=LABELS
-        )
+        chosen = academies[0][1] if len(academies) == 1 else ""
+        chosen = next((slug for i, slug, _ in academies if i == last), chosen)
+        form = FormState({"academie": chosen}, labels=LABELS)
     return render(
         request,
         "pages/paf.html",

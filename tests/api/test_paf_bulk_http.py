@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
+from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import Engine, func, select
 
 from api.wiring import Container
 from tests.conftest import World
 from tests.integration.test_paf_import import csv_bytes, paf_lines
-from tests.support.api import Api
+from tests.support.api import Api, page_session
 from workflow.store.tables import dossier_table
 
 
@@ -167,3 +169,29 @@ def test_bulk_of_another_academie_is_refused(
     ):
         assert api.get(path, stranger).status_code == 404
     api_container.bulk.run_once(only=launched["id"])
+
+
+def test_the_upload_form_offers_the_academie_of_ones_last_paf(
+    world: World, engine: Engine, client: TestClient, api_container: Container
+) -> None:
+    """A gestionnaire of two académies chose the académie again at every file: the form now
+    offers the one of their latest PAF, and nothing before their first."""
+    gestionnaire = world.team.gestionnaire
+    second = world.builder.editor.create_academie(f"{world.slug}-bis", "Académie bis", "BIS")
+    world.builder.editor.assign(gestionnaire, "gestionnaire", academie_id=second)
+    csrf = page_session(client, api_container, gestionnaire)
+
+    def selected() -> list[str]:
+        page = client.get("/paf")
+        assert page.status_code == 200
+        return re.findall(r'<option value="([^"]*)" selected>', page.text)
+
+    assert selected() == [""]  # « Choisir une académie »
+    for slug in (f"{world.slug}-bis", world.slug):
+        trial = client.post(
+            "/paf",
+            data={"csrf_token": csrf, "academie": slug},
+            files={"file": ("paf.csv", csv_bytes(paf_lines(world, engine, 1)), "text/csv")},
+        )
+        assert trial.status_code == 200, trial.text[:300]
+        assert selected() == [slug]

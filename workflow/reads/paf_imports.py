@@ -64,3 +64,18 @@ def recent_imports(conn: Connection, academie_ids: list[int], limit: int = 10) -
         )
         for r in rows
     ]
+
+
+def last_import_academie(conn: Connection, person_id: int, academie_ids: list[int]) -> int | None:
+    """The académie of this person's latest PAF file among ``academie_ids``, if any: the
+    upload form offers it first — someone of two académies mostly imports for one of them,
+    and was asked to choose it again at every file."""
+    if not academie_ids:
+        return None
+    found = conn.execute(
+        select(I.c.academie_id)
+        .where(I.c.created_by_id == person_id, I.c.academie_id.in_(academie_ids))
+        .order_by(I.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
