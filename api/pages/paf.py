@@ -73,8 +73,8 @@ def _upload_page(
         imports = recent_imports(conn, ids)
         last = None if len(academies) == 1 else last_import_academie(conn, viewer.person_id, ids)
     if form is None:
-        chosen = academies[0][1] if len(academies) == 1 else ""
-        chosen = next((slug for i, slug, _ in academies if i == last), chosen)
+        default = academies[0][1] if len(academies) == 1 else ""
+        chosen = next((slug for i, slug, _ in academies if i == last), default)
         form = FormState({"academie": chosen}, labels=LABELS)
     return render(
         request,

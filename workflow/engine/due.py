@@ -233,34 +233,21 @@ class DueSlice:
     anchor: ColumnElement[datetime] | None
     days: int
 
-    def late(self, now: datetime) -> ColumnElement[bool]:
-        """Its dossiers that are late (``late_clause`` within the slice), as a range of the
-        anchor that an index serves."""
-        return self.late_from(now - timedelta(days=self.days))
-
     def late_from(self, cut: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
-        """``late`` with the cut point given (see ``not_late_from``)."""
+        """Its dossiers that are late (``late_clause`` within the slice) at the cut point
+        « now − the slice's delay », possibly a bound parameter (a statement built once then
+        serves every ``now``): a range of the anchor that an index serves."""
         if self.anchor is None:
             return false()
         return self.anchor <= cut
 
-    def not_late(self, now: datetime, *, dated: bool = False) -> ColumnElement[bool]:
-        """The others, as a range too (no ``NOT``, which neither database turns into a
-        range); the undated ones among them unless ``dated`` (the caller keeps only
-        dossiers with an anchor)."""
-        return self.not_late_from(now - timedelta(days=self.days), dated=dated)
-
-    def not_late_from(
-        self, cut: datetime | ColumnElement[datetime], *, dated: bool = False
-    ) -> ColumnElement[bool]:
-        """``not_late`` with the cut point (now minus the slice's delay) given, possibly as
-        a bound parameter: a statement built once then serves every ``now``."""
+    def not_late_from(self, cut: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        """The others that have an anchor, as a range too (no ``NOT``, which neither
+        database turns into a range); the undated ones are a range of their own
+        (``anchor IS NULL``), read apart: one OR of both made SQLite read the whole state."""
         if self.anchor is None:
             return true()
-        later = self.anchor > cut
-        if dated or not self.may_be_undated:
-            return later
-        return or_(self.anchor.is_(None), later)
+        return self.anchor > cut
 
     @property
     def may_be_undated(self) -> bool:

@@ -104,27 +104,24 @@ def _staff_statement(slices: list[DueSlice], narrowed: bool) -> CompoundSelect[A
     state_key = (D.c.workflow_name, D.c.workflow_version, D.c.state)
     for i, piece in enumerate(slices):
         cut = bindparam(f"s_cut_{i}", type_=D.c.state_entered_at.type)
+        # The few side of the state, one range of its index: the late ones where the
+        # anchor may be missing (``late_are_few``), else the recent ones (the anchor is
+        # the entry into the state, never missing).
         if piece.late_are_few:
-            ranges = [("late", piece.late_from(cut))]
+            name, condition = "late", piece.late_from(cut)
         else:
-            # The recent ones and the undated ones as two ranges of the index rather than
-            # one OR, which SQLite answered by reading the whole state (30 ms per state
-            # counted from the training's end, at a million dossiers).
-            ranges = [("recent", piece.not_late_from(cut, dated=True))]
-            if piece.anchor is not None and piece.may_be_undated:
-                ranges.append(("recent", piece.anchor.is_(None)))
-        for name, condition in ranges:
-            part = (
-                select(literal(name), *state_key, func.count())
-                .where(
-                    D.c.academie_id.in_(academies),
-                    piece.where,
-                    condition,
-                    D.c.archived_at.is_(None),
-                )
-                .group_by(*state_key)
+            name, condition = "recent", piece.not_late_from(cut)
+        part = (
+            select(literal(name), *state_key, func.count())
+            .where(
+                D.c.academie_id.in_(academies),
+                piece.where,
+                condition,
+                D.c.archived_at.is_(None),
             )
-            parts.append(part.where(D.c.academie_id == slug) if narrowed else part)
+            .group_by(*state_key)
+        )
+        parts.append(part.where(D.c.academie_id == slug) if narrowed else part)
     return union_all(*parts)
 
 

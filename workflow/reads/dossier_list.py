@@ -438,7 +438,7 @@ def _ranges(
         return [(piece.late_from(cut), piece.late_are_few)] if piece.anchor is not None else []
     if overdue is None:
         return [(true(), False)]
-    ranges = [(piece.not_late_from(cut, dated=True), True)]
+    ranges = [(piece.not_late_from(cut), True)]
     if not dated and piece.anchor is not None and piece.may_be_undated:
         ranges.append((piece.anchor.is_(None), False))
     return ranges
